@@ -1,0 +1,35 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything installs from uv.lock.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck pytest airflow-up bench clean
+
+# uv lives in its own small venv so that `uv sync --frozen` may own .venv exactly.
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	touch $@
+
+demo: $(VENV)/.synced
+	$(BIN)/elections demo
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check pipelines dags tests
+	$(BIN)/ruff format --check pipelines dags tests
+
+typecheck: $(VENV)/.synced
+	$(BIN)/mypy
+
+pytest: $(VENV)/.synced
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf .venv .tools .airflow var

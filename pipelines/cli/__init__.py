@@ -1,0 +1,1 @@
+"""The `elections` command line: one module per sub-command group, registered in `main`."""
