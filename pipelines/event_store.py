@@ -1,0 +1,380 @@
+"""The append-only, hash-chained event log in DuckDB, with one writer at a time.
+
+Appending assigns global positions and per-stream versions, stores bulky figures in typed fact
+tables, and chains each event's hash to the previous one. The content an event's hash covers is
+computed by one SQL query (`_CONTENT_SQL`) both when appending and when verifying, so the two
+can never drift apart.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.errors import PipelineError
+from pipelines.events import NewEvent, StoredEvent, canonical_json
+from pipelines.migrations import apply_migrations, apply_views, first_row
+from pipelines.warehouse_paths import WarehousePaths
+
+GENESIS_HASH = "0" * 64
+
+_TS = "'%Y-%m-%dT%H:%M:%S.%f'"
+# {events} is the events table (or the staging table of an append); {since} bounds the positions.
+_CONTENT_SQL = f"""
+WITH votes AS (
+    SELECT position, string_agg(lp(list_id) || lp(votes), '' ORDER BY list_id) AS votes_text
+    FROM protocol_votes WHERE position > $since GROUP BY position
+), protocol AS (
+    SELECT f.position,
+           lp(f.election_id) || lp(f.precinct_id) || lp(f.region_id) || lp(f.protocol_version)
+           || lp(f.registered_voters) || lp(f.ballots_issued) || lp(f.ballots_cast)
+           || lp(f.invalid_ballots) || lp(f.against_all) || lp(v.votes_text) AS facts
+    FROM protocol_facts f LEFT JOIN votes v USING (position) WHERE f.position > $since
+), precincts AS (
+    SELECT position,
+           string_agg(lp(election_id) || lp(precinct_id) || lp(region_id) || lp(registered_voters), ''
+                      ORDER BY precinct_id) AS facts
+    FROM declared_precincts WHERE position > $since GROUP BY position
+)
+SELECT e.position, e.prev_hash_stored, e.event_hash_stored,
+       sha256(lp(e.position) || lp(e.stream_id) || lp(e.stream_version) || lp(e.event_type)
+              || lp(e.election_id) || lp(strftime(e.occurred_at, {_TS})) || lp(strftime(e.recorded_at, {_TS}))
+              || lp(e.batch_id) || lp(e.payload) || lp(p.facts) || lp(d.facts)) AS digest
+FROM (SELECT *, {{prev}} AS prev_hash_stored, {{hash}} AS event_hash_stored
+      FROM {{events}} WHERE position > $since) e
+LEFT JOIN protocol p USING (position)
+LEFT JOIN precincts d USING (position)
+ORDER BY e.position
+"""
+
+
+def chain_hash(prev_hash: str, digest: str) -> str:
+    return hashlib.sha256((prev_hash + digest).encode("ascii")).hexdigest()
+
+
+def utc_now() -> datetime:
+    """Naive UTC with microseconds, the form DuckDB TIMESTAMP stores without conversion."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class WriterBusy(PipelineError):
+    """Another process holds the warehouse's single writer lock."""
+
+
+class ConcurrencyConflict(PipelineError):
+    """A stream moved on since the caller read it (optimistic concurrency)."""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    events: int
+    first_bad_position: int | None
+    problem: str | None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+@contextmanager
+def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[None]:
+    """Hold the warehouse's writer lock, waiting up to `wait_seconds` for another writer to finish."""
+    paths.ensure()
+    handle = paths.writer_lock.open("a+")
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise WriterBusy(
+                        f"the warehouse {paths.root} is being written by {holder}; "
+                        f"gave up after waiting {wait_seconds:g}s - run the command again when it finishes"
+                    ) from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the flock
+
+
+class EventStore:
+    """The event log of one warehouse, opened by its single writer."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+
+    @classmethod
+    @contextmanager
+    def open_writer(cls, paths: WarehousePaths, *, wait_seconds: float = 300.0) -> Iterator[EventStore]:
+        with writer_lock(paths, wait_seconds=wait_seconds):
+            conn = duckdb.connect(str(paths.database))
+            try:
+                apply_migrations(conn)
+                apply_views(conn)
+                yield cls(conn)
+            finally:
+                conn.close()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        row = first_row(
+            self.conn.execute("SELECT position, event_hash FROM events ORDER BY position DESC LIMIT 1")
+        )
+        return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+    def stream_versions(self, streams: Iterable[str]) -> dict[str, int]:
+        wanted = pd.DataFrame({"stream_id": sorted(set(streams))}, dtype="string")
+        if wanted.empty:
+            return {}
+        self.conn.register("wanted_streams", wanted)
+        try:
+            rows = self.conn.execute(
+                "SELECT e.stream_id, max(e.stream_version) FROM events e "
+                "JOIN wanted_streams w USING (stream_id) GROUP BY e.stream_id"
+            ).fetchall()
+        finally:
+            self.conn.unregister("wanted_streams")
+        return {str(s): int(v) for s, v in rows}
+
+    def events(self, *, after: int = 0, types: Sequence[str] | None = None) -> list[StoredEvent]:
+        sql = (
+            "SELECT position, stream_id, stream_version, event_type, election_id, occurred_at, "
+            "recorded_at, batch_id, payload, prev_hash, event_hash FROM events WHERE position > ?"
+        )
+        params: list[Any] = [after]
+        if types:
+            sql += f" AND event_type IN ({', '.join('?' for _ in types)})"
+            params.extend(types)
+        rows = self.conn.execute(sql + " ORDER BY position", params).fetchall()
+        import json
+
+        return [
+            StoredEvent(
+                position=int(r[0]),
+                stream_id=r[1],
+                stream_version=int(r[2]),
+                event_type=r[3],
+                election_id=r[4],
+                occurred_at=r[5],
+                recorded_at=r[6],
+                batch_id=r[7],
+                payload=json.loads(r[8]),
+                prev_hash=r[9],
+                event_hash=r[10],
+            )
+            for r in rows
+        ]
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: a writer killed inside leaves the log exactly as before."""
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def append(
+        self, events: Sequence[NewEvent], *, expected_versions: Mapping[str, int] | None = None
+    ) -> list[int]:
+        """Append events in order and return their positions. Call inside `transaction()`."""
+        if not events:
+            return []
+        last_position, last_hash = self.head()
+        versions = self.stream_versions(e.stream_id for e in events)
+        for stream, expected in (expected_versions or {}).items():
+            if versions.get(stream, 0) != expected:
+                raise ConcurrencyConflict(
+                    f"stream {stream} is at version {versions.get(stream, 0)}, expected {expected}"
+                )
+        recorded_at = utc_now()
+        rows: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "position",
+                "stream_id",
+                "stream_version",
+                "event_type",
+                "election_id",
+                "occurred_at",
+                "recorded_at",
+                "batch_id",
+                "payload",
+            )
+        }
+        facts: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "position",
+                "election_id",
+                "precinct_id",
+                "region_id",
+                "protocol_version",
+                "registered_voters",
+                "ballots_issued",
+                "ballots_cast",
+                "invalid_ballots",
+                "against_all",
+            )
+        }
+        votes: dict[str, list[Any]] = {"position": [], "list_id": [], "votes": []}
+        precincts: dict[str, list[Any]] = {
+            k: [] for k in ("position", "election_id", "precinct_id", "region_id", "registered_voters")
+        }
+        positions = []
+        for offset, event in enumerate(events, start=1):
+            position = last_position + offset
+            positions.append(position)
+            versions[event.stream_id] = versions.get(event.stream_id, 0) + 1
+            for key, value in (
+                ("position", position),
+                ("stream_id", event.stream_id),
+                ("stream_version", versions[event.stream_id]),
+                ("event_type", event.event_type),
+                ("election_id", event.election_id),
+                ("occurred_at", event.occurred_at),
+                ("recorded_at", recorded_at),
+                ("batch_id", event.batch_id),
+                ("payload", canonical_json(event.payload)),
+            ):
+                rows[key].append(value)
+            facts_row = event.protocol
+            if facts_row is not None:
+                for key, value in (
+                    ("position", position),
+                    ("election_id", event.election_id),
+                    ("precinct_id", facts_row.precinct_id),
+                    ("region_id", facts_row.region_id),
+                    ("protocol_version", facts_row.protocol_version),
+                    ("registered_voters", facts_row.registered_voters),
+                    ("ballots_issued", facts_row.ballots_issued),
+                    ("ballots_cast", facts_row.ballots_cast),
+                    ("invalid_ballots", facts_row.invalid_ballots),
+                    ("against_all", facts_row.against_all),
+                ):
+                    facts[key].append(value)
+                for list_id, count in facts_row.votes:
+                    votes["position"].append(position)
+                    votes["list_id"].append(list_id)
+                    votes["votes"].append(count)
+            for precinct in event.precincts:
+                precincts["position"].append(position)
+                precincts["election_id"].append(event.election_id)
+                precincts["precinct_id"].append(precinct.precinct_id)
+                precincts["region_id"].append(precinct.region_id)
+                precincts["registered_voters"].append(precinct.registered_voters)
+        self._insert("protocol_facts", facts)
+        self._insert("protocol_votes", votes)
+        self._insert("declared_precincts", precincts)
+        staged = pd.DataFrame(rows)
+        self.conn.register("staged_events", staged)
+        try:
+            digests = self.conn.execute(
+                _CONTENT_SQL.format(events="staged_events", prev="NULL", hash="NULL"),
+                {"since": last_position},
+            ).fetchall()
+        finally:
+            self.conn.unregister("staged_events")
+        prev_hashes, hashes = [], []
+        prev = last_hash
+        for _position, _stored_prev, _stored_hash, digest in digests:
+            prev_hashes.append(prev)
+            prev = chain_hash(prev, digest)
+            hashes.append(prev)
+        rows["prev_hash"] = prev_hashes
+        rows["event_hash"] = hashes
+        self._insert("events", rows)
+        return positions
+
+    def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
+        if not columns["position"]:
+            return
+        frame = pd.DataFrame(columns)
+        view = f"staged_{table}"
+        self.conn.register(view, frame)
+        try:
+            names = ", ".join(columns)
+            self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
+        finally:
+            self.conn.unregister(view)
+
+    # -- verifying -----------------------------------------------------------------------------
+
+    def verify(self, paths: WarehousePaths | None = None) -> VerifyReport:
+        """Recompute the hash chain from the stored content; name the first position that breaks it."""
+        return verify_connection(self.conn, paths)
+
+
+def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | None = None) -> VerifyReport:
+    rows = conn.execute(
+        _CONTENT_SQL.format(events="events", prev="prev_hash", hash="event_hash"), {"since": -1}
+    ).fetchall()
+    prev = GENESIS_HASH
+    for position, stored_prev, stored_hash, digest in rows:
+        if stored_prev != prev:
+            return VerifyReport(
+                len(rows),
+                int(position),
+                f"event {position} does not follow the event before it "
+                "(an event was deleted, inserted or reordered)",
+            )
+        expected = chain_hash(prev, digest)
+        if stored_hash != expected:
+            return VerifyReport(
+                len(rows), int(position), f"event {position} was altered after it was written"
+            )
+        prev = stored_hash
+    orphans = first_row(
+        conn.execute(
+            "SELECT min(position) FROM (SELECT position FROM protocol_facts UNION ALL "
+            "SELECT position FROM protocol_votes UNION ALL SELECT position FROM declared_precincts) f "
+            "WHERE position NOT IN (SELECT position FROM events)"
+        )
+    )
+    if orphans is not None and orphans[0] is not None:
+        return VerifyReport(
+            len(rows), int(orphans[0]), f"figures stored for position {orphans[0]} belong to no event"
+        )
+    if paths is not None:
+        from pipelines.raw_archive import RawArchive
+
+        problem = RawArchive(paths.archive).verify_received(conn)
+        if problem is not None:
+            position, message = problem
+            return VerifyReport(len(rows), position, message)
+    return VerifyReport(len(rows), None, None)
+
+
+@contextmanager
+def open_read_only(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not database.exists():
+        raise PipelineError(f"no warehouse snapshot at {database}: ingest something first")
+    conn = duckdb.connect(str(database), read_only=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
