@@ -14,6 +14,7 @@ from pipelines.errors import EXIT_FAILURE, PipelineError
 # `func` and returns an exit code. Listed, not discovered, so the CLI's surface is reviewable here.
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.demo_command",
+    "pipelines.cli.allocate_command",
 )
 
 Handler = Callable[[argparse.Namespace], int]
