@@ -14,7 +14,10 @@ from pipelines.errors import EXIT_FAILURE, PipelineError
 # `func` and returns an exit code. Listed, not discovered, so the CLI's surface is reviewable here.
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.demo_command",
+    "pipelines.cli.store_commands",
     "pipelines.cli.allocate_command",
+    "pipelines.cli.history_command",
+    "pipelines.cli.simulate_command",
 )
 
 Handler = Callable[[argparse.Namespace], int]
