@@ -176,6 +176,14 @@ def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | Non
             column=column,
             rule="additionalProperties",
         )
+    if error.validator == "oneOf" and path in ("threshold_percent", "guarantee.index"):
+        try:
+            exact_number(error.instance, file=file, column=path)
+        except InputError as exc:
+            return InputError(f"rule profile: {exc.detail}", file=file, column=path, value=error.instance)
+        return InputError(
+            f"rule profile: {path} must not be negative", file=file, column=path, value=error.instance
+        )
     return InputError(
         f"rule profile: {path or 'profile'}: {error.message}",
         file=file,
