@@ -20,6 +20,7 @@ from pipelines.events import (
     RESULTS_CERTIFIED,
     RESULTS_PUBLISHED,
     ROW_QUARANTINED,
+    canonical_json,
 )
 from pipelines.migrations import first_row
 
@@ -104,14 +105,16 @@ def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> None:
                 position,
             ],
         )
-        conn.executemany(
+        _insert_many(
+            conn,
             "INSERT INTO proj_lists VALUES (?, ?, ?, ?, ?, ?)",
             [
                 [election_id, p["list_id"], p["name"], p["ballot_order"], p["color"], p["candidates"]]
                 for p in payload["lists"]
             ],
         )
-        conn.executemany(
+        _insert_many(
+            conn,
             "INSERT INTO proj_regions VALUES (?, ?, ?, ?)",
             [[election_id, r["region_id"], r["name"], r["utc_offset_hours"]] for r in payload["regions"]],
         )
@@ -185,7 +188,8 @@ def _apply_batches(conn: duckdb.DuckDBPyConnection, since: int) -> None:
                     p["quarantined_whole"],
                 ],
             )
-            conn.executemany(
+            _insert_many(
+                conn,
                 "INSERT INTO proj_anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     [
@@ -236,13 +240,42 @@ def _apply_publications(conn: duckdb.DuckDBPyConnection, since: int) -> None:
                 at,
             ],
         )
-        conn.executemany(
+        # The seat table in force is the latest publication's allocation, provisional or certified.
+        conn.execute("DELETE FROM proj_seat_table WHERE election_id = ?", [election_id])
+        _insert_many(
+            conn,
+            "INSERT INTO proj_seat_table VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    election_id,
+                    p["based_on_position"],
+                    r["list_id"],
+                    r["name"],
+                    r["ballot_order"],
+                    r["votes"],
+                    r["share"],
+                    r["share_pct"],
+                    r["passed_threshold"],
+                    r["admitted_by_guarantee"],
+                    r["seats"],
+                    canonical_json(r),
+                ]
+                for r in p["allocation"]
+            ],
+        )
+        _insert_many(
+            conn,
             "INSERT INTO proj_published_seats VALUES (?, ?, ?, ?, ?, ?)",
             [
                 [p["publication_id"], r["list_id"], r["name"], r["ballot_order"], r["votes"], r["seats"]]
                 for r in p["seats"]
             ],
         )
+
+
+def _insert_many(conn: duckdb.DuckDBPyConnection, sql: str, rows: list[list[Any]]) -> None:
+    if rows:  # DuckDB refuses executemany with no rows
+        conn.executemany(sql, rows)
 
 
 def rebuild_projections(conn: duckdb.DuckDBPyConnection) -> int:

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.allocate_command",
     "pipelines.cli.history_command",
     "pipelines.cli.simulate_command",
+    "pipelines.cli.airflow_command",
 )
 
 Handler = Callable[[argparse.Namespace], int]

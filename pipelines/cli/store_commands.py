@@ -1,0 +1,178 @@
+"""`elections ingest | seats | verify | rebuild | sql`: the event store from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.cli.output import FORMATS, render
+from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError
+from pipelines.event_store import open_read_only, verify_connection, writer_lock
+from pipelines.warehouse_paths import WarehousePaths, default_warehouse_dir
+
+SEAT_COLUMNS = (
+    "ballot_order",
+    "list_id",
+    "name",
+    "votes",
+    "share_pct",
+    "passed_threshold",
+    "admitted_by_guarantee",
+    "seats",
+)
+
+
+def add_warehouse_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=None,
+        help="warehouse folder (default: $ELECTIONS_WAREHOUSE or ./warehouse)",
+    )
+
+
+def warehouse_paths(args: argparse.Namespace) -> WarehousePaths:
+    return WarehousePaths(args.warehouse or default_warehouse_dir())
+
+
+def register(subparsers: Any) -> None:
+    ingest = subparsers.add_parser(
+        "ingest", help="ingest protocol, annulment and declaration files or folders"
+    )
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--election", help="the election the files are sent to (default: named in each file)")
+    ingest.add_argument(
+        "--policy",
+        choices=("row", "file"),
+        default="row",
+        help="quarantine bad rows only (row, default) or the whole file (file)",
+    )
+    add_warehouse_option(ingest)
+    ingest.set_defaults(func=run_ingest)
+
+    seats = subparsers.add_parser("seats", help="show the seat table, now or as of a log position or time")
+    seats.add_argument("--election", help="election id (default: the only one declared)")
+    seats.add_argument("--as-of", help="log position or ISO timestamp, e.g. 2021-01-10T23:00")
+    seats.add_argument("--format", choices=FORMATS, default="table")
+    add_warehouse_option(seats)
+    seats.set_defaults(func=run_seats)
+
+    verify = subparsers.add_parser("verify", help="check the hash chain of the log and the raw archive")
+    add_warehouse_option(verify)
+    verify.set_defaults(func=run_verify)
+
+    rebuild = subparsers.add_parser("rebuild", help="replay every projection from the log; print checksums")
+    add_warehouse_option(rebuild)
+    rebuild.set_defaults(func=run_rebuild)
+
+    sql = subparsers.add_parser("sql", help="run a read-only SQL query against the latest snapshot")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=FORMATS, default="table")
+    add_warehouse_option(sql)
+    sql.set_defaults(func=run_sql)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from pipelines.ingest import ingest_paths
+    from pipelines.validation import ValidationPolicy
+
+    paths = warehouse_paths(args)
+    summary = ingest_paths(
+        args.paths, warehouse=paths.root, election_id=args.election, policy=ValidationPolicy(mode=args.policy)
+    )
+    print("\n".join(summary.lines()))
+    return EXIT_OK
+
+
+def run_seats(args: argparse.Namespace) -> int:
+    from pipelines.seat_table import (
+        allocate_totals,
+        election_profile,
+        national_totals,
+        only_election,
+        resolve_as_of,
+    )
+
+    paths = warehouse_paths(args)
+    with open_read_only(paths.snapshot) as conn:
+        election_id = only_election(conn, args.election)
+        position = resolve_as_of(conn, args.as_of)
+        if position is None:
+            rows = _dicts(
+                conn,
+                "SELECT * FROM proj_seat_table WHERE election_id = ? ORDER BY ballot_order",
+                [election_id],
+            )
+            if not rows:
+                print(f"no seat table has been published for {election_id} yet", file=sys.stderr)
+                return EXIT_FAILURE
+            based_on = rows[0]["based_on_position"]
+        else:
+            totals = national_totals(conn, election_id, as_of=position)
+            allocation = allocate_totals(totals, election_profile(conn, election_id))
+            rows = allocation.to_records()
+            based_on = position
+    print(render(rows, SEAT_COLUMNS, args.format))
+    if args.format == "table":
+        total = sum(int(r["seats"]) for r in rows)
+        print(f"\n{total} seats; {election_id}, based on log position {based_on}")
+    return EXIT_OK
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    paths = warehouse_paths(args)
+    if not paths.database.exists():
+        raise InputError(f"no warehouse at {paths.root}")
+    with writer_lock(paths, wait_seconds=300), duckdb.connect(str(paths.database), read_only=True) as conn:
+        report = verify_connection(conn, paths)
+    if report.intact:
+        print(f"intact: {report.events} events, hash chain and raw archive verified")
+        return EXIT_OK
+    print(f"TAMPERED at position {report.first_bad_position}: {report.problem}")
+    return EXIT_FAILURE
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    from pipelines.event_store import EventStore
+    from pipelines.ingest import refresh_snapshot
+    from pipelines.projections import projection_checksums, rebuild_projections
+
+    paths = warehouse_paths(args)
+    if not paths.database.exists():
+        raise InputError(f"no warehouse at {paths.root}")
+    with EventStore.open_writer(paths) as store:
+        with store.transaction():
+            position = rebuild_projections(store.conn)
+        sums = projection_checksums(store.conn)
+    refresh_snapshot(paths)
+    print(f"rebuilt every projection from the log up to position {position}")
+    for table, digest in sums.items():
+        print(f"{digest}  {table}")
+    return EXIT_OK
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    paths = warehouse_paths(args)
+    with open_read_only(paths.snapshot) as conn:
+        try:
+            cursor = conn.execute(args.query)
+            columns = [d[0] for d in cursor.description or []]
+            rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            if "read-only" in message or "read_only" in message:
+                message = "the warehouse snapshot is read-only: elections sql runs queries, not writes"
+            print(f"error: {message}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    print(render(rows, columns, args.format))
+    return EXIT_OK
+
+
+def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    columns = [d[0] for d in cursor.description or []]
+    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]

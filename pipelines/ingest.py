@@ -1,0 +1,707 @@
+"""Ingestion: received files -> raw archive -> validation -> events -> projections -> provisional seats.
+
+Each file is handled in one transaction (its events and the projections they move land together or
+not at all). A file already received is a duplicate and adds nothing; a protocol that differs from
+one already accepted for the same precinct and version is quarantined as a conflict, never applied.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from pipelines.election import ElectionDeclaration, PartyList, Precinct, Region, parse_declaration
+from pipelines.errors import InputError, PipelineError, RulesCannotDecide
+from pipelines.event_store import EventStore, utc_now
+from pipelines.events import (
+    BATCH_QUARANTINED,
+    BATCH_RECEIVED,
+    ELECTION_DECLARED,
+    PRECINCT_ANNULLED,
+    PROTOCOL_AMENDED,
+    PROTOCOL_REPORTED,
+    ROW_QUARANTINED,
+    DeclaredPrecinct,
+    NewEvent,
+    ProtocolFacts,
+    batch_stream,
+    election_stream,
+    precinct_stream,
+)
+from pipelines.migrations import first_row
+from pipelines.projections import update_projections
+from pipelines.publication import Publication, publish
+from pipelines.raw_archive import ArchivedFile, RawArchive
+from pipelines.rule_profiles import load_profile
+from pipelines.validation import ReportedProtocol, ValidationPolicy, validate_file
+from pipelines.warehouse_paths import WarehousePaths
+
+DECLARATION_SUFFIX = ".election.json"
+PRECINCTS_SUFFIX = ".precincts.csv"  # read through the declaration that names it, never on its own
+FIGURE_COLUMNS = ("registered_voters", "ballots_issued", "ballots_cast", "invalid_ballots", "against_all")
+Status = Literal["applied", "partly quarantined", "quarantined", "duplicate"]
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    batch_id: str
+    status: Status
+    election_id: str | None = None
+    rows_total: int = 0
+    rows_applied: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    problems: list[str] = field(default_factory=list)  # one line per quarantined file or row
+
+    def line(self) -> str:
+        counts = ""
+        if self.rows_total:
+            counts = f"{self.rows_applied} applied, {self.rows_duplicate} duplicate, "
+            counts += f"{self.rows_quarantined} quarantined"
+        return f"{self.status:<18} {self.file_name}" + (
+            f" ({self.rows_total} rows: {counts})" if counts else ""
+        )
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileOutcome] = field(default_factory=list)
+    publications: list[Publication] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def lines(self) -> list[str]:
+        out = [f.line() for f in self.files]
+        for f in self.files:
+            out.extend(f"  quarantined: {p}" for p in f.problems)
+        out.extend(
+            f"published {p.status} seat table {p.publication_id} "
+            f"(log position {p.based_on_position}, sha256 {p.table_sha256[:12]})"
+            for p in self.publications
+        )
+        out.extend(self.notes)
+        accepted = self.count("applied") + self.count("partly quarantined")
+        out.append(
+            f"files: {accepted} accepted, {self.count('duplicate')} duplicate, "
+            f"{self.count('quarantined')} quarantined"
+        )
+        return out
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest, declarations first, then by arrival (modification time) and name.
+
+    Hidden files, markers such as `_READY`, unfinished uploads and the `processed` folder are skipped.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in path.iterdir() if p.is_file() and _is_data_file(p))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError("no such file or folder", file=str(path))
+
+    def order(p: Path) -> tuple[int, float, str]:
+        return (0 if p.name.endswith(DECLARATION_SUFFIX) else 1, p.stat().st_mtime, p.name)
+
+    return sorted(dict.fromkeys(found), key=order)
+
+
+def _is_data_file(path: Path) -> bool:
+    name = path.name
+    return not (name.startswith((".", "_")) or name.endswith((".tmp", ".part", ".partial", PRECINCTS_SUFFIX)))
+
+
+def sniff_election_id(data: bytes) -> str | None:
+    """The election a protocol file names in its first data row, if it can be read at all."""
+    try:
+        text = data[:65536].decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader)
+        first = next(reader)
+        return first[header.index("election_id")].strip() or None
+    except (UnicodeDecodeError, StopIteration, ValueError, IndexError, csv.Error):
+        return None
+
+
+def sniff_precinct_ids(data: bytes) -> list[str]:
+    try:
+        text = data.decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader)
+        column = header.index("precinct_id")
+        return [row[column].strip() for row in reader if len(row) > column]
+    except (UnicodeDecodeError, StopIteration, ValueError, csv.Error):
+        return []
+
+
+class Ingestor:
+    """Ingests files into one open warehouse; keeps per-run caches of declared elections."""
+
+    def __init__(
+        self, store: EventStore, paths: WarehousePaths, *, policy: ValidationPolicy | None = None
+    ) -> None:
+        self.store = store
+        self.paths = paths
+        self.archive = RawArchive(paths.archive)
+        self.policy = policy or ValidationPolicy()
+        self._elections: dict[str, ElectionDeclaration] = {}
+
+    # -- state lookups -------------------------------------------------------------------------
+
+    def declared(self, election_id: str) -> ElectionDeclaration | None:
+        if election_id in self._elections:
+            return self._elections[election_id]
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT position, payload FROM events WHERE event_type = ? AND election_id = ?",
+                [ELECTION_DECLARED, election_id],
+            )
+        )
+        if row is None:
+            return None
+        position, payload_text = int(str(row[0])), str(row[1])
+        payload = json.loads(payload_text)
+        precincts = tuple(
+            Precinct(p, r, int(v))
+            for p, r, v in self.store.conn.execute(
+                "SELECT precinct_id, region_id, registered_voters FROM declared_precincts WHERE position = ?",
+                [position],
+            ).fetchall()
+        )
+        declaration = ElectionDeclaration(
+            election_id=election_id,
+            name=payload["name"],
+            date=payload["date"],
+            rule_profile=payload["rule_profile"],
+            lists=tuple(PartyList(**p) for p in payload["lists"]),
+            regions=tuple(Region(**r) for r in payload["regions"]),
+            precincts=precincts,
+            against_all_on_ballot=payload["against_all_on_ballot"],
+            synthetic=payload["synthetic"],
+            source_note=payload["source_note"],
+        )
+        self._elections[election_id] = declaration
+        return declaration
+
+    def _stored_protocols(
+        self, election_id: str, precinct_ids: Sequence[str]
+    ) -> dict[str, dict[int, dict[str, int]]]:
+        """Every accepted protocol version of these precincts: precinct -> version -> figures."""
+        if not precinct_ids:
+            return {}
+        wanted = pd.DataFrame({"precinct_id": sorted(set(precinct_ids))}, dtype="string")
+        conn = self.store.conn
+        conn.register("wanted_precincts", wanted)
+        try:
+            facts = conn.execute(
+                "SELECT f.position, f.precinct_id, f.protocol_version, f.registered_voters, "
+                "f.ballots_issued, f.ballots_cast, f.invalid_ballots, f.against_all FROM protocol_facts f "
+                "JOIN wanted_precincts w USING (precinct_id) WHERE f.election_id = ?",
+                [election_id],
+            ).fetchall()
+            votes = conn.execute(
+                "SELECT v.position, v.list_id, v.votes FROM protocol_votes v "
+                "JOIN protocol_facts f USING (position) JOIN wanted_precincts w USING (precinct_id) "
+                "WHERE f.election_id = ?",
+                [election_id],
+            ).fetchall()
+        finally:
+            conn.unregister("wanted_precincts")
+        by_position: dict[int, dict[str, int]] = {}
+        out: dict[str, dict[int, dict[str, int]]] = {}
+        for position, precinct, version, *figures in facts:
+            record = dict(zip(FIGURE_COLUMNS, (int(x) for x in figures), strict=True))
+            by_position[int(position)] = record
+            out.setdefault(str(precinct), {})[int(version)] = record
+        for position, list_id, count in votes:
+            by_position[int(position)][str(list_id)] = int(count)
+        return out
+
+    def _annulled(self, election_id: str) -> set[str]:
+        rows = self.store.conn.execute(
+            "SELECT precinct_id FROM proj_annulments WHERE election_id = ?", [election_id]
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _previous_receipt(self, batch_id: str) -> dict[str, Any] | None:
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT payload FROM events WHERE stream_id = ? AND event_type = ? "
+                "ORDER BY position DESC LIMIT 1",
+                [batch_stream(batch_id), BATCH_RECEIVED],
+            )
+        )
+        return None if row is None else dict(json.loads(str(row[0])))
+
+    def _previous_refusal(self, batch_id: str) -> str | None:
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT payload->>'$.rule' FROM events WHERE stream_id = ? AND event_type = ? "
+                "ORDER BY position DESC LIMIT 1",
+                [batch_stream(batch_id), BATCH_QUARANTINED],
+            )
+        )
+        return None if row is None else str(row[0])
+
+    # -- one file ------------------------------------------------------------------------------
+
+    def ingest_file(
+        self, source: Path, *, election_hint: str | None = None, received_at: datetime
+    ) -> FileOutcome:
+        data = source.read_bytes()
+        archived = self.archive.store(data, source.name, received_at)
+        name = source.name
+        previous = self._previous_receipt(archived.sha256)
+        if previous is not None:
+            refused_for = self._previous_refusal(archived.sha256) if previous["quarantined_whole"] else None
+            # A file refused only because its election was not declared yet is worth another look.
+            retry = refused_for == "election_declared"
+            if not retry:
+                return FileOutcome(name, archived.sha256, "duplicate", previous.get("election_id"))
+        if name.endswith(DECLARATION_SUFFIX):
+            return self._ingest_declaration(archived, data, received_at, source.parent)
+        election_id = election_hint or sniff_election_id(data)
+        election = self.declared(election_id) if election_id else None
+        if election is None:
+            if previous is not None:  # still undeclared: the same refusal again adds nothing
+                return FileOutcome(name, archived.sha256, "duplicate", election_id)
+            reason = (
+                f"election {election_id!r} is not declared: send its {DECLARATION_SUFFIX} file first"
+                if election_id
+                else "the file names no election (no readable election_id column)"
+            )
+            return self._refuse_whole(
+                archived, election_id or "unknown", "election_declared", reason, received_at
+            )
+        return self._ingest_results(archived, data, election, received_at)
+
+    def _refuse_whole(
+        self,
+        archived: ArchivedFile,
+        election_id: str,
+        rule: str,
+        message: str,
+        received_at: datetime,
+        file_format: str = "unknown",
+    ) -> FileOutcome:
+        events = [
+            self._receipt(archived, election_id, file_format, received_at, 0, 0, 0, 0, True, []),
+            NewEvent(
+                batch_stream(archived.sha256),
+                BATCH_QUARANTINED,
+                election_id,
+                {"file_name": archived.original_name, "rule": rule, "message": message},
+                received_at,
+                batch_id=archived.sha256,
+            ),
+        ]
+        self._commit(events)
+        return FileOutcome(
+            archived.original_name,
+            archived.sha256,
+            "quarantined",
+            election_id,
+            problems=[f"{archived.original_name}: {message} [rule: {rule}]"],
+        )
+
+    def _receipt(
+        self,
+        archived: ArchivedFile,
+        election_id: str,
+        file_format: str,
+        received_at: datetime,
+        total: int,
+        applied: int,
+        duplicate: int,
+        quarantined: int,
+        whole: bool,
+        anomalies: list[dict[str, Any]],
+    ) -> NewEvent:
+        return NewEvent(
+            batch_stream(archived.sha256),
+            BATCH_RECEIVED,
+            election_id,
+            {
+                "file_name": archived.original_name,
+                "file_format": file_format,
+                "size_bytes": archived.size,
+                "election_id": election_id,
+                "rows_total": total,
+                "rows_applied": applied,
+                "rows_duplicate": duplicate,
+                "rows_quarantined": quarantined,
+                "quarantined_whole": whole,
+                "anomalies": anomalies,
+            },
+            received_at,
+            batch_id=archived.sha256,
+        )
+
+    def _commit(self, events: Sequence[NewEvent]) -> None:
+        with self.store.transaction():
+            self.store.append(events)
+            update_projections(self.store.conn)
+
+    def _ingest_declaration(
+        self, archived: ArchivedFile, data: bytes, received_at: datetime, folder: Path
+    ) -> FileOutcome:
+        name = archived.original_name
+        raw: Any = None
+        try:
+            try:
+                raw = json.loads(data.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                raise InputError("declaration is not UTF-8 text", file=name, rule="encoding") from None
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"not valid JSON: {exc.msg}", file=name, row=exc.lineno, rule="json"
+                ) from None
+            declaration = parse_declaration(raw, file=name, base_dir=folder)
+            load_profile(declaration.rule_profile)
+        except InputError as exc:
+            election_id = raw.get("election_id") if isinstance(raw, dict) else None
+            return self._refuse_whole(
+                archived,
+                str(election_id or "unknown"),
+                exc.rule or "declaration",
+                str(exc),
+                received_at,
+                "election-declaration",
+            )
+        sidecar_sha: str | None = None
+        if isinstance(raw, dict) and "precincts_csv" in raw:
+            # The precinct list beside the declaration is part of what was received: archive it too.
+            sidecar = folder / str(raw["precincts_csv"])
+            sidecar_sha = self.archive.store(sidecar.read_bytes(), sidecar.name, received_at).sha256
+        if self.declared(declaration.election_id) is not None:
+            return self._refuse_whole(
+                archived,
+                declaration.election_id,
+                "already_declared",
+                f"election {declaration.election_id!r} is already declared with different content; "
+                "a declaration cannot be changed once results may depend on it",
+                received_at,
+                "election-declaration",
+            )
+        payload = declaration.to_json_dict(include_precincts=False)
+        payload["file_name"] = name
+        if sidecar_sha is not None:
+            payload["precincts_csv_sha256"] = sidecar_sha
+        events = [
+            self._receipt(
+                archived, declaration.election_id, "election-declaration", received_at, 0, 0, 0, 0, False, []
+            ),
+            NewEvent(
+                election_stream(declaration.election_id),
+                ELECTION_DECLARED,
+                declaration.election_id,
+                payload,
+                received_at,
+                batch_id=archived.sha256,
+                precincts=tuple(
+                    DeclaredPrecinct(p.precinct_id, p.region_id, p.registered_voters)
+                    for p in declaration.precincts
+                ),
+            ),
+        ]
+        self._commit(events)
+        self._elections[declaration.election_id] = declaration
+        return FileOutcome(name, archived.sha256, "applied", declaration.election_id)
+
+    def _ingest_results(
+        self, archived: ArchivedFile, data: bytes, election: ElectionDeclaration, received_at: datetime
+    ) -> FileOutcome:
+        name = archived.original_name
+        eid = election.election_id
+        stored = self._stored_protocols(eid, sniff_precinct_ids(data))
+        reported = {
+            pid: ReportedProtocol(version=max(versions), figures=versions[max(versions)])
+            for pid, versions in stored.items()
+        }
+        outcome = validate_file(
+            archived.path,
+            display_name=name,
+            election=election,
+            reported=reported,
+            policy=self.policy,
+            data_docs_dir=self.paths.data_docs,
+        )
+        if outcome.file_rejection is not None:
+            rejection = outcome.file_rejection
+            return self._refuse_whole(
+                archived, eid, rejection.rule, rejection.message, received_at, outcome.kind
+            )
+        quarantine = [
+            _row_problem(name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
+            for r in outcome.rejections
+        ]
+        records: list[dict[str, Any]] = outcome.accepted.to_dict("records")
+        context = _BatchContext(archived, election, received_at, stored, self._annulled(eid))
+        if outcome.kind == "annulment":
+            decided = [_decide_annulment(context, rec) for rec in records]
+        else:
+            decided = [_decide_protocol(context, rec) for rec in records]
+        events = [d for d in decided if isinstance(d, NewEvent)]
+        quarantine.extend(d for d in decided if isinstance(d, dict))
+        duplicates = sum(1 for d in decided if d is None)
+        if self.policy.mode == "file" and quarantine:
+            # Whole-file policy: one bad row refuses the file; its rows are still listed with reasons.
+            events = []
+        anomalies = [
+            {"kind": a.kind, "precinct_id": a.precinct_id, "detail": a.detail, "row": a.row}
+            for a in outcome.anomalies
+        ]
+        total = len(records) + len(outcome.rejections)
+        receipt = self._receipt(
+            archived,
+            eid,
+            f"{outcome.kind}-v1",
+            received_at,
+            total,
+            len(events),
+            duplicates,
+            len(quarantine),
+            False,
+            anomalies,
+        )
+        quarantine_events = [
+            NewEvent(
+                batch_stream(archived.sha256), ROW_QUARANTINED, eid, q, received_at, batch_id=archived.sha256
+            )
+            for q in quarantine
+        ]
+        self._commit([receipt, *quarantine_events, *events])
+        status: Status = "applied"
+        if quarantine:
+            status = "quarantined" if not events and not duplicates else "partly quarantined"
+        elif not events:
+            status = "duplicate"
+        return FileOutcome(
+            name,
+            archived.sha256,
+            status,
+            eid,
+            total,
+            len(events),
+            duplicates,
+            len(quarantine),
+            [_problem_line(q) for q in quarantine],
+        )
+
+
+@dataclass
+class _BatchContext:
+    """What deciding each accepted row needs; `stored` and `annulled` grow as rows are decided."""
+
+    archived: ArchivedFile
+    election: ElectionDeclaration
+    received_at: datetime
+    stored: dict[str, dict[int, dict[str, int]]]
+    annulled: set[str]
+    regions: dict[str, str] = field(default_factory=dict)
+
+    def region_of(self, precinct_id: str) -> str:
+        if not self.regions:
+            self.regions = {p.precinct_id: p.region_id for p in self.election.precincts}
+        return self.regions[precinct_id]
+
+
+Decision = NewEvent | dict[str, Any] | None  # an event to append, a quarantined row, or a duplicate
+
+
+def _decide_annulment(ctx: _BatchContext, rec: dict[str, Any]) -> Decision:
+    pid = str(rec["precinct_id"])
+    if pid in ctx.annulled:
+        return None
+    ctx.annulled.add(pid)
+    eid = ctx.election.election_id
+    payload = {
+        "precinct_id": pid,
+        "reason": str(rec["reason"]),
+        "decided_by": str(rec["decided_by"]),
+        "file_name": ctx.archived.original_name,
+        "row": int(rec["row"]),
+    }
+    return NewEvent(
+        precinct_stream(eid, pid),
+        PRECINCT_ANNULLED,
+        eid,
+        payload,
+        ctx.received_at,
+        batch_id=ctx.archived.sha256,
+    )
+
+
+def _decide_protocol(ctx: _BatchContext, rec: dict[str, Any]) -> Decision:
+    """Apply, ignore as a duplicate, or quarantine one validated protocol row against the log."""
+    name = ctx.archived.original_name
+    pid = str(rec["precinct_id"])
+    version = int(rec["version"])
+    row = int(rec["row"])
+    list_ids = ctx.election.list_ids
+    figures = {c: int(rec[c]) for c in FIGURE_COLUMNS}
+    figures.update({l_id: int(rec[l_id]) for l_id in list_ids})
+    known = ctx.stored.get(pid, {})
+    if pid in ctx.annulled:
+        return _row_problem(
+            name,
+            row,
+            pid,
+            "precinct_annulled",
+            f"precinct {pid} was annulled; its protocols no longer count",
+            "precinct_id",
+            pid,
+        )
+    if version in known:
+        if known[version] == figures:
+            return None
+        return _row_problem(
+            name,
+            row,
+            pid,
+            "conflict",
+            f"precinct {pid} already has a different accepted protocol version {version}; send a "
+            f"correction as an amendment with version {max(known) + 1} and a reason",
+            "version",
+            str(version),
+        )
+    if known and version < max(known):
+        return _row_problem(
+            name,
+            row,
+            pid,
+            "stale_version",
+            f"precinct {pid} is already at protocol version {max(known)}",
+            "version",
+            str(version),
+        )
+    facts = ProtocolFacts(
+        precinct_id=pid,
+        region_id=ctx.region_of(pid),
+        protocol_version=version,
+        registered_voters=figures["registered_voters"],
+        ballots_issued=figures["ballots_issued"],
+        ballots_cast=figures["ballots_cast"],
+        invalid_ballots=figures["invalid_ballots"],
+        against_all=figures["against_all"],
+        votes=tuple((l_id, figures[l_id]) for l_id in list_ids),
+    )
+    payload: dict[str, Any] = {"file_name": name, "row": row}
+    event_type = PROTOCOL_REPORTED
+    if known:
+        event_type = PROTOCOL_AMENDED
+        payload.update({"reason": str(rec.get("reason", "")), "supersedes_version": max(known)})
+    ctx.stored.setdefault(pid, {})[version] = figures
+    eid = ctx.election.election_id
+    return NewEvent(
+        precinct_stream(eid, pid),
+        event_type,
+        eid,
+        payload,
+        ctx.received_at,
+        batch_id=ctx.archived.sha256,
+        protocol=facts,
+    )
+
+
+def _problem_line(q: dict[str, Any]) -> str:
+    where = f"{q['file_name']} row {q['row']}" + (f" column {q['column']!r}" if q["column"] else "")
+    value = f" [value: {q['value']!r}]" if q["value"] is not None else ""
+    return f"{where}: {q['message']} [rule: {q['rule']}]{value}"
+
+
+def _row_problem(
+    file_name: str,
+    row: int,
+    precinct_id: str | None,
+    rule: str,
+    message: str,
+    column: str | None,
+    value: str | None,
+) -> dict[str, Any]:
+    return {
+        "file_name": file_name,
+        "row": row,
+        "column": column,
+        "rule": rule,
+        "value": value,
+        "message": message,
+        "precinct_id": precinct_id,
+    }
+
+
+def publish_changed(store: EventStore, election_ids: Iterable[str], summary: IngestSummary) -> None:
+    """Publish a provisional table for each election whose results moved; explain when rules cannot."""
+    for election_id in sorted(set(election_ids)):
+        try:
+            publication = publish(store, election_id)
+        except RulesCannotDecide as exc:
+            summary.notes.append(f"no seat table for {election_id} yet: {exc}")
+            continue
+        if publication is not None:
+            summary.publications.append(publication)
+
+
+def refresh_snapshot(paths: WarehousePaths) -> Path:
+    """Copy the closed database to the readers' snapshot, replacing it atomically."""
+    target = paths.snapshot
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".snapshot-")
+    os.close(fd)
+    shutil.copyfile(paths.database, tmp)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, target)
+    return target
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    *,
+    warehouse: Path,
+    election_id: str | None = None,
+    policy: ValidationPolicy | None = None,
+    received_at: datetime | None = None,
+    publish_results: bool = True,
+    wait_seconds: float = 300.0,
+) -> IngestSummary:
+    """Ingest files or folders into a warehouse and publish what changed. Quarantine is normal;
+    only a failure of the pipeline itself raises."""
+    files = collect_files(paths)
+    wpaths = WarehousePaths(warehouse)
+    summary = IngestSummary()
+    with EventStore.open_writer(wpaths, wait_seconds=wait_seconds) as store:
+        ingestor = Ingestor(store, wpaths, policy=policy)
+        for source in files:
+            outcome = ingestor.ingest_file(
+                source, election_hint=election_id, received_at=received_at or utc_now()
+            )
+            summary.files.append(outcome)
+        if publish_results:
+            changed = [
+                f.election_id
+                for f in summary.files
+                if f.election_id and f.rows_applied + (f.status == "applied")
+            ]
+            publish_changed(store, [e for e in changed if e is not None and ingestor.declared(e)], summary)
+    if files:
+        refresh_snapshot(wpaths)
+    return summary
+
+
+__all__ = ["FileOutcome", "IngestSummary", "PipelineError", "collect_files", "ingest_paths"]

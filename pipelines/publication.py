@@ -1,0 +1,127 @@
+"""Publishing a seat table: a ResultsPublished (or ResultsCertified) event that records what it was
+based on (log position, rule profile) and the checksum of the exact table published."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pipelines.errors import RulesCannotDecide
+from pipelines.event_store import EventStore, utc_now
+from pipelines.events import (
+    ELECTION_DECLARED,
+    PRECINCT_ANNULLED,
+    PROTOCOL_AMENDED,
+    PROTOCOL_REPORTED,
+    RESULTS_CERTIFIED,
+    RESULTS_PUBLISHED,
+    NewEvent,
+    canonical_json,
+    election_stream,
+)
+from pipelines.migrations import first_row
+from pipelines.projections import update_projections
+from pipelines.rule_profiles import profile_to_dict
+from pipelines.seat_allocation import Allocation
+from pipelines.seat_table import allocate_totals, election_profile, national_totals
+
+Status = Literal["provisional", "certified"]
+_RESULT_EVENTS = (ELECTION_DECLARED, PROTOCOL_REPORTED, PROTOCOL_AMENDED, PRECINCT_ANNULLED)
+
+
+@dataclass(frozen=True)
+class Publication:
+    publication_id: str
+    election_id: str
+    status: Status
+    based_on_position: int
+    table_sha256: str
+    allocation: Allocation
+
+
+def publication_id(election_id: str, status: Status, based_on: int) -> str:
+    return f"{election_id}--{status}--{based_on:09d}"
+
+
+def table_checksum(records: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(canonical_json(records).encode("utf-8")).hexdigest()
+
+
+def last_result_position(store: EventStore, election_id: str) -> int:
+    """The last event that changed this election's results: what a publication is based on."""
+    marks = ", ".join("?" for _ in _RESULT_EVENTS)
+    row = first_row(
+        store.conn.execute(
+            "SELECT coalesce(max(position), 0) FROM events "
+            f"WHERE election_id = ? AND event_type IN ({marks})",
+            [election_id, *_RESULT_EVENTS],
+        )
+    )
+    return int(str(row[0])) if row else 0
+
+
+def last_publication(store: EventStore, election_id: str) -> tuple[int, str] | None:
+    row = first_row(
+        store.conn.execute(
+            "SELECT based_on_position, status FROM proj_publications WHERE election_id = ? "
+            "ORDER BY position DESC LIMIT 1",
+            [election_id],
+        )
+    )
+    return None if row is None else (int(str(row[0])), str(row[1]))
+
+
+def publish(
+    store: EventStore,
+    election_id: str,
+    *,
+    status: Status = "provisional",
+    extra: dict[str, Any] | None = None,
+) -> Publication | None:
+    """Allocate over the current totals and record the publication; None when nothing changed since
+    the last publication of the same status. Raises RulesCannotDecide (nothing is published)."""
+    based_on = last_result_position(store, election_id)
+    previous = last_publication(store, election_id)
+    if previous == (based_on, status):
+        return None
+    profile = election_profile(store.conn, election_id)
+    totals = national_totals(store.conn, election_id)
+    if totals.precincts_counted == 0:
+        raise RulesCannotDecide(
+            f"no precinct of {election_id} has reported yet: there is nothing to allocate"
+        )
+    allocation = allocate_totals(totals, profile)
+    records = allocation.to_records()
+    checksum = table_checksum(records)
+    pub_id = publication_id(election_id, status, based_on)
+    payload: dict[str, Any] = {
+        "publication_id": pub_id,
+        "status": status,
+        "based_on_position": based_on,
+        "rule_profile": profile.profile_id,
+        "rules": profile_to_dict(profile),
+        "table_sha256": checksum,
+        "precincts_counted": totals.precincts_counted,
+        "ballots_cast": totals.ballots_cast,
+        "invalid_ballots": totals.invalid_ballots,
+        "against_all": totals.against_all,
+        "seats": [
+            {
+                "list_id": r.list_id,
+                "name": r.name,
+                "ballot_order": r.ballot_order,
+                "votes": r.votes,
+                "seats": r.seats,
+            }
+            for r in allocation.rows
+        ],
+        "allocation": records,
+        "explanation": list(allocation.explanation),
+        **(extra or {}),
+    }
+    event_type = RESULTS_CERTIFIED if status == "certified" else RESULTS_PUBLISHED
+    with store.transaction():
+        store.append([NewEvent(election_stream(election_id), event_type, election_id, payload, utc_now())])
+        update_projections(store.conn)
+    return Publication(pub_id, election_id, status, based_on, checksum, allocation)
