@@ -165,7 +165,9 @@ def synthesise(
         start += count
 
     turnout = np.array([r.turnout for r in shapes])[region_index]
-    propensity = np.minimum(turnout * rng.lognormal(0.0, 0.08, precinct_count), 1.0)
+    propensity = _turnout_propensity(
+        turnout, rng.normal(0.0, 0.25, precinct_count), registered, totals.ballots_cast
+    )
     cast = apportion(
         totals.ballots_cast, to_int_weights(registered.astype(np.float64) * propensity), caps=registered
     )
@@ -175,7 +177,8 @@ def synthesise(
     issued = cast + (slack * rng.integers(0, 4, precinct_count)) // 1000
 
     columns = [*totals.list_votes, totals.against_all, totals.invalid_ballots]
-    filled = _fill_columns(columns, cast, region_index, len(shapes), rng)
+    spread = [1.0] * (len(columns) - 1) + [0.5]
+    filled = _fill_columns(columns, cast, region_index, len(shapes), rng, spread)
     k = len(totals.list_votes)
     ids = tuple(
         f"{shapes[r].region_id}-{n:04d}"
@@ -195,14 +198,37 @@ def synthesise(
     )
 
 
+def _turnout_propensity(
+    turnout: FloatArray, noise: FloatArray, registered: IntArray, ballots_cast: int
+) -> FloatArray:
+    """Precinct turnout around its region's, shifted in logit space until it matches the national total.
+
+    Working in logits keeps every precinct below 100% however high its region's turnout is.
+    """
+    clipped = np.clip(turnout, 0.02, 0.98)
+    base = np.log(clipped / (1 - clipped)) + noise
+    voters = registered.astype(np.float64)
+    target = ballots_cast / max(1.0, float(voters.sum()))
+    low, high = -10.0, 10.0
+    for _ in range(60):
+        shift = (low + high) / 2
+        share = float((voters / (1 + np.exp(-(base + shift)))).sum()) / max(1.0, float(voters.sum()))
+        low, high = (shift, high) if share < target else (low, shift)
+    result: FloatArray = 1 / (1 + np.exp(-(base + (low + high) / 2)))
+    return result
+
+
 def _fill_columns(
     column_totals: Sequence[int],
     row_totals: IntArray,
     region_index: IntArray,
     region_count: int,
     rng: np.random.Generator,
+    spread: Sequence[float],
 ) -> IntArray:
     """Integer matrix with the given row and column sums, shaped by regional and local preferences.
+
+    `spread` scales each column's geographic variation (invalid ballots vary less than party support).
 
     Columns are filled smallest first, each apportioned within what is left of every row; the
     largest column takes the rest of each row, so both margins hold exactly.
@@ -212,11 +238,11 @@ def _fill_columns(
     out = np.zeros((rows, cols), dtype=np.int64)
     left = row_totals.copy()
     order = sorted(range(cols), key=lambda c: (column_totals[c], c))
-    regional = rng.normal(0.0, 0.35, (region_count, cols))
+    regional = rng.normal(0.0, 0.3, (region_count, cols))
     for c in order[:-1]:
         share = column_totals[c] / grand if grand else 0.0
-        local = rng.normal(0.0, 0.25, rows)
-        weight = row_totals * share * np.exp(regional[region_index, c] + local)
+        local = rng.normal(0.0, 0.2, rows)
+        weight = row_totals * share * np.exp(spread[c] * (regional[region_index, c] + local))
         out[:, c] = apportion(int(column_totals[c]), to_int_weights(weight), caps=left)
         left -= out[:, c]
     out[:, order[-1]] = left
