@@ -108,7 +108,8 @@ def _csv(records: list[Record], fields: list[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(records)
+    for record in records:
+        writer.writerow({k: str(v).lower() if isinstance(v, bool) else v for k, v in record.items()})
     return out.getvalue()
 
 

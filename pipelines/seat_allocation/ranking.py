@@ -19,7 +19,8 @@ class TieRule:
     names: Mapping[str, str]
 
     def label(self, list_id: str) -> str:
-        return f"{self.names[list_id]} ({list_id})"
+        name = self.names[list_id]
+        return name if name == list_id else f"{name} ({list_id})"
 
 
 def pick(claims: Mapping[str, Fraction], count: int, rule: TieRule, what: str) -> tuple[list[str], list[str]]:

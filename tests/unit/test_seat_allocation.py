@@ -130,10 +130,10 @@ def test_modified_sainte_lague_tie_goes_to_the_earlier_registered() -> None:
     profile = _profile(seats=8, threshold=Fraction(0), method="modified-sainte-lague")
     allocation = allocate(_wiki(), profile)
     assert _seats(allocation) == {"A": 4, "B": 3, "C": 1, "D": 0}
-    assert any("tied" in line and "A (A) (ballot 1)" in line for line in allocation.explanation)
+    assert any("tied" in line and "A (ballot 1)" in line for line in allocation.explanation)
     d_first = [replace(x, ballot_order=5 - (x.ballot_order or 0)) for x in _wiki()]
     assert _seats(allocate(d_first, profile)) == {"A": 3, "B": 3, "C": 1, "D": 1}
-    with pytest.raises(RulesCannotDecide, match=r"A \(A\), D \(D\)"):
+    with pytest.raises(RulesCannotDecide, match="lists A, D are tied"):
         allocate(_wiki(), replace(profile, tie_break="refuse"))
 
 

@@ -20,7 +20,10 @@ def elections(draw: st.DrawFn) -> tuple[list[ListVotes], RuleProfile, int]:
     count = draw(st.integers(min_value=1, max_value=8))
     votes = draw(st.lists(st.integers(min_value=0, max_value=2_000_000), min_size=count, max_size=count))
     orders = draw(st.permutations(range(1, count + 1)))
-    lists = [ListVotes(f"l{i}", f"List {i}", v, orders[i]) for i, v in enumerate(votes)]
+    lengths = draw(
+        st.lists(st.none() | st.integers(min_value=0, max_value=40), min_size=count, max_size=count)
+    )
+    lists = [ListVotes(f"l{i}", f"List {i}", v, orders[i], lengths[i]) for i, v in enumerate(votes)]
     guarantee = draw(
         st.sampled_from(
             [Guarantee(), Guarantee("proportional"), Guarantee("correction_index", Fraction(7, 10), 2)]
@@ -33,6 +36,7 @@ def elections(draw: st.DrawFn) -> tuple[list[ListVotes], RuleProfile, int]:
         threshold=Fraction(draw(st.integers(min_value=0, max_value=20)), 100),
         threshold_base=draw(st.sampled_from(["valid_list_votes", "valid_list_votes_plus_against_all"])),
         guarantee=guarantee,
+        vacant_seats=draw(st.sampled_from(["leave_vacant", "redistribute"])),
     )
     against_all = draw(st.integers(min_value=0, max_value=100_000))
     return lists, profile, against_all
@@ -61,6 +65,17 @@ def test_seats_sum_and_threshold_is_respected(case: tuple[list[ListVotes], RuleP
         return
     assert passing
     assert sum(r.seats for r in allocation.rows) == profile.seats
+    length = {x.list_id: x.candidates for x in lists}
+    for row in allocation.rows:
+        assert row.seats == row.integer_seats + row.remainder_seat + row.redistributed_seats
+        assert 0 <= row.vacant_seats <= row.seats
+        candidates = length[row.list_id]
+        if candidates is not None:
+            assert row.filled_seats <= candidates
+            if profile.vacant_seats == "leave_vacant":
+                assert row.vacant_seats == max(0, row.seats - candidates)
+        else:
+            assert row.vacant_seats == 0
     for row in allocation.rows:
         assert row.passed_threshold == (row.list_id in {x.list_id for x in passing})
         if not row.passed_threshold and not row.admitted_by_guarantee:
