@@ -1,0 +1,159 @@
+"""Non-blocking anomaly flags: the statistical signs election observers look for. They never reject.
+
+Shares are compared in integer arithmetic (a/b > p/q  <=>  a*q > p*b), so a flag at exactly the
+threshold is decided exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str
+    precinct_id: str | None
+    detail: str
+    file: str | None
+    row: int | None
+
+
+@dataclass(frozen=True)
+class AnomalyThresholds:
+    turnout_share: Fraction = Fraction(95, 100)  # flagged above this (and at exactly 100% separately)
+    dominant_list_share: Fraction = Fraction(95, 100)  # flagged at or above this share of valid votes
+    invalid_share: Fraction = Fraction(1, 10)  # flagged above this share of ballots cast
+    amendment_change_share: Fraction = Fraction(1, 10)  # flagged when a list moves by more than this
+
+
+def _above(numerator: pd.Series, denominator: pd.Series, share: Fraction, *, or_equal: bool) -> pd.Series:
+    """numerator/denominator > share (or >=), exactly, false where denominator is 0."""
+    left = numerator.astype(object) * share.denominator
+    right = denominator.astype(object) * share.numerator
+    hit = (left >= right) if or_equal else (left > right)
+    return hit.astype(bool) & (denominator > 0)
+
+
+def protocol_anomalies(
+    accepted: pd.DataFrame,
+    *,
+    list_ids: Sequence[str],
+    earlier_votes: Mapping[str, Mapping[str, int]],
+    thresholds: AnomalyThresholds,
+    file: str | None,
+) -> list[Anomaly]:
+    """Flags for accepted protocol rows (normalised columns, see pipelines.validation).
+
+    `earlier_votes` maps a precinct to the list votes of its accepted protocol, for comparing amendments.
+    """
+    if accepted.empty:
+        return []
+    frame = accepted.reset_index(drop=True)
+    cast = frame["ballots_cast"]
+    registered = frame["registered_voters"]
+    votes = frame[list(list_ids)]
+    valid = votes.sum(axis=1) + frame["against_all"]
+    top = votes.max(axis=1)
+    top_list = votes.idxmax(axis=1) if len(list_ids) else pd.Series([""] * len(frame))
+    found: list[tuple[int, Anomaly]] = []
+
+    def add(mask: pd.Series, kind: str, describe: object) -> None:
+        for i in np.flatnonzero(mask.to_numpy()):
+            row = frame.iloc[int(i)]
+            detail = describe(row) if callable(describe) else str(describe)
+            found.append(
+                (int(row["row"]), Anomaly(kind, str(row["precinct_id"]), detail, file, int(row["row"])))
+            )
+
+    full = (cast == registered) & (registered > 0)
+    high = _above(cast, registered, thresholds.turnout_share, or_equal=False) & ~full
+    add(
+        full,
+        "turnout_100",
+        lambda r: f"turnout is exactly 100% ({r['ballots_cast']} of {r['registered_voters']})",
+    )
+    add(
+        high,
+        "turnout_high",
+        lambda r: (
+            f"turnout {Fraction(int(r['ballots_cast']), int(r['registered_voters'])) * 100:.1f}"
+            f"% is above {float(thresholds.turnout_share * 100):g}% "
+            f"({r['ballots_cast']} of {r['registered_voters']})"
+        ),
+    )
+    dominant = _above(top, valid, thresholds.dominant_list_share, or_equal=True)
+    add(
+        dominant,
+        "dominant_list",
+        lambda r: (
+            f"list {top_list.iloc[int(r.name)]} has {r[top_list.iloc[int(r.name)]]} of "
+            f"{valid.iloc[int(r.name)]} valid votes"
+        ),
+    )
+    invalid = _above(frame["invalid_ballots"], cast, thresholds.invalid_share, or_equal=False)
+    add(
+        invalid,
+        "invalid_share_high",
+        lambda r: (
+            f"{r['invalid_ballots']} of {r['ballots_cast']} ballots invalid, above "
+            f"{float(thresholds.invalid_share * 100):g}%"
+        ),
+    )
+    found.extend(_amendment_anomalies(frame, list_ids, earlier_votes, thresholds, file))
+    found.sort(key=lambda item: item[0])
+    return [anomaly for _, anomaly in found]
+
+
+def _amendment_anomalies(
+    frame: pd.DataFrame,
+    list_ids: Sequence[str],
+    earlier_votes: Mapping[str, Mapping[str, int]],
+    thresholds: AnomalyThresholds,
+    file: str | None,
+) -> list[tuple[int, Anomaly]]:
+    share = thresholds.amendment_change_share
+    amendments = frame[(frame["version"] > 1) & frame["precinct_id"].isin(list(earlier_votes))]
+    out: list[tuple[int, Anomaly]] = []
+    # Amendments are few (a handful per election night), so a loop over them is cheap.
+    for _, row in amendments.iterrows():
+        before = earlier_votes[str(row["precinct_id"])]
+        changes = []
+        for list_id in list_ids:
+            old, new = int(before.get(list_id, 0)), int(row[list_id])
+            if abs(new - old) * share.denominator > share.numerator * old:
+                changes.append(f"{list_id} {old} -> {new}")
+        if changes:
+            detail = (
+                f"amendment to version {row['version']} moves list votes by more than "
+                f"{float(share * 100):g}%: " + ", ".join(changes)
+            )
+            out.append(
+                (
+                    int(row["row"]),
+                    Anomaly("amendment_change", str(row["precinct_id"]), detail, file, int(row["row"])),
+                )
+            )
+    return out
+
+
+def totals_moved_backwards(previous: Mapping[str, int], current: Mapping[str, int]) -> list[Anomaly]:
+    """Lists whose national total is lower in `current` than in the earlier publication `previous`."""
+    out = []
+    for list_id in sorted(previous):
+        before, after = int(previous[list_id]), int(current.get(list_id, 0))
+        if after < before:
+            out.append(
+                Anomaly(
+                    "total_moved_backwards",
+                    None,
+                    f"list {list_id}: total went from {before} to {after}",
+                    None,
+                    None,
+                )
+            )
+    return out

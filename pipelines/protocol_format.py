@@ -1,0 +1,280 @@
+"""Reading a raw protocol or annulment CSV file into text cells, or rejecting the whole file.
+
+This module only decides whether a file is a readable CSV of a known format (`schemas/protocol_csv.md`);
+it does not judge values. Every cell stays text (stripped of surrounding blanks) so that the validation
+gate can report the exact value that breaks a rule. A problem that concerns one record (wrong number of
+fields, the header repeated inside the data) is a row problem; anything that makes the file as a whole
+unreadable is a `FormatRejection`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+FileKind = Literal["protocol", "annulment"]
+
+PROTOCOL_REQUIRED: tuple[str, ...] = (
+    "election_id",
+    "precinct_id",
+    "region",
+    "registered_voters",
+    "ballots_cast",
+    "invalid_ballots",
+)
+PROTOCOL_OPTIONAL: tuple[str, ...] = ("ballots_issued", "against_all", "version", "reason")
+ANNULMENT_COLUMNS: tuple[str, ...] = ("election_id", "precinct_id", "reason", "decided_by")
+
+# Files above this size are refused before reading: a precinct file of the largest country in the
+# world is a few tens of MB, so anything bigger is an export mistake, not a batch.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office document"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+_UTF16_32_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+_OTHER_DELIMITERS: tuple[tuple[str, str], ...] = (
+    (";", "semicolon"),
+    ("\t", "tab"),
+    ("|", "vertical bar"),
+)
+# C0 control characters other than tab, LF and CR (and DEL) never occur in a text export.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class FormatRejection:
+    """The file as a whole cannot be read as a protocol or annulment CSV."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RowFormatProblem:
+    """One record that cannot be lined up with the header."""
+
+    row: int
+    rule: str
+    message: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A readable file: its format, header and text cells.
+
+    `frame` has an int64 column `row` (the line where the record starts, header = line 1) and one text
+    column per header column; records listed in `row_problems` are not in it.
+    """
+
+    kind: FileKind
+    columns: tuple[str, ...]
+    frame: pd.DataFrame
+    row_problems: tuple[RowFormatProblem, ...]
+    had_bom: bool
+    line_ending: Literal["LF", "CRLF", "CR", "none"]
+
+
+def read_raw_table(path: Path, *, list_ids: Sequence[str]) -> RawTable | FormatRejection:
+    """Read `path` as a protocol (with the declared `list_ids` as vote columns) or an annulment file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return FormatRejection("file_too_large", f"file is {size} bytes, above {MAX_FILE_BYTES}")
+        data = path.read_bytes()
+    except OSError as exc:
+        return FormatRejection("unreadable_file", f"cannot read the file: {exc.strerror or exc}")
+    text = _decode(data)
+    if isinstance(text, FormatRejection):
+        return text
+    had_bom = data.startswith(_UTF8_BOM)
+    records = _split_records(text)
+    if isinstance(records, FormatRejection):
+        return records
+    return _table_from_records(records, text=text, list_ids=list_ids, had_bom=had_bom)
+
+
+def _decode(data: bytes) -> str | FormatRejection:
+    if not data.strip():
+        return FormatRejection(
+            "empty_file", "the file is empty" if not data else "the file holds only blanks"
+        )
+    for bom, name in _UTF16_32_BOMS:
+        if data.startswith(bom):
+            return FormatRejection("wrong_encoding", f"the file is {name} text; save it as UTF-8")
+    for signature, what in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            return FormatRejection("binary_file", f"the file is {what}, not CSV text")
+    if b"\x00" in data:
+        return FormatRejection("binary_file", "the file holds NUL bytes: binary data, not CSV text")
+    body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        return FormatRejection(
+            "wrong_encoding",
+            f"line {line}: byte {body[exc.start : exc.start + 1]!r} is not UTF-8 "
+            "(a Windows-1251 or Latin-1 export?); save the file as UTF-8",
+        )
+    control = _CONTROL_CHARACTERS.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        return FormatRejection(
+            "binary_file", f"line {line}: control character {control.group()!r}: binary data, not CSV text"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class _Record:
+    line: int
+    fields: list[str]
+
+
+def _split_records(text: str) -> list[_Record] | FormatRejection:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[_Record] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc) or "EOF" in str(exc):
+                return FormatRejection(
+                    "truncated_file", f"line {start}: a quoted field is never closed: the file is cut off"
+                )
+            return FormatRejection("unparseable_csv", f"line {start}: {exc}")
+        if "".join(fields).strip():
+            records.append(_Record(start, fields))
+
+
+def _line_ending(text: str) -> Literal["LF", "CRLF", "CR", "none"]:
+    if "\r\n" in text:
+        return "CRLF"
+    if "\n" in text:
+        return "LF"
+    return "CR" if "\r" in text else "none"
+
+
+def _header_problem(header: Sequence[str], list_ids: Sequence[str]) -> FormatRejection | FileKind:
+    if len(header) == 1:
+        for delimiter, name in _OTHER_DELIMITERS:
+            if delimiter in header[0]:
+                return FormatRejection(
+                    "wrong_delimiter",
+                    f"the header is split by {name}s ({delimiter!r}), not commas: save the file as "
+                    "comma-separated CSV",
+                )
+    empty = [i for i, name in enumerate(header, start=1) if not name]
+    if empty:
+        return FormatRejection("empty_column_name", f"header: column {empty[0]} has no name")
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            return FormatRejection("duplicate_column", f"header: column {name!r} appears more than once")
+        seen.add(name)
+    kind: FileKind = "annulment" if "decided_by" in seen else "protocol"
+    if kind == "annulment":
+        required: tuple[str, ...] = ANNULMENT_COLUMNS
+        allowed = set(ANNULMENT_COLUMNS)
+    else:
+        required = (*PROTOCOL_REQUIRED, *list_ids)
+        allowed = {*PROTOCOL_REQUIRED, *PROTOCOL_OPTIONAL, *list_ids}
+    missing = [name for name in required if name not in seen]
+    if missing:
+        return FormatRejection(
+            "missing_column", f"{kind} header lacks column(s) {', '.join(repr(m) for m in missing)}"
+        )
+    unknown = [name for name in header if name not in allowed]
+    if unknown:
+        what = (
+            "neither a declared list nor a protocol column"
+            if kind == "protocol"
+            else "not an annulment column"
+        )
+        return FormatRejection(
+            "unknown_column", f"header: column(s) {', '.join(repr(u) for u in unknown)}: {what}"
+        )
+    return kind
+
+
+def _table_from_records(
+    records: list[_Record], *, text: str, list_ids: Sequence[str], had_bom: bool
+) -> RawTable | FormatRejection:
+    if not records:
+        return FormatRejection("empty_file", "the file holds no records")
+    header = [name.strip() for name in records[0].fields]
+    kind = _header_problem(header, list_ids)
+    if isinstance(kind, FormatRejection):
+        return kind
+    width = len(header)
+    body = records[1:]
+    if body and len(body[-1].fields) < width and not text.endswith(("\n", "\r")):
+        last = body[-1]
+        return FormatRejection(
+            "truncated_file",
+            f"line {last.line}: the last record has {len(last.fields)} of {width} fields and no line end: "
+            "the file is cut off",
+        )
+    problems: list[RowFormatProblem] = []
+    good: list[_Record] = []
+    for record in body:
+        if len(record.fields) == width and [cell.strip() for cell in record.fields] == header:
+            problems.append(
+                RowFormatProblem(
+                    record.line, "repeated_header", "the header is repeated inside the data", None
+                )
+            )
+        elif len(record.fields) != width:
+            problems.append(
+                RowFormatProblem(
+                    record.line,
+                    "field_count",
+                    f"{len(record.fields)} fields where the header has {width}",
+                    ",".join(record.fields)[:200],
+                )
+            )
+        else:
+            good.append(record)
+    if not body:
+        return FormatRejection("no_data_rows", "the file has a header but no data rows")
+    return RawTable(
+        kind=kind,
+        columns=tuple(header),
+        frame=_frame(header, good),
+        row_problems=tuple(problems),
+        had_bom=had_bom,
+        line_ending=_line_ending(text),
+    )
+
+
+def _frame(header: Sequence[str], records: Sequence[_Record]) -> pd.DataFrame:
+    lines = np.fromiter((r.line for r in records), dtype=np.int64, count=len(records))
+    cells = list(zip(*(r.fields for r in records), strict=True)) if records else [() for _ in header]
+    columns: dict[str, object] = {"row": lines}
+    for name, values in zip(header, cells, strict=True):
+        columns[name] = pd.Series(pd.array(values, dtype="str")).str.strip()
+    return pd.DataFrame(columns)

@@ -1,0 +1,412 @@
+"""The validation gate: one batch file in, accepted rows + quarantined rows/file + anomaly flags out.
+
+The file is read as text (`pipelines.protocol_format`); the blocking rules are the GX suites in
+`schemas/expectations/`, run once per file on a pandas frame of raw text cells, parsed counts and
+lookups from the declaration and the reported protocols. GX's per-row failures become the row
+rejections. The gate never writes events: the caller appends `accepted` and records the rest.
+See docs/validation.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from pipelines.anomalies import Anomaly, AnomalyThresholds, protocol_anomalies, totals_moved_backwards
+from pipelines.election import ElectionDeclaration
+from pipelines.expectation_suites import expand_suite
+from pipelines.gx_runtime import ExpectationFailure, run_suite
+from pipelines.protocol_format import (
+    ANNULMENT_COLUMNS,
+    PROTOCOL_OPTIONAL,
+    PROTOCOL_REQUIRED,
+    FileKind,
+    FormatRejection,
+    RawTable,
+    read_raw_table,
+)
+
+__all__ = [
+    "Anomaly",
+    "FileRejection",
+    "ReportedProtocol",
+    "RowRejection",
+    "ValidationOutcome",
+    "ValidationPolicy",
+    "accepted_columns",
+    "totals_moved_backwards",
+    "validate_file",
+]
+
+# Per-cell cap on any count: the largest polling stations hold a few thousand voters, so ten million in
+# one cell is a typing or export error. It also keeps every sum of 20+ columns exact in float64 (< 2**53).
+COUNT_CAP = 10_000_000
+
+_COUNTS_REQUIRED = ("registered_voters", "ballots_cast", "invalid_ballots")
+_COUNTS_OPTIONAL = ("ballots_issued", "against_all", "version")
+_PROTOCOL_HEAD = (
+    "row",
+    "election_id",
+    "precinct_id",
+    "region",
+    "registered_voters",
+    "ballots_issued",
+    "ballots_cast",
+    "invalid_ballots",
+    "against_all",
+    "version",
+    "reason",
+)
+_ANNULMENT_HEAD = ("row", *ANNULMENT_COLUMNS)
+_RESERVED_NAMES = frozenset({"row", *PROTOCOL_REQUIRED, *PROTOCOL_OPTIONAL, *ANNULMENT_COLUMNS})
+
+
+@dataclass(frozen=True)
+class ReportedProtocol:
+    """The accepted protocol of a precinct: its version and figures (counts and list id -> votes)."""
+
+    version: int
+    figures: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ValidationPolicy:
+    """How strict the gate is for one election.
+
+    `day_allowance`: how far ballots_issued may exceed registered_voters. A Fraction is a share of the
+    precinct's registered voters (rounded down), an int an absolute number of voters. Default 0, since the
+    protocol's registered_voters already counts voters added on the day (schemas/protocol_csv.md); an
+    election whose protocols report the opening roll sets e.g. Fraction(1, 20).
+    """
+
+    mode: Literal["row", "file"] = "row"
+    day_allowance: Fraction | int = Fraction(0)
+    amendment_change_share: Fraction = Fraction(1, 10)
+    turnout_flag_share: Fraction = Fraction(95, 100)
+    dominant_list_share: Fraction = Fraction(95, 100)
+    invalid_flag_share: Fraction = Fraction(1, 10)
+    count_cap: int = COUNT_CAP
+
+    def thresholds(self) -> AnomalyThresholds:
+        return AnomalyThresholds(
+            turnout_share=self.turnout_flag_share,
+            dominant_list_share=self.dominant_list_share,
+            invalid_share=self.invalid_flag_share,
+            amendment_change_share=self.amendment_change_share,
+        )
+
+
+@dataclass(frozen=True)
+class RowRejection:
+    file: str
+    row: int
+    column: str | None
+    rule: str
+    value: str | None
+    message: str
+    precinct_id: str | None
+
+
+@dataclass(frozen=True)
+class FileRejection:
+    file: str
+    rule: str
+    message: str
+
+
+@dataclass
+class ValidationOutcome:
+    file: str
+    kind: FileKind
+    accepted: pd.DataFrame
+    rejections: list[RowRejection]
+    file_rejection: FileRejection | None
+    anomalies: list[Anomaly]
+    data_docs: Path | None
+    rows_read: int = 0
+    expectations_run: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        """One plain line per quarantined file or row, with its reason(s)."""
+        lines: list[str] = []
+        if self.file_rejection is not None:
+            fr = self.file_rejection
+            lines.append(f"file {fr.file}: whole file quarantined: {fr.message} [rule: {fr.rule}]")
+        by_row: dict[int, list[RowRejection]] = {}
+        for rejection in self.rejections:
+            by_row.setdefault(rejection.row, []).append(rejection)
+        for row in sorted(by_row):
+            first = by_row[row][0]
+            where = f"file {first.file}, row {row}"
+            if first.precinct_id:
+                where += f" (precinct {first.precinct_id})"
+            reasons = []
+            for r in by_row[row]:
+                text = f"{r.message} [rule: {r.rule}]"
+                if r.column is not None:
+                    text = f"column {r.column!r}: {text}"
+                if r.value is not None:
+                    text += f" [value: {r.value!r}]"
+                reasons.append(text)
+            lines.append(f"{where}: row quarantined: " + "; ".join(reasons))
+        return lines
+
+
+def accepted_columns(kind: FileKind, list_ids: Sequence[str]) -> tuple[str, ...]:
+    """Columns of `ValidationOutcome.accepted` for a file of `kind`."""
+    return (*_PROTOCOL_HEAD, *list_ids) if kind == "protocol" else _ANNULMENT_HEAD
+
+
+def _empty_accepted(kind: FileKind, list_ids: Sequence[str]) -> pd.DataFrame:
+    columns = accepted_columns(kind, list_ids)
+    text = {"election_id", "precinct_id", "region", "reason", "decided_by"}
+    return pd.DataFrame({name: pd.Series([], dtype="str" if name in text else "int64") for name in columns})
+
+
+def _parse_counts(text: pd.Series, *, default: pd.Series | float | None = None) -> pd.Series:
+    """Whole numbers as float64; NaN where the text is not one (the suite reports those); +-inf if huge.
+
+    With `default`, an empty cell takes the default instead of NaN.
+    """
+    is_int = text.str.fullmatch(r"[+-]?[0-9]+").fillna(False).astype(bool)
+    huge = is_int & (text.str.len() > 15)
+    values = pd.to_numeric(text.where(is_int & ~huge), errors="coerce").astype("float64")
+    values = values.mask(huge, np.where(text.str.startswith("-"), -np.inf, np.inf))
+    if default is not None:
+        values = values.mask(text == "", default)
+    return values
+
+
+def _allowance_limit(registered: pd.Series, allowance: Fraction | int) -> pd.Series:
+    if isinstance(allowance, Fraction):
+        extra = np.floor(registered * allowance.numerator / allowance.denominator)
+        return registered + extra
+    return registered + int(allowance)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    frame: pd.DataFrame  # what GX validates
+    groups: dict[str, list[str]]
+    parameters: dict[str, Any]
+
+
+def _protocol_batch(
+    table: RawTable,
+    election: ElectionDeclaration,
+    reported: Mapping[str, ReportedProtocol],
+    policy: ValidationPolicy,
+) -> _Batch:
+    raw = table.frame
+    present = set(table.columns)
+    lists = list(election.list_ids)
+    columns: dict[str, pd.Series] = {name: raw[name] for name in raw.columns}
+    empty_text = pd.Series([""] * len(raw), dtype="str", index=raw.index)
+    reason = raw["reason"] if "reason" in present else empty_text
+    columns["reason"] = reason
+    for name in (*_COUNTS_REQUIRED, *lists):
+        columns[f"n__{name}"] = _parse_counts(raw[name])
+    cast = columns["n__ballots_cast"]
+    defaults: dict[str, pd.Series | float] = {"ballots_issued": cast, "against_all": 0.0, "version": 1.0}
+    for name in _COUNTS_OPTIONAL:
+        if name in present:
+            columns[f"n__{name}"] = _parse_counts(raw[name], default=defaults[name])
+        else:
+            default = defaults[name]
+            columns[f"n__{name}"] = (
+                default if isinstance(default, pd.Series) else pd.Series(default, index=raw.index)
+            )
+    region_of = {p.precinct_id: p.region_id for p in election.precincts}
+    columns["d__declared_region"] = raw["precinct_id"].map(region_of)
+    parts = [columns[f"n__{name}"] for name in (*lists, "against_all", "invalid_ballots")]
+    columns["d__sum_of_parts"] = pd.concat(parts, axis=1).sum(axis=1, skipna=False)
+    columns["d__issued_limit"] = _allowance_limit(columns["n__registered_voters"], policy.day_allowance)
+    version = columns["n__version"]
+    reported_version = raw["precinct_id"].map({k: float(v.version) for k, v in reported.items()})
+    amendment = version > 1
+    columns["d__amended_version"] = reported_version.fillna(0.0).where(amendment)
+    columns["d__amendment_reason"] = reason.where(amendment)
+    frame = pd.DataFrame(columns)
+    optional_present = [name for name in _COUNTS_OPTIONAL if name in present]
+    groups: dict[str, list[str]] = {
+        "required_counts": [*_COUNTS_REQUIRED, *lists],
+        "optional_counts": optional_present,
+        "nonnegative_counts": [*_COUNTS_REQUIRED, *lists, *(n for n in optional_present if n != "version")],
+        "text_columns": [n for n in ("election_id", "precinct_id", "region", "reason") if n in present],
+        "against_all_off_ballot": (
+            ["against_all"] if "against_all" in present and not election.against_all_on_ballot else []
+        ),
+    }
+    parameters = {
+        "election_ids": [election.election_id],
+        "region_ids": sorted(r.region_id for r in election.regions),
+        "count_cap": policy.count_cap,
+    }
+    return _Batch(frame, groups, parameters)
+
+
+def _annulment_batch(table: RawTable, election: ElectionDeclaration) -> _Batch:
+    raw = table.frame
+    region_of = {p.precinct_id: p.region_id for p in election.precincts}
+    frame = raw.assign(d__declared_region=raw["precinct_id"].map(region_of))
+    groups = {"text_columns": list(ANNULMENT_COLUMNS)}
+    return _Batch(frame, groups, {"election_ids": [election.election_id]})
+
+
+def _detail(failure: ExpectationFailure, batch: pd.DataFrame, row: int) -> str:
+    """Figures behind an arithmetic rule, so the operator sees by how much it fails."""
+    rule = failure.spec.rule
+    record = batch.loc[row]
+    if rule == "does_not_add_up":
+        parts, cast = record["d__sum_of_parts"], record["n__ballots_cast"]
+        return f" (parts sum to {parts:.0f}, ballots_cast is {cast:.0f})"
+    if rule == "cast_exceeds_issued":
+        return f" ({record['n__ballots_cast']:.0f} cast, {record['n__ballots_issued']:.0f} issued)"
+    if rule == "issued_exceeds_registered":
+        return f" ({record['n__ballots_issued']:.0f} issued, limit {record['d__issued_limit']:.0f})"
+    if rule == "amendment_version_not_higher":
+        return f" (accepted version is {record['d__amended_version']:.0f})"
+    return ""
+
+
+def _rejections_from_failures(
+    failures: Sequence[ExpectationFailure], table: RawTable, batch: pd.DataFrame, file: str
+) -> list[RowRejection]:
+    by_row = batch.set_index("row", drop=False)
+    out: list[RowRejection] = []
+    for failure in failures:
+        column = failure.spec.column
+        if column not in table.columns and column == "ballots_issued":
+            column = "ballots_cast"  # ballots_issued absent from the file: it was taken from ballots_cast
+        has_column = column in table.columns
+        for row in failure.rows:
+            value = str(by_row.at[row, column]) if has_column else None
+            out.append(
+                RowRejection(
+                    file=file,
+                    row=row,
+                    column=column,
+                    rule=failure.spec.rule,
+                    value=value,
+                    message=failure.spec.message + _detail(failure, by_row, row),
+                    precinct_id=str(by_row.at[row, "precinct_id"]),
+                )
+            )
+    return out
+
+
+def _normalised_protocols(batch: pd.DataFrame, list_ids: Sequence[str]) -> pd.DataFrame:
+    out: dict[str, pd.Series] = {"row": batch["row"].astype("int64")}
+    for name in ("election_id", "precinct_id", "region"):
+        out[name] = batch[name].astype("str")
+    for name in (
+        "registered_voters",
+        "ballots_issued",
+        "ballots_cast",
+        "invalid_ballots",
+        "against_all",
+        "version",
+    ):
+        out[name] = batch[f"n__{name}"]
+    out["reason"] = batch["reason"].astype("str")
+    for name in list_ids:
+        out[name] = batch[f"n__{name}"]
+    frame = pd.DataFrame(out)
+    numeric = [c for c in frame.columns if c not in {"election_id", "precinct_id", "region", "reason"}]
+    # Only rows that passed every rule are converted, so every value is a finite whole number <= the cap.
+    frame[numeric] = frame[numeric].astype("int64")
+    return frame.reset_index(drop=True)
+
+
+def validate_file(
+    path: Path,
+    *,
+    display_name: str,
+    election: ElectionDeclaration,
+    reported: Mapping[str, ReportedProtocol],
+    policy: ValidationPolicy = ValidationPolicy(),
+    data_docs_dir: Path | None = None,
+) -> ValidationOutcome:
+    """Validate one protocol or annulment file for `election`; never raises for bad data."""
+    list_ids = election.list_ids
+    clash = sorted(i for i in list_ids if i in _RESERVED_NAMES or i.startswith(("n__", "d__")))
+    table: RawTable | FormatRejection
+    if clash:
+        table = FormatRejection(
+            "list_id_clash", f"declared list id {clash[0]!r} collides with a protocol column name"
+        )
+    else:
+        table = read_raw_table(path, list_ids=list_ids)
+    if isinstance(table, FormatRejection):
+        return ValidationOutcome(
+            file=display_name,
+            kind="protocol",
+            accepted=_empty_accepted("protocol", list_ids),
+            rejections=[],
+            file_rejection=FileRejection(display_name, table.rule, table.message),
+            anomalies=[],
+            data_docs=None,
+        )
+    kind = table.kind
+    batch = (
+        _protocol_batch(table, election, reported, policy)
+        if kind == "protocol"
+        else _annulment_batch(table, election)
+    )
+    suite_name = f"{kind}-v1"
+    run = run_suite(
+        batch.frame,
+        suite_name=suite_name,
+        expectations=expand_suite(suite_name, batch.groups),
+        parameters=batch.parameters,
+        run_name=display_name,
+        data_docs_dir=data_docs_dir,
+    )
+    rejections = [
+        RowRejection(display_name, p.row, None, p.rule, p.value, p.message, None) for p in table.row_problems
+    ]
+    rejections.extend(_rejections_from_failures(run.failures, table, batch.frame, display_name))
+    rejections.sort(key=lambda r: (r.row, r.rule, r.column or ""))
+    rejected_rows = {r.row for r in rejections}
+    passed = batch.frame[~batch.frame["row"].isin(rejected_rows)]
+    if kind == "protocol":
+        accepted = _normalised_protocols(passed, list_ids)
+    else:
+        accepted = passed[list(_ANNULMENT_HEAD)].reset_index(drop=True)
+    file_rejection = None
+    if policy.mode == "file" and rejections:
+        file_rejection = FileRejection(
+            display_name,
+            "rows_rejected_under_file_policy",
+            f"{len(rejected_rows)} row(s) broke a rule and this election's policy quarantines the whole file",
+        )
+        accepted = _empty_accepted(kind, list_ids)
+    anomalies: list[Anomaly] = []
+    if kind == "protocol":
+        amended = accepted.loc[accepted["version"] > 1, "precinct_id"]
+        earlier = {p: reported[p].figures for p in amended if p in reported}
+        anomalies = protocol_anomalies(
+            accepted,
+            list_ids=list_ids,
+            earlier_votes=earlier,
+            thresholds=policy.thresholds(),
+            file=display_name,
+        )
+    return ValidationOutcome(
+        file=display_name,
+        kind=kind,
+        accepted=accepted,
+        rejections=rejections,
+        file_rejection=file_rejection,
+        anomalies=anomalies,
+        data_docs=run.docs_index,
+        rows_read=len(table.frame) + len(table.row_problems),
+        expectations_run=run.evaluated,
+    )
