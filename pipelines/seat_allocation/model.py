@@ -116,13 +116,14 @@ def fraction_text(value: Fraction | None) -> str | None:
     return None if value is None else str(value)
 
 
-def rounded(value: Fraction, places: int) -> str:
-    """Decimal text rounded half-up (no float on the way)."""
+def rounded(value: Fraction, places: int, *, grouped: bool = False) -> str:
+    """Decimal text rounded half-up (no float on the way); `grouped` adds thousands separators."""
     scale = 10**places
     units = (value * scale * 2 + 1) // 2
     sign = "-" if units < 0 else ""
     whole, frac = divmod(abs(units), scale)
-    return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
+    text = f"{whole:,}" if grouped else str(whole)
+    return f"{sign}{text}.{frac:0{places}d}" if places else f"{sign}{text}"
 
 
 def percent_text(share: Fraction) -> str:
@@ -135,8 +136,8 @@ def approx(value: Fraction) -> str:
         return f"{value.numerator:,}"
     for places in range(1, 5):
         if (value * 10**places).denominator == 1:
-            return rounded(value, places)
-    return f"about {rounded(value, 4)}"
+            return rounded(value, places, grouped=True)
+    return f"about {rounded(value, 4, grouped=True)}"
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(

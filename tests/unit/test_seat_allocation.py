@@ -315,6 +315,9 @@ def test_records_are_json_safe_exact_and_deterministic() -> None:
     again = allocate(list(reversed(_wiki())), _profile(seats=8, threshold=Fraction(0))).to_records()
     assert json.dumps(first) == json.dumps(again)
     b = first[1]
+    required = "list_id name ballot_order votes share share_pct passed_threshold admitted_by_guarantee quota"
+    required += " quotient integer_seats remainder remainder_seat seats vacant_seats"
+    assert set(required.split()) <= set(b)
     assert Fraction(str(b["share"])) == Fraction(80000, 230000)
     assert b["share_pct"] == "34.78"
     assert Fraction(str(b["quotient"])) == Fraction(80000, 28750)
