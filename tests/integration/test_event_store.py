@@ -1,0 +1,149 @@
+"""Contract of the event store, on real DuckDB files: append-only, ordered, versioned, hash-chained."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.event_store import ConcurrencyConflict, EventStore, WriterBusy, verify_connection, writer_lock
+from pipelines.events import (
+    BATCH_RECEIVED,
+    PROTOCOL_REPORTED,
+    NewEvent,
+    ProtocolFacts,
+    StoredEvent,
+    batch_stream,
+    precinct_stream,
+)
+from pipelines.warehouse_paths import WarehousePaths
+
+AT = datetime(2021, 1, 10, 20, 30)
+FIRST = "(SELECT min(position) FROM protocol_facts)"
+LAST = "(SELECT max(position) FROM protocol_facts)"
+
+
+def protocol_event(precinct: str, votes: int = 100, version: int = 1) -> NewEvent:
+    facts = ProtocolFacts(
+        precinct, "north", version, 1000, votes + 10, votes + 10, 10, 0, (("a", votes), ("b", 0))
+    )
+    return NewEvent(precinct_stream("e", precinct), PROTOCOL_REPORTED, "e", {"row": 2}, AT, "batch1", facts)
+
+
+def receipt(name: str) -> NewEvent:
+    return NewEvent(batch_stream(name), BATCH_RECEIVED, "e", {"file_name": name}, AT, name)
+
+
+@pytest.fixture(params=["fresh", "reopened"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    """The same contract must hold on a new file and on one closed and opened again."""
+    paths = WarehousePaths(tmp_path / "wh")
+    if request.param == "reopened":
+        with EventStore.open_writer(paths) as first, first.transaction():
+            first.append([receipt("seed")])
+    with EventStore.open_writer(paths) as opened:
+        yield opened
+
+
+def test_positions_increase_and_stream_versions_count_per_stream(store: EventStore) -> None:
+    start, _ = store.head()
+    with store.transaction():
+        positions = store.append([protocol_event("P1"), protocol_event("P2"), protocol_event("P1", 120, 2)])
+    assert positions == [start + 1, start + 2, start + 3]
+    events = store.events(after=start)
+    assert [(e.stream_id, e.stream_version) for e in events] == [
+        ("precinct:e/P1", 1),
+        ("precinct:e/P2", 1),
+        ("precinct:e/P1", 2),
+    ]
+    assert all(isinstance(e, StoredEvent) and e.occurred_at == AT for e in events)
+
+
+def test_expected_version_mismatch_is_refused_and_appends_nothing(store: EventStore) -> None:
+    with store.transaction():
+        store.append([protocol_event("P1")])
+    before = store.head()
+    with pytest.raises(ConcurrencyConflict), store.transaction():
+        store.append([protocol_event("P1", 130, 2)], expected_versions={"precinct:e/P1": 0})
+    assert store.head() == before
+
+
+def test_unique_stream_version_is_enforced_by_the_database(store: EventStore) -> None:
+    with store.transaction():
+        store.append([protocol_event("P1")])
+    with pytest.raises(duckdb.ConstraintException):
+        store.conn.execute(
+            "INSERT INTO events SELECT position + 100, stream_id, stream_version, event_type, election_id, "
+            "occurred_at, recorded_at, batch_id, payload, prev_hash, event_hash FROM events "
+            "WHERE stream_id = 'precinct:e/P1'"
+        )
+
+
+def test_a_failed_transaction_leaves_no_event_and_no_figures(store: EventStore) -> None:
+    before = store.head()
+    counts = store.conn.execute(
+        "SELECT (SELECT count(*) FROM protocol_facts), (SELECT count(*) FROM protocol_votes)"
+    )
+    before_counts = counts.fetchall()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.append([protocol_event("P7")])
+        raise RuntimeError("writer dies mid-file")
+    assert store.head() == before
+    after = store.conn.execute(
+        "SELECT (SELECT count(*) FROM protocol_facts), (SELECT count(*) FROM protocol_votes)"
+    )
+    assert after.fetchall() == before_counts
+
+
+def test_hash_chain_links_every_event_to_the_one_before(store: EventStore) -> None:
+    with store.transaction():
+        store.append([protocol_event("P1"), protocol_event("P2")])
+    events = store.events()
+    for earlier, later in itertools.pairwise(events):
+        assert later.prev_hash == earlier.event_hash
+    assert store.verify().intact
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        f"UPDATE protocol_votes SET votes = votes + 1 WHERE position = {LAST}",
+        f"UPDATE protocol_facts SET invalid_ballots = 0 WHERE position = {FIRST}",
+        f"UPDATE events SET payload = '{{\"row\":3}}' WHERE position = {FIRST}",
+        f"DELETE FROM events WHERE position = {FIRST}",
+        f"DELETE FROM protocol_votes WHERE position = {FIRST} AND list_id = 'b'",
+    ],
+    ids=["vote", "figure", "payload", "deleted-event", "deleted-vote"],
+)
+def test_any_alteration_is_detected_and_named(store: EventStore, tamper: str) -> None:
+    with store.transaction():
+        store.append([protocol_event("P1"), protocol_event("P2"), protocol_event("P3")])
+    first_protocol = store.conn.execute("SELECT min(position) FROM protocol_facts").fetchall()[0][0]
+    store.conn.execute(tamper)
+    report = verify_connection(store.conn)
+    assert not report.intact
+    assert report.first_bad_position is not None and report.first_bad_position >= first_protocol
+
+
+def test_swapping_two_events_is_detected(store: EventStore) -> None:
+    with store.transaction():
+        a, b = store.append([protocol_event("P1"), protocol_event("P2")])
+    store.conn.execute("UPDATE events SET position = -1 WHERE position = ?", [a])
+    store.conn.execute("UPDATE events SET position = ? WHERE position = ?", [a, b])
+    store.conn.execute("UPDATE events SET position = ? WHERE position = -1", [b])
+    report = verify_connection(store.conn)
+    assert not report.intact and report.first_bad_position == a
+
+
+def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
+    paths = WarehousePaths(tmp_path / "wh")
+    with (
+        writer_lock(paths, wait_seconds=1),
+        pytest.raises(WriterBusy, match="being written by pid"),
+        EventStore.open_writer(paths, wait_seconds=0.3),
+    ):
+        pass
