@@ -76,9 +76,9 @@ CREATE TABLE proj_annulments (
 
 -- Every received file and what became of it.
 CREATE TABLE proj_batches (
-    batch_id        VARCHAR PRIMARY KEY,   -- sha256 of the file's bytes
+    batch_id        VARCHAR NOT NULL,      -- sha256 of the file's bytes
     election_id     VARCHAR NOT NULL,
-    position        BIGINT NOT NULL,
+    position        BIGINT PRIMARY KEY,    -- a file refused whole may be received again later
     file_name       VARCHAR NOT NULL,
     file_format     VARCHAR NOT NULL,
     size_bytes      BIGINT NOT NULL,
