@@ -11,9 +11,6 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-# tests/ has no __init__.py: pytest puts this folder on sys.path, and mypy names the module the same way.
-from postgres_server import PostgresServer, free_loopback_port, running_postgres
-
 from pipelines.local_airflow import (
     LocalAirflow,
     api_token,
@@ -24,6 +21,7 @@ from pipelines.local_airflow import (
     wait_for_dag,
     wait_for_dag_run,
 )
+from tests.integration.postgres_server import PostgresServer, free_loopback_port, running_postgres
 
 PROBE_DAG = "harness_probe"
 
