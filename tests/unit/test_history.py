@@ -146,3 +146,54 @@ def test_west_kazakhstan_is_an_hour_behind_until_2024() -> None:
 def test_unknown_election_is_a_plain_input_error() -> None:
     with pytest.raises(InputError, match="kz-mazhilis-1999"):
         get_election("kz-mazhilis-1999")
+
+
+def _cli(argv: list[str]) -> int:
+    import argparse
+
+    from pipelines.cli import history_command
+
+    parser = argparse.ArgumentParser(prog="elections")
+    history_command.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def test_load_history_list_prints_what_ships(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _cli(["load-history", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(eid in out for eid in ELECTION_IDS)
+
+
+def test_load_history_hands_the_files_to_ingestion(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+    import types
+
+    seen: dict[str, object] = {}
+
+    class Summary:
+        def lines(self) -> list[str]:
+            return ["ingested for the test"]
+
+    def ingest_paths(paths: list[Path], *, warehouse: Path) -> Summary:
+        seen["names"] = [p.name for p in paths]
+        seen["rows"] = sum(len(_read_protocols([p])) for p in paths)
+        seen["warehouse"] = warehouse
+        return Summary()
+
+    fake = types.ModuleType("pipelines.ingest")
+    fake.ingest_paths = ingest_paths  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pipelines.ingest", fake)
+    assert _cli(["load-history", "kz-mazhilis-2004", "--warehouse", str(tmp_path)]) == 0
+    names = seen["names"]
+    assert isinstance(names, list) and names[0] == "kz-mazhilis-2004.election.json" and len(names) == 17
+    assert seen["rows"] == 9800 and seen["warehouse"] == tmp_path
+    assert "ingested for the test" in capsys.readouterr().out
+
+
+def test_load_history_without_an_election_is_a_plain_error() -> None:
+    with pytest.raises(InputError, match="load-history --list"):
+        _cli(["load-history"])

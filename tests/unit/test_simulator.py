@@ -210,3 +210,40 @@ def test_same_seed_same_night(tmp_path: Path, night: tuple[Path, Path, list[Path
     _, recording, _ = night
     simulate_night(ELECTION, tmp_path / "inbox", tmp_path / "rec", seed=SEED)
     assert (tmp_path / "rec" / "manifest.jsonl").read_bytes() == (recording / "manifest.jsonl").read_bytes()
+
+
+def _cli(argv: list[str]) -> int:
+    import argparse
+
+    from pipelines.cli import simulate_command
+
+    parser = argparse.ArgumentParser(prog="elections")
+    simulate_command.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def test_simulate_and_replay_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inbox = tmp_path / "inbox"
+    assert _cli(["simulate", "--election", "kz-mazhilis-2004", "--out", str(inbox), "--no-wait"]) == 0
+    recording = tmp_path / "inbox.recording"
+    assert (recording / "manifest.jsonl").is_file() and (inbox / READY_MARKER).is_file()
+    assert _cli(["simulate", "replay", str(recording), "--out", str(tmp_path / "again"), "--speed", "0"]) == 0
+    names = sorted(p.name for p in inbox.iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "again").iterdir())
+    assert "late_batch" in capsys.readouterr().out
+
+
+def test_simulate_scale_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "big"
+    assert _cli(["simulate", "--precincts", "500", "--lists", "3", "--regions", "4", "--out", str(out)]) == 0
+    assert len(list(out.glob("*.protocols.part-*.csv"))) == 1
+    assert "500 precincts x 3 lists" in capsys.readouterr().out
+
+
+def test_simulate_needs_an_election_or_a_size(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--election"):
+        _cli(["simulate", "--out", str(tmp_path)])
+    with pytest.raises(InputError, match="--lists"):
+        _cli(["simulate", "--precincts", "10", "--out", str(tmp_path)])
