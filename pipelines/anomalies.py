@@ -6,7 +6,7 @@ threshold is decided exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,6 +29,11 @@ class AnomalyThresholds:
     dominant_list_share: Fraction = Fraction(95, 100)  # flagged at or above this share of valid votes
     invalid_share: Fraction = Fraction(1, 10)  # flagged above this share of ballots cast
     amendment_change_share: Fraction = Fraction(1, 10)  # flagged when a list moves by more than this
+
+
+def _percent(numerator: int, denominator: int) -> str:
+    """For messages only: a share rounded to one decimal."""
+    return f"{100 * numerator / denominator:.1f}%"
 
 
 def _above(numerator: pd.Series, denominator: pd.Series, share: Fraction, *, or_equal: bool) -> pd.Series:
@@ -62,46 +67,43 @@ def protocol_anomalies(
     top_list = votes.idxmax(axis=1) if len(list_ids) else pd.Series([""] * len(frame))
     found: list[tuple[int, Anomaly]] = []
 
-    def add(mask: pd.Series, kind: str, describe: object) -> None:
+    def add(mask: pd.Series, kind: str, describe: Callable[[int], str]) -> None:
         for i in np.flatnonzero(mask.to_numpy()):
-            row = frame.iloc[int(i)]
-            detail = describe(row) if callable(describe) else str(describe)
-            found.append(
-                (int(row["row"]), Anomaly(kind, str(row["precinct_id"]), detail, file, int(row["row"])))
-            )
+            row = int(frame.at[int(i), "row"])
+            precinct = str(frame.at[int(i), "precinct_id"])
+            found.append((row, Anomaly(kind, precinct, describe(int(i)), file, row)))
+
+    def value(i: int, column: str) -> int:
+        return int(frame.at[i, column])
 
     full = (cast == registered) & (registered > 0)
     high = _above(cast, registered, thresholds.turnout_share, or_equal=False) & ~full
-    add(
-        full,
-        "turnout_100",
-        lambda r: f"turnout is exactly 100% ({r['ballots_cast']} of {r['registered_voters']})",
-    )
+    add(full, "turnout_100", lambda i: f"turnout is exactly 100% ({value(i, 'ballots_cast')} cast)")
     add(
         high,
         "turnout_high",
-        lambda r: (
-            f"turnout {Fraction(int(r['ballots_cast']), int(r['registered_voters'])) * 100:.1f}"
-            f"% is above {float(thresholds.turnout_share * 100):g}% "
-            f"({r['ballots_cast']} of {r['registered_voters']})"
+        lambda i: (
+            f"turnout {_percent(value(i, 'ballots_cast'), value(i, 'registered_voters'))} is above "
+            f"{_percent(thresholds.turnout_share.numerator, thresholds.turnout_share.denominator)} "
+            f"({value(i, 'ballots_cast')} of {value(i, 'registered_voters')})"
         ),
     )
     dominant = _above(top, valid, thresholds.dominant_list_share, or_equal=True)
     add(
         dominant,
         "dominant_list",
-        lambda r: (
-            f"list {top_list.iloc[int(r.name)]} has {r[top_list.iloc[int(r.name)]]} of "
-            f"{valid.iloc[int(r.name)]} valid votes"
+        lambda i: (
+            f"list {top_list.iloc[i]} has {value(i, str(top_list.iloc[i]))} of {int(valid.iloc[i])} "
+            f"valid votes ({_percent(value(i, str(top_list.iloc[i])), int(valid.iloc[i]))})"
         ),
     )
     invalid = _above(frame["invalid_ballots"], cast, thresholds.invalid_share, or_equal=False)
     add(
         invalid,
         "invalid_share_high",
-        lambda r: (
-            f"{r['invalid_ballots']} of {r['ballots_cast']} ballots invalid, above "
-            f"{float(thresholds.invalid_share * 100):g}%"
+        lambda i: (
+            f"{value(i, 'invalid_ballots')} of {value(i, 'ballots_cast')} ballots invalid "
+            f"({_percent(value(i, 'invalid_ballots'), value(i, 'ballots_cast'))})"
         ),
     )
     found.extend(_amendment_anomalies(frame, list_ids, earlier_votes, thresholds, file))

@@ -225,6 +225,10 @@ def _protocol_batch(
             )
     region_of = {p.precinct_id: p.region_id for p in election.precincts}
     columns["d__declared_region"] = raw["precinct_id"].map(region_of)
+    # An undeclared region is reported as such, not also as a mismatch.
+    columns["d__known_region"] = raw["region"].where(
+        raw["region"].isin({r.region_id for r in election.regions})
+    )
     parts = [columns[f"n__{name}"] for name in (*lists, "against_all", "invalid_ballots")]
     columns["d__sum_of_parts"] = pd.concat(parts, axis=1).sum(axis=1, skipna=False)
     columns["d__issued_limit"] = _allowance_limit(columns["n__registered_voters"], policy.day_allowance)
