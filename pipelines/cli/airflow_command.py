@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import time
 from pathlib import Path
@@ -36,6 +37,17 @@ def _say(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
+def data_folders() -> dict[str, str]:
+    """The inbox and warehouse the tasks use, absolute so they do not depend on a component's cwd."""
+    from pipelines.warehouse_paths import REPO_ROOT
+
+    defaults = {
+        "ELECTIONS_INBOX": REPO_ROOT / "var" / "inbox",
+        "ELECTIONS_WAREHOUSE": REPO_ROOT / "warehouse",
+    }
+    return {name: str(Path(os.environ.get(name, default)).resolve()) for name, default in defaults.items()}
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -50,8 +62,12 @@ def run_up(args: argparse.Namespace) -> int:
         prepare_home,
     )
 
-    airflow = prepare_home(args.home or DEFAULT_HOME, database_url=args.database_url, api_port=args.port)
+    data = data_folders()
+    airflow = prepare_home(
+        args.home or DEFAULT_HOME, database_url=args.database_url, api_port=args.port, settings=data
+    )
     _say(f"Airflow home {airflow.home}; DAGs from {airflow.dags_folder}")
+    _say(f"inbox {data['ELECTIONS_INBOX']}; warehouse {data['ELECTIONS_WAREHOUSE']}")
     started = time.monotonic()
     migrate_database(airflow)
     _say(f"metadata database ready in {time.monotonic() - started:.0f}s; starting components")
