@@ -1,0 +1,141 @@
+-- Marts: the tables people query. Built on the staged views and the projections (proj_*), never on
+-- the payload JSON. Percentages are DECIMAL, rounded to 2 places; seat arithmetic stays in Python.
+
+CREATE OR REPLACE VIEW precinct_results AS
+SELECT p.election_id,
+       p.precinct_id,
+       p.region_id,
+       g.name AS region_name,
+       p.registered_voters,
+       r.precinct_id IS NOT NULL AS reported,
+       a.precinct_id IS NOT NULL AS annulled,
+       r.precinct_id IS NOT NULL AND a.precinct_id IS NULL AS counted,
+       r.protocol_version,
+       r.protocol_position,
+       r.ballots_issued,
+       r.ballots_cast,
+       r.invalid_ballots,
+       r.against_all,
+       round(100 * r.ballots_cast::DECIMAL(18, 2) / nullif(p.registered_voters, 0), 2) AS turnout_pct,
+       a.reason AS annulment_reason
+FROM proj_precincts p
+LEFT JOIN proj_regions g USING (election_id, region_id)
+LEFT JOIN proj_precinct_results r USING (election_id, precinct_id)
+LEFT JOIN proj_annulments a USING (election_id, precinct_id);
+COMMENT ON VIEW precinct_results IS 'Every declared precinct with its protocol in force (if reported) and whether it is annulled.';
+
+CREATE OR REPLACE VIEW precinct_list_votes AS
+SELECT v.election_id,
+       v.precinct_id,
+       r.region_id,
+       v.list_id,
+       l.name AS list_name,
+       l.ballot_order,
+       v.votes,
+       a.precinct_id IS NOT NULL AS annulled
+FROM proj_precinct_votes v
+JOIN proj_precinct_results r USING (election_id, precinct_id)
+JOIN proj_lists l USING (election_id, list_id)
+LEFT JOIN proj_annulments a USING (election_id, precinct_id);
+COMMENT ON VIEW precinct_list_votes IS 'Votes per list of each reported precinct''s protocol in force.';
+
+CREATE OR REPLACE VIEW region_totals AS
+SELECT g.election_id,
+       g.region_id,
+       g.name AS region_name,
+       count(p.precinct_id) AS precincts_expected,
+       count(p.precinct_id) FILTER (WHERE p.reported) AS precincts_reported,
+       count(p.precinct_id) FILTER (WHERE p.annulled) AS precincts_annulled,
+       count(p.precinct_id) FILTER (WHERE p.counted) AS precincts_counted,
+       count(p.precinct_id) FILTER (WHERE NOT p.reported AND NOT p.annulled) AS precincts_pending,
+       coalesce(sum(p.registered_voters), 0) AS registered_voters,
+       coalesce(sum(p.registered_voters) FILTER (WHERE p.counted), 0) AS registered_voters_counted,
+       coalesce(sum(p.ballots_cast) FILTER (WHERE p.counted), 0) AS ballots_cast,
+       coalesce(sum(p.invalid_ballots) FILTER (WHERE p.counted), 0) AS invalid_ballots,
+       coalesce(sum(p.against_all) FILTER (WHERE p.counted), 0) AS against_all,
+       round(100 * sum(p.ballots_cast) FILTER (WHERE p.counted)::DECIMAL(18, 2)
+             / nullif(sum(p.registered_voters) FILTER (WHERE p.counted), 0), 2) AS turnout_pct
+FROM proj_regions g
+LEFT JOIN precinct_results p USING (election_id, region_id)
+GROUP BY ALL;
+COMMENT ON VIEW region_totals IS 'Per region: precincts expected/reported/annulled and the ballots of counted precincts.';
+
+CREATE OR REPLACE VIEW region_list_votes AS
+SELECT t.election_id,
+       t.region_id,
+       t.region_name,
+       l.list_id,
+       l.name AS list_name,
+       l.ballot_order,
+       coalesce(v.votes, 0) AS votes,
+       round(100 * coalesce(v.votes, 0)::DECIMAL(18, 2) / nullif(t.ballots_cast, 0), 2) AS share_of_ballots_pct
+FROM region_totals t
+JOIN proj_lists l USING (election_id)
+LEFT JOIN (
+    SELECT election_id, region_id, list_id, sum(votes) AS votes
+    FROM precinct_list_votes WHERE NOT annulled GROUP BY ALL
+) v USING (election_id, region_id, list_id);
+COMMENT ON VIEW region_list_votes IS 'Per region and list: votes of counted precincts and their share of ballots cast.';
+
+CREATE OR REPLACE VIEW national_totals AS
+SELECT e.election_id,
+       e.name AS election_name,
+       e.rule_profile,
+       coalesce(sum(t.precincts_expected), 0) AS precincts_expected,
+       coalesce(sum(t.precincts_reported), 0) AS precincts_reported,
+       coalesce(sum(t.precincts_annulled), 0) AS precincts_annulled,
+       coalesce(sum(t.precincts_counted), 0) AS precincts_counted,
+       coalesce(sum(t.precincts_pending), 0) AS precincts_pending,
+       coalesce(sum(t.registered_voters), 0) AS registered_voters,
+       coalesce(sum(t.registered_voters_counted), 0) AS registered_voters_counted,
+       coalesce(sum(t.ballots_cast), 0) AS ballots_cast,
+       coalesce(sum(t.invalid_ballots), 0) AS invalid_ballots,
+       coalesce(sum(t.against_all), 0) AS against_all,
+       round(100 * sum(t.ballots_cast)::DECIMAL(18, 2) / nullif(sum(t.registered_voters_counted), 0), 2)
+           AS turnout_pct
+FROM proj_elections e
+LEFT JOIN region_totals t USING (election_id)
+GROUP BY ALL;
+COMMENT ON VIEW national_totals IS 'Per election: precincts expected/reported/annulled and the national ballots of counted precincts.';
+
+CREATE OR REPLACE VIEW national_list_votes AS
+SELECT n.election_id,
+       l.list_id,
+       l.name AS list_name,
+       l.ballot_order,
+       coalesce(sum(r.votes), 0) AS votes,
+       round(100 * coalesce(sum(r.votes), 0)::DECIMAL(18, 2) / nullif(any_value(n.ballots_cast), 0), 2)
+           AS share_of_ballots_pct
+FROM national_totals n
+JOIN proj_lists l USING (election_id)
+LEFT JOIN region_list_votes r USING (election_id, list_id)
+GROUP BY ALL;
+COMMENT ON VIEW national_list_votes IS 'Per election and list: national votes of counted precincts and their share of ballots cast.';
+
+CREATE OR REPLACE VIEW reporting_progress AS
+SELECT election_id,
+       'region' AS level,
+       region_id,
+       region_name,
+       precincts_expected,
+       precincts_reported,
+       precincts_annulled,
+       precincts_pending,
+       round(100 * precincts_reported::DECIMAL(18, 2) / nullif(precincts_expected, 0), 2) AS reported_pct,
+       registered_voters,
+       registered_voters_counted,
+       round(100 * registered_voters_counted::DECIMAL(18, 2) / nullif(registered_voters, 0), 2)
+           AS registered_covered_pct
+FROM region_totals
+UNION ALL
+SELECT election_id, 'national', NULL, NULL,
+       precincts_expected,
+       precincts_reported,
+       precincts_annulled,
+       precincts_pending,
+       round(100 * precincts_reported::DECIMAL(18, 2) / nullif(precincts_expected, 0), 2),
+       registered_voters,
+       registered_voters_counted,
+       round(100 * registered_voters_counted::DECIMAL(18, 2) / nullif(registered_voters, 0), 2)
+FROM national_totals;
+COMMENT ON VIEW reporting_progress IS 'Precincts reported of expected and share of registered voters covered, per region and national.';
