@@ -1,5 +1,9 @@
 """Publishing a seat table: a ResultsPublished (or ResultsCertified) event that records what it was
-based on (log position, rule profile) and the checksum of the exact table published."""
+based on (log position, rule profile) and the checksum of the exact table published; once the event
+has committed, the publication's immutable folder of files is written beside the warehouse.
+
+Certification is the last publication of an election: refused while declared precincts are missing,
+unless an operator overrides with a reason, which is itself recorded as an event first."""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pipelines.errors import RulesCannotDecide
+from pipelines.errors import PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
+    CERTIFICATION_OVERRIDDEN,
     ELECTION_DECLARED,
     PRECINCT_ANNULLED,
     PROTOCOL_AMENDED,
@@ -84,6 +89,8 @@ def publish(
     based_on = last_result_position(store, election_id)
     previous = last_publication(store, election_id)
     if previous == (based_on, status):
+        # Nothing new to publish; a folder lost to a crash after the commit is written now.
+        write_publication_folder(store, publication_id(election_id, status, based_on))
         return None
     profile = election_profile(store.conn, election_id)
     totals = national_totals(store.conn, election_id)
@@ -124,4 +131,86 @@ def publish(
     with store.transaction():
         store.append([NewEvent(election_stream(election_id), event_type, election_id, payload, utc_now())])
         update_projections(store.conn)
+    write_publication_folder(store, pub_id)
     return Publication(pub_id, election_id, status, based_on, checksum, allocation)
+
+
+def write_publication_folder(store: EventStore, pub_id: str) -> None:
+    """Write the publication's files unless they exist; nothing for an in-memory warehouse."""
+    from pipelines.publication_files import warehouse_of, write_publication
+
+    paths = warehouse_of(store.conn)
+    if paths is not None:
+        write_publication(paths, store.conn, pub_id)
+
+
+class CertificationRefused(PipelineError):
+    """Certification is not possible now (precincts missing, or already certified)."""
+
+
+def missing_precincts(store: EventStore, election_id: str) -> list[str]:
+    """Declared precincts that have neither reported nor been annulled."""
+    rows = store.conn.execute(
+        "SELECT p.precinct_id FROM proj_precincts p WHERE p.election_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM proj_precinct_results r "
+        "                WHERE r.election_id = p.election_id AND r.precinct_id = p.precinct_id) "
+        "AND NOT EXISTS (SELECT 1 FROM proj_annulments a "
+        "                WHERE a.election_id = p.election_id AND a.precinct_id = p.precinct_id) "
+        "ORDER BY p.precinct_id",
+        [election_id],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def certify(
+    store: EventStore,
+    election_id: str,
+    *,
+    override_reason: str | None = None,
+    operator: str | None = None,
+) -> Publication:
+    """Publish the certified seat table, once per election, when every declared precinct has reported
+    or been annulled; `override_reason` certifies anyway and records a CertificationOverridden event."""
+    certified = first_row(
+        store.conn.execute(
+            "SELECT publication_id FROM proj_publications WHERE election_id = ? AND status = 'certified'",
+            [election_id],
+        )
+    )
+    if certified is not None:
+        raise CertificationRefused(
+            f"{election_id} is already certified ({certified[0]}); a certified result is published once"
+        )
+    election_profile(store.conn, election_id)  # a plain error when the election is not declared
+    missing = missing_precincts(store, election_id)
+    if missing and override_reason is None:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise CertificationRefused(
+            f"cannot certify {election_id}: {len(missing)} declared precinct(s) have neither reported nor "
+            f"been annulled ({shown}); wait for them, annul them, or certify with an override reason"
+        )
+    if missing:
+        reason = (override_reason or "").strip()
+        if not reason:
+            raise CertificationRefused("an override needs a reason that says why certification goes ahead")
+        with store.transaction():
+            store.append(
+                [
+                    NewEvent(
+                        election_stream(election_id),
+                        CERTIFICATION_OVERRIDDEN,
+                        election_id,
+                        {
+                            "reason": reason,
+                            "operator": operator or "unknown",
+                            "missing_precincts": len(missing),
+                            "missing_sample": missing[:20],
+                        },
+                        utc_now(),
+                    )
+                ]
+            )
+            update_projections(store.conn)
+    publication = publish(store, election_id, status="certified")
+    assert publication is not None  # no certified publication exists, so publish always publishes
+    return publication

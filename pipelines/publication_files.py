@@ -1,0 +1,428 @@
+"""The immutable folder of one publication: seat table, totals, NIST CDF, results page and manifest.
+
+Everything in the folder is derived from the log as of the publication's event, so rebuilding it from
+the same events gives the same bytes; only the manifest's `written_at` records the wall clock. A
+folder is written under a temporary name and renamed into place, and an existing folder is never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.cli.output import spreadsheet_safe
+from pipelines.errors import InputError
+from pipelines.event_store import utc_now
+from pipelines.migrations import first_row
+from pipelines.seat_allocation.model import RECORD_FIELDS
+from pipelines.warehouse_paths import WarehousePaths
+
+MANIFEST = "manifest.json"
+SEATS_CSV = "seats.csv"
+SEATS_JSON = "seats.json"
+SEATS_PARQUET = "seats.parquet"
+NATIONAL_CSV = "totals-national.csv"
+NATIONAL_JSON = "totals-national.json"
+REGIONAL_CSV = "totals-regional.csv"
+REGIONAL_JSON = "totals-regional.json"
+CDF_JSON = "results.nist-cdf.json"
+RESULTS_PAGE = "results.html"
+
+TOTAL_FIELDS = (
+    "precincts_expected",
+    "precincts_reported",
+    "precincts_annulled",
+    "precincts_pending",
+    "registered_voters",
+    "registered_voters_counted",
+    "ballots_cast",
+    "invalid_ballots",
+    "against_all",
+)
+
+
+@dataclass(frozen=True)
+class ListInfo:
+    list_id: str
+    name: str
+    ballot_order: int
+    color: str | None
+
+
+@dataclass(frozen=True)
+class AreaTotals:
+    """Figures of one region (or the nation: region_id None) as of the publication's base position."""
+
+    region_id: str | None
+    name: str
+    figures: Mapping[str, int]  # TOTAL_FIELDS
+    votes: Mapping[str, int]  # list_id -> votes of counted precincts
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One publication of the same election up to this one: the seat projection at that moment."""
+
+    publication_id: str
+    status: str
+    position: int
+    based_on_position: int
+    published_at: datetime
+    precincts_reported: int
+    seats: Mapping[str, int]  # list_id -> seats
+
+
+@dataclass(frozen=True)
+class PublishedResults:
+    """Everything a publication's files show, read from the log (never from the wall clock)."""
+
+    publication_id: str
+    election_id: str
+    election_name: str
+    election_date: str
+    status: str
+    position: int
+    based_on_position: int
+    published_at: datetime
+    rule_profile: str
+    rules: Mapping[str, Any]
+    table_sha256: str
+    allocation: Sequence[Mapping[str, Any]]
+    explanation: Sequence[str]
+    lists: Sequence[ListInfo]  # ballot order
+    national: AreaTotals
+    regions: Sequence[AreaTotals]
+    history: Sequence[HistoryPoint]  # by position, this publication last
+    synthetic: bool
+
+    @property
+    def total_seats(self) -> int:
+        return sum(int(r["seats"]) for r in self.allocation)
+
+    @property
+    def published_at_text(self) -> str:
+        return self.published_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# -- reading from the log ----------------------------------------------------------------------
+
+_AREA_SQL = """
+WITH declared AS (
+    SELECT precinct_id, region_id, registered_voters FROM proj_precincts WHERE election_id = $election
+), reported AS (
+    SELECT * FROM precinct_results_as_of($election, $as_of)
+), annulled AS (
+    SELECT DISTINCT precinct_id FROM stg_annulments WHERE election_id = $election AND position <= $as_of
+), p AS (
+    SELECT d.region_id, d.registered_voters,
+           r.precinct_id IS NOT NULL AS reported, a.precinct_id IS NOT NULL AS annulled,
+           r.ballots_cast, r.invalid_ballots, r.against_all
+    FROM declared d LEFT JOIN reported r USING (precinct_id) LEFT JOIN annulled a USING (precinct_id)
+)
+SELECT g.region_id, g.name,
+       count(p.region_id),
+       count(*) FILTER (WHERE p.reported),
+       count(*) FILTER (WHERE p.annulled),
+       count(*) FILTER (WHERE NOT p.reported AND NOT p.annulled),
+       coalesce(sum(p.registered_voters), 0),
+       coalesce(sum(p.registered_voters) FILTER (WHERE p.reported AND NOT p.annulled), 0),
+       coalesce(sum(p.ballots_cast) FILTER (WHERE NOT p.annulled), 0),
+       coalesce(sum(p.invalid_ballots) FILTER (WHERE NOT p.annulled), 0),
+       coalesce(sum(p.against_all) FILTER (WHERE NOT p.annulled), 0)
+FROM proj_regions g LEFT JOIN p USING (region_id)
+WHERE g.election_id = $election
+GROUP BY g.region_id, g.name
+ORDER BY g.name, g.region_id
+"""
+
+_REGION_VOTES_SQL = """
+SELECT region_id, list_id, sum(votes) FROM precinct_list_votes_as_of($election, $as_of)
+WHERE NOT annulled GROUP BY region_id, list_id
+"""
+
+
+def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str) -> PublishedResults:
+    """Read one publication and the state of its election at the position it is based on."""
+    row = first_row(
+        conn.execute(
+            "SELECT p.position, e.occurred_at, e.payload FROM proj_publications p "
+            "JOIN events e USING (position) WHERE p.publication_id = ?",
+            [publication_id],
+        )
+    )
+    if row is None:
+        raise InputError(f"no publication {publication_id!r} in this warehouse", value=publication_id)
+    position, published_at, payload_text = int(str(row[0])), row[1], str(row[2])
+    assert isinstance(published_at, datetime)
+    payload: dict[str, Any] = json.loads(payload_text)
+    election_row = first_row(
+        conn.execute(
+            "SELECT e.election_id, e.name, e.election_date, e.synthetic FROM proj_elections e "
+            "JOIN proj_publications p USING (election_id) WHERE p.publication_id = ?",
+            [publication_id],
+        )
+    )
+    assert election_row is not None
+    election_id = str(election_row[0])
+    based_on = int(payload["based_on_position"])
+    lists = [
+        ListInfo(str(lid), str(name), int(str(order)), None if color is None else str(color))
+        for lid, name, order, color in conn.execute(
+            "SELECT list_id, name, ballot_order, color FROM proj_lists WHERE election_id = ? "
+            "ORDER BY ballot_order",
+            [election_id],
+        ).fetchall()
+    ]
+    params = {"election": election_id, "as_of": based_on}
+    votes: dict[str, dict[str, int]] = {}
+    for region_id, list_id, count in conn.execute(_REGION_VOTES_SQL, params).fetchall():
+        votes.setdefault(str(region_id), {})[str(list_id)] = int(count)
+    regions = []
+    for region_id, name, *figures in conn.execute(_AREA_SQL, params).fetchall():
+        region_votes = votes.get(str(region_id), {})
+        regions.append(
+            AreaTotals(
+                str(region_id),
+                str(name),
+                dict(zip(TOTAL_FIELDS, (int(f) for f in figures), strict=True)),
+                {info.list_id: region_votes.get(info.list_id, 0) for info in lists},
+            )
+        )
+    national = AreaTotals(
+        None,
+        str(election_row[1]),
+        {f: sum(int(r.figures[f]) for r in regions) for f in TOTAL_FIELDS},
+        {info.list_id: sum(r.votes[info.list_id] for r in regions) for info in lists},
+    )
+    return PublishedResults(
+        publication_id=publication_id,
+        election_id=election_id,
+        election_name=str(election_row[1]),
+        election_date=str(election_row[2]),
+        status=str(payload["status"]),
+        position=position,
+        based_on_position=based_on,
+        published_at=published_at,
+        rule_profile=str(payload["rule_profile"]),
+        rules=payload.get("rules", {}),
+        table_sha256=str(payload["table_sha256"]),
+        allocation=payload["allocation"],
+        explanation=payload.get("explanation", []),
+        lists=lists,
+        national=national,
+        regions=regions,
+        history=_history(conn, election_id, position),
+        synthetic=bool(election_row[3]),
+    )
+
+
+def _history(conn: duckdb.DuckDBPyConnection, election_id: str, up_to: int) -> list[HistoryPoint]:
+    rows = conn.execute(
+        """
+        WITH firsts AS (
+            SELECT precinct_id, min(position) AS first_position FROM protocol_facts
+            WHERE election_id = $election GROUP BY precinct_id
+        ), pubs AS (
+            SELECT p.*, (SELECT count(*) FROM firsts f WHERE f.first_position <= p.based_on_position)
+                   AS reported
+            FROM proj_publications p WHERE p.election_id = $election AND p.position <= $up_to
+        )
+        SELECT p.publication_id, p.status, p.position, p.based_on_position, p.published_at, p.reported,
+               s.list_id, s.seats
+        FROM pubs p JOIN proj_published_seats s USING (publication_id)
+        ORDER BY p.position, s.ballot_order
+        """,
+        {"election": election_id, "up_to": up_to},
+    ).fetchall()
+    points: dict[str, HistoryPoint] = {}
+    for pub_id, status, position, based_on, at, reported, list_id, seats in rows:
+        point = points.get(pub_id)
+        if point is None:
+            point = HistoryPoint(
+                str(pub_id), str(status), int(position), int(based_on), at, int(reported), {}
+            )
+            points[pub_id] = point
+        assert isinstance(point.seats, dict)
+        point.seats[str(list_id)] = int(seats)
+    return list(points.values())
+
+
+# -- rendering the files -----------------------------------------------------------------------
+
+
+def csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """CSV that a spreadsheet opens safely: no header or cell can start a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([spreadsheet_safe(c) for c in columns])
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return spreadsheet_safe(value)
+
+
+def json_bytes(value: object) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _seats_parquet(records: Sequence[Mapping[str, Any]]) -> bytes:
+    types = {
+        "ballot_order": pa.int32(),
+        "votes": pa.int64(),
+        "passed_threshold": pa.bool_(),
+        "admitted_by_guarantee": pa.bool_(),
+        "integer_seats": pa.int32(),
+        "remainder_seat": pa.bool_(),
+        "redistributed_seats": pa.int32(),
+        "seats": pa.int32(),
+        "vacant_seats": pa.int32(),
+        "filled_seats": pa.int32(),
+    }
+    schema = pa.schema([(name, types.get(name, pa.string())) for name in RECORD_FIELDS])
+    table = pa.Table.from_pylist([{k: r.get(k) for k in RECORD_FIELDS} for r in records], schema=schema)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _area_record(area: AreaTotals, lists: Sequence[ListInfo]) -> dict[str, Any]:
+    record: dict[str, Any] = {"region_id": area.region_id, "name": area.name, **area.figures}
+    record.update({info.list_id: area.votes[info.list_id] for info in lists})
+    return record
+
+
+def render_files(results: PublishedResults) -> dict[str, bytes]:
+    """Every file of the folder but the manifest, as bytes: a pure function of the results."""
+    from pipelines.nist_cdf import election_report
+    from pipelines.results_page import render_results_page
+
+    area_columns = ["region_id", "name", *TOTAL_FIELDS, *(info.list_id for info in results.lists)]
+    national = _area_record(results.national, results.lists)
+    regional = [_area_record(r, results.lists) for r in results.regions]
+    about = {
+        "publication_id": results.publication_id,
+        "election_id": results.election_id,
+        "status": results.status,
+        "based_on_position": results.based_on_position,
+        "rule_profile": results.rule_profile,
+        "published_at": results.published_at_text,
+    }
+    return {
+        SEATS_CSV: csv_bytes(RECORD_FIELDS, results.allocation),
+        SEATS_JSON: json_bytes(
+            {**about, "table_sha256": results.table_sha256, "seats": list(results.allocation)}
+        ),
+        SEATS_PARQUET: _seats_parquet(results.allocation),
+        NATIONAL_CSV: csv_bytes(area_columns, [national]),
+        NATIONAL_JSON: json_bytes({**about, "national": national}),
+        REGIONAL_CSV: csv_bytes(area_columns, regional),
+        REGIONAL_JSON: json_bytes({**about, "regions": regional}),
+        CDF_JSON: json_bytes(election_report(results)),
+        RESULTS_PAGE: render_results_page(results).encode("utf-8"),
+    }
+
+
+def manifest(
+    results: PublishedResults, files: Mapping[str, bytes], *, written_at: datetime
+) -> dict[str, Any]:
+    return {
+        "publication_id": results.publication_id,
+        "election_id": results.election_id,
+        "status": results.status,
+        "position": results.position,
+        "based_on_position": results.based_on_position,
+        "rule_profile": results.rule_profile,
+        "table_sha256": results.table_sha256,
+        "published_at": results.published_at_text,
+        "written_at": written_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in sorted(files.items())
+        },
+    }
+
+
+# -- writing and checking folders --------------------------------------------------------------
+
+
+def warehouse_of(conn: duckdb.DuckDBPyConnection) -> WarehousePaths | None:
+    """The warehouse whose database this connection opened; None for an in-memory database."""
+    row = first_row(
+        conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    )
+    if row is None or not row[0]:
+        return None
+    return WarehousePaths(Path(str(row[0])).parent)
+
+
+def write_publication(paths: WarehousePaths, conn: duckdb.DuckDBPyConnection, publication_id: str) -> Path:
+    """Write the folder of a publication unless it exists already; return the folder either way."""
+    folder = paths.publications / publication_id
+    if folder.exists():
+        return folder
+    results = load_published_results(conn, publication_id)
+    files = render_files(results)
+    files[MANIFEST] = json_bytes(manifest(results, files, written_at=utc_now()))
+    paths.publications.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=paths.publications, prefix=f".{publication_id}."))
+    try:
+        for name, data in files.items():
+            target = staging / name
+            target.write_bytes(data)
+            os.chmod(target, 0o444)
+        if folder.exists():  # written meanwhile by another process: keep theirs
+            shutil.rmtree(staging)
+            return folder
+        os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    os.chmod(folder, 0o555)
+    return folder
+
+
+def rebuild_publication(conn: duckdb.DuckDBPyConnection, publication_id: str) -> dict[str, bytes]:
+    """The files of a publication rendered again from the log (the manifest without a fixed time)."""
+    results = load_published_results(conn, publication_id)
+    return render_files(results)
+
+
+def verify_publication(folder: Path) -> list[str]:
+    """Problems found checking a folder against its manifest (missing, extra or altered files)."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        return [f"{folder}: no {MANIFEST}"]
+    listed: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    problems = []
+    present = {p.name for p in folder.iterdir() if p.name != MANIFEST}
+    for name in sorted(present - set(listed)):
+        problems.append(f"{name}: not listed in the manifest")
+    for name, expected in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: listed in the manifest but missing")
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != expected["sha256"]:
+            problems.append(f"{name}: sha256 {digest} differs from the manifest's {expected['sha256']}")
+    return problems
