@@ -15,6 +15,7 @@ from pipelines.errors import EXIT_FAILURE, PipelineError
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.demo_command",
     "pipelines.cli.store_commands",
+    "pipelines.cli.publish_commands",
     "pipelines.cli.allocate_command",
     "pipelines.cli.history_command",
     "pipelines.cli.simulate_command",

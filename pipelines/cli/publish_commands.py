@@ -1,0 +1,126 @@
+"""`elections publish | publications | diff`: versioned publications from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+from typing import Any
+
+from pipelines.cli.output import FORMATS, render
+from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
+from pipelines.errors import EXIT_OK, InputError
+from pipelines.event_store import open_read_only
+
+PUBLICATION_COLUMNS = (
+    "publication_id",
+    "status",
+    "position",
+    "based_on_position",
+    "rule_profile",
+    "published_at",
+    "total_seats",
+    "table_sha256",
+)
+
+
+def register(subparsers: Any) -> None:
+    publish = subparsers.add_parser(
+        "publish", help="publish the current seat table (provisional, or certified with --certify)"
+    )
+    publish.add_argument("--certify", action="store_true", help="publish the certified, final result")
+    publish.add_argument(
+        "--override-reason",
+        metavar="TEXT",
+        help="certify although precincts are missing; the reason is recorded in the log",
+    )
+    publish.add_argument("--election", help="election id (default: the only one declared)")
+    add_warehouse_option(publish)
+    publish.set_defaults(func=run_publish)
+
+    listing = subparsers.add_parser("publications", help="list the publications and their folders")
+    listing.add_argument("--election", help="only this election")
+    listing.add_argument("--format", choices=FORMATS, default="table")
+    add_warehouse_option(listing)
+    listing.set_defaults(func=run_publications)
+
+    diff = subparsers.add_parser(
+        "diff", help="what changed in votes and seats between two publications, and which events caused it"
+    )
+    diff.add_argument("before", metavar="PUB_A")
+    diff.add_argument("after", metavar="PUB_B")
+    diff.add_argument("--format", choices=("table", "json"), default="table")
+    add_warehouse_option(diff)
+    diff.set_defaults(func=run_diff)
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from pipelines.event_store import EventStore
+    from pipelines.ingest import refresh_snapshot
+    from pipelines.publication import Publication, certify, publish
+    from pipelines.seat_table import only_election
+
+    if args.override_reason is not None and not args.certify:
+        raise InputError("--override-reason only applies with --certify", column="override_reason")
+    paths = warehouse_paths(args)
+    if not paths.database.exists():
+        raise InputError(f"no warehouse at {paths.root}: ingest something first")
+    with EventStore.open_writer(paths) as store:
+        election_id = only_election(store.conn, args.election)
+        publication: Publication | None
+        if args.certify:
+            publication = certify(
+                store, election_id, override_reason=args.override_reason, operator=_operator()
+            )
+        else:
+            publication = publish(store, election_id)
+    refresh_snapshot(paths)
+    if publication is None:
+        print(f"nothing changed since the last publication of {election_id}: nothing published")
+        return EXIT_OK
+    folder = paths.publications / publication.publication_id
+    print(
+        f"published {publication.status} seat table {publication.publication_id} "
+        f"(log position {publication.based_on_position}, sha256 {publication.table_sha256[:12]})"
+    )
+    print(f"files: {folder}")
+    return EXIT_OK
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def run_publications(args: argparse.Namespace) -> int:
+    paths = warehouse_paths(args)
+    with open_read_only(paths.snapshot) as conn:
+        sql = "SELECT * FROM publications"
+        params: list[Any] = []
+        if args.election:
+            sql += " WHERE election_id = ?"
+            params.append(args.election)
+        cursor = conn.execute(sql + " ORDER BY election_id, position", params)
+        columns = [d[0] for d in cursor.description or []]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    for row in rows:
+        row["folder"] = str(paths.publications / str(row["publication_id"]))
+    shown = PUBLICATION_COLUMNS if args.format == "table" else (*PUBLICATION_COLUMNS, "election_id", "folder")
+    print(render(rows, shown, args.format))
+    return EXIT_OK
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from pipelines.publication_diff import diff_lines, diff_publications
+
+    paths = warehouse_paths(args)
+    with open_read_only(paths.snapshot) as conn:
+        diff = diff_publications(conn, args.before, args.after)
+    if args.format == "json":
+        print(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2, default=str))
+    else:
+        print("\n".join(diff_lines(diff)))
+    return EXIT_OK
