@@ -1,0 +1,119 @@
+"""The GX side of the gate: Data Docs, quiet logs, anomalies that never block, and speed."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.gx_runtime import gx_context
+from pipelines.validation import ReportedProtocol, validate_file
+from tests.integration.validation_support import HEADER, csv_text, declaration, good_row, write
+
+ELECTION = declaration()
+
+
+def test_data_docs_are_built_for_every_run(tmp_path: Path) -> None:
+    docs = tmp_path / "warehouse" / "data_docs"
+    first = write(tmp_path / "first.csv", csv_text([good_row("P-001"), good_row("P-002", amanat="1")]))
+    second = write(tmp_path / "second.csv", csv_text([good_row("P-003")]))
+    one = validate_file(first, display_name="first.csv", election=ELECTION, reported={}, data_docs_dir=docs)
+    two = validate_file(second, display_name="second.csv", election=ELECTION, reported={}, data_docs_dir=docs)
+    assert one.data_docs == two.data_docs == docs / "index.html"
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "first.csv" in index and "second.csv" in index
+    pages = sorted((docs / "validations").rglob("*.html"))
+    assert len(pages) == 2
+    failed_page = next(p for p in pages if "first.csv" in str(p)).read_text(encoding="utf-8")
+    assert "expect_column_pair_values_to_be_equal" in failed_page or "d__sum_of_parts" in failed_page
+
+
+def test_no_docs_without_a_folder(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.csv", csv_text([good_row("P-001")]))
+    assert validate_file(path, display_name="a.csv", election=ELECTION, reported={}).data_docs is None
+
+
+def test_gx_is_quiet(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    gx_context()
+    assert logging.getLogger("great_expectations").getEffectiveLevel() >= logging.WARNING
+    assert gx_context().progress_bars.globally is False
+    path = write(tmp_path / "a.csv", csv_text([good_row("P-001"), good_row("P-002", ak_zhol="-1")]))
+    capfd.readouterr()
+    with caplog.at_level(logging.INFO):
+        validate_file(path, display_name="a.csv", election=ELECTION, reported={})
+    out, err = capfd.readouterr()
+    assert out == "" and "Calculating Metrics" not in err and "%|" not in err
+    assert not [
+        r for r in caplog.records if r.name.startswith("great_expectations") and r.levelno < logging.WARNING
+    ]
+
+
+def test_anomalies_are_flagged_but_never_block(tmp_path: Path) -> None:
+    header = (*HEADER, "version", "reason")
+    rows = [
+        good_row("P-001", registered_voters="600", ballots_issued="600"),  # 100% turnout
+        good_row("P-002", invalid_ballots="70", amanat="340"),  # 11.7% invalid
+        good_row("P-003", amanat="580", ak_zhol="5", auyl="5"),  # 98.3% for one list
+        good_row("P-004", version="2", reason="recount", amanat="300", ak_zhol="250"),  # amanat 400 -> 300
+    ]
+    reported = {"P-004": ReportedProtocol(1, {"amanat": 400, "ak_zhol": 150, "auyl": 40})}
+    path = write(tmp_path / "a.csv", csv_text(rows, header))
+    outcome = validate_file(path, display_name="a.csv", election=ELECTION, reported=reported)
+    assert outcome.rejections == [] and len(outcome.accepted) == 4
+    found = {(a.row, a.precinct_id, a.kind) for a in outcome.anomalies}
+    assert found == {
+        (2, "P-001", "turnout_100"),
+        (3, "P-002", "invalid_share_high"),
+        (4, "P-003", "dominant_list"),
+        (5, "P-004", "amendment_change"),
+    }
+    assert all(a.file == "a.csv" and a.detail for a in outcome.anomalies)
+
+
+def test_anomalies_only_for_accepted_rows(tmp_path: Path) -> None:
+    rows = [good_row("P-001", registered_voters="600", ballots_issued="600", amanat="1")]
+    path = write(tmp_path / "a.csv", csv_text(rows))
+    outcome = validate_file(path, display_name="a.csv", election=ELECTION, reported={})
+    assert outcome.anomalies == [] and outcome.accepted.empty
+
+
+def test_ten_thousand_rows_with_twenty_lists_in_one_suite_run(tmp_path: Path) -> None:
+    lists = [f"list{i:02d}" for i in range(20)]
+    precincts = {f"P{i:05d}": (f"r{i % 17}", 3000) for i in range(10_000)}
+    election = declaration(lists=lists, precincts=precincts)
+    rng = random.Random(5)
+    header = [
+        "election_id",
+        "precinct_id",
+        "region",
+        "registered_voters",
+        "ballots_cast",
+        "invalid_ballots",
+        *lists,
+    ]
+    lines, broken = [",".join(header)], set()
+    for line, (precinct, (region, voters)) in enumerate(precincts.items(), start=2):
+        votes = [rng.randint(0, 60) for _ in lists]
+        invalid = rng.randint(0, 30)
+        cast = sum(votes) + invalid
+        if rng.random() < 0.01:
+            cast += 1
+            broken.add(line)
+        lines.append(
+            ",".join(["test-2021", precinct, region, str(voters), str(cast), str(invalid), *map(str, votes)])
+        )
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    gx_context()
+    start = time.perf_counter()
+    outcome = validate_file(path, display_name="big.csv", election=election, reported={})
+    elapsed = time.perf_counter() - start
+    assert {r.row for r in outcome.rejections} == broken
+    assert {r.rule for r in outcome.rejections} == {"does_not_add_up"}
+    assert len(outcome.accepted) == 10_000 - len(broken)
+    assert elapsed < 60, f"10,000 rows took {elapsed:.1f}s"
