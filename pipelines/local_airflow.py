@@ -166,7 +166,13 @@ def run_airflow_cli(
     airflow: LocalAirflow, *args: str, timeout: float = 300.0
 ) -> subprocess.CompletedProcess[str]:
     """Run `airflow <args>` for this home; a failure raises with the command's output."""
-    command = [sys.executable, "-m", "airflow", *args]
+    return _run_python(airflow, ["-m", "airflow", *args], f"airflow {' '.join(args)}", timeout)
+
+
+def _run_python(
+    airflow: LocalAirflow, args: list[str], what: str, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, *args]
     try:
         result = subprocess.run(
             command,
@@ -177,17 +183,26 @@ def run_airflow_cli(
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise AirflowStartError(f"`airflow {' '.join(args)}` did not finish within {timeout:.0f}s") from exc
+        raise AirflowStartError(f"`{what}` did not finish within {timeout:.0f}s") from exc
     if result.returncode != 0:
         output = (result.stdout + result.stderr)[-3000:]
-        raise AirflowStartError(f"`airflow {' '.join(args)}` failed ({result.returncode}):\n{output}")
+        raise AirflowStartError(f"`{what}` failed ({result.returncode}):\n{output}")
     return result
 
 
-def migrate_database(airflow: LocalAirflow) -> None:
+# `airflow db migrate` and `airflow pools set` in one interpreter: importing Airflow costs 5-10 s.
+_MIGRATE_AND_CREATE_POOL = f"""
+from airflow.cli.cli_parser import get_parser
+args = get_parser().parse_args(["db", "migrate"])
+args.func(args)
+from airflow.models.pool import Pool
+Pool.create_or_update_pool({WRITER_POOL!r}, 1, {WRITER_POOL_DESCRIPTION!r}, include_deferred=False)
+"""
+
+
+def migrate_database(airflow: LocalAirflow, timeout: float = 300.0) -> None:
     """Bring the metadata database to this Airflow's schema and create the single-writer pool."""
-    run_airflow_cli(airflow, "db", "migrate")
-    create_writer_pool(airflow)
+    _run_python(airflow, ["-c", _MIGRATE_AND_CREATE_POOL], "airflow db migrate + pool", timeout)
 
 
 def create_writer_pool(airflow: LocalAirflow) -> None:

@@ -1,5 +1,6 @@
 """The scheduler harness itself: a private PostgreSQL server, `airflow db migrate` against it, and a
-real scheduler, dag-processor and API server running a DAG that must take the single-writer pool."""
+real scheduler, dag-processor, triggerer and API server running a DAG in the single-writer pool and a
+DAG that an asset watcher starts when a marker file appears."""
 
 from __future__ import annotations
 
@@ -24,19 +25,24 @@ from pipelines.local_airflow import (
 from tests.integration.postgres_server import PostgresServer, free_loopback_port, running_postgres
 
 PROBE_DAG = "harness_probe"
+WATCHER_DAG = "harness_watcher"
 
 
-def probe_dag_source(marker: Path) -> str:
-    """A DAG whose one task runs in the writer pool and leaves `marker` behind with its conf."""
+def probe_dags_source(marker: Path, ready: Path, watched: Path) -> str:
+    """Two DAGs: a manual one whose task runs in the writer pool and writes its conf to `marker`, and
+    one that the triggerer starts when `ready` appears (an asset watcher), which writes `watched`."""
     return textwrap.dedent(
         f"""
         from pathlib import Path
 
         import pendulum
-        from airflow.sdk import dag, get_current_context, task
+        from airflow.providers.standard.triggers.file import FileDeleteTrigger
+        from airflow.sdk import Asset, AssetWatcher, dag, get_current_context, task
+
+        START = pendulum.datetime(2024, 1, 1, tz="UTC")
 
 
-        @dag(dag_id="{PROBE_DAG}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"))
+        @dag(dag_id="{PROBE_DAG}", schedule=None, start_date=START)
         def harness_probe():
             @task(pool="warehouse_writer", retries=0)
             def leave_marker():
@@ -45,9 +51,34 @@ def probe_dag_source(marker: Path) -> str:
             leave_marker()
 
 
+        ready = Asset(
+            name="harness_ready",
+            uri="file://{ready}",
+            watchers=[AssetWatcher(name="ready", trigger=FileDeleteTrigger({str(ready)!r}, poke_interval=1))],
+        )
+
+
+        @dag(dag_id="{WATCHER_DAG}", schedule=[ready], start_date=START)
+        def harness_watcher():
+            @task(retries=0)
+            def leave_watched():
+                Path({str(watched)!r}).write_text("watched")
+
+            leave_watched()
+
+
         harness_probe()
+        harness_watcher()
         """
     )
+
+
+def wait_for_file(path: Path, timeout: float) -> float:
+    started = time.monotonic()
+    while not path.exists():
+        assert time.monotonic() - started < timeout, f"{path} did not appear within {timeout:.0f}s"
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +112,13 @@ def test_private_postgres_is_removed_when_the_body_fails() -> None:
 
 @pytest.mark.airflow
 @pytest.mark.timeout(240)
-def test_real_scheduler_on_postgres_runs_a_triggered_dag_in_the_writer_pool(
+def test_real_scheduler_on_postgres_runs_triggered_and_watched_dags(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
     dags, marker = tmp_path / "dags", tmp_path / "marker.txt"
+    ready, watched = tmp_path / "_READY", tmp_path / "watched.txt"
     dags.mkdir()
-    (dags / "harness_probe.py").write_text(probe_dag_source(marker))
+    (dags / "harness_dags.py").write_text(probe_dags_source(marker, ready, watched))
     airflow: LocalAirflow = prepare_home(
         tmp_path / "airflow-home",
         dags_folder=dags,
@@ -102,20 +134,23 @@ def test_real_scheduler_on_postgres_runs_a_triggered_dag_in_the_writer_pool(
         cursor.execute("SELECT slots, description FROM slot_pool WHERE pool = 'warehouse_writer'")
         assert cursor.fetchone() == (1, "single DuckDB writer")
 
-    components = ("scheduler", "dag-processor", "api-server")
-    with running_airflow(airflow, components, timeout=120) as processes:
+    with running_airflow(airflow, timeout=120) as processes:
         healthy = time.monotonic()
         token = api_token(airflow)
         wait_for_dag(airflow, PROBE_DAG, token, timeout=60)
         run_id = trigger_dag_run(airflow, PROBE_DAG, token, conf={"word": "scheduled"})
         state = wait_for_dag_run(airflow, PROBE_DAG, run_id, token, timeout=90)
         finished = time.monotonic()
-        log_files = [processes.log_file(c) for c in components]
+        ready.write_text("")
+        marker_to_run = wait_for_file(watched, timeout=60)
+        log_files = [processes.log_file(c) for c in processes.components]
 
     print(
         f"\nairflow db migrate + pool: {migrated - began:.1f}s; "
-        f"components healthy: {healthy - migrated:.1f}s; parse + trigger + run: {finished - healthy:.1f}s"
+        f"components healthy: {healthy - migrated:.1f}s; parse + trigger + run: {finished - healthy:.1f}s; "
+        f"marker to watched task done: {marker_to_run:.1f}s"
     )
     assert state == "success", f"run {run_id} ended {state}; logs in {airflow.home}"
     assert marker.read_text() == "scheduled"  # the task ran on the LocalExecutor, with the run's conf
+    assert not ready.exists()  # the triggerer's watcher consumed the marker
     assert all(path.stat().st_size > 0 for path in log_files)
