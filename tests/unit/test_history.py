@@ -197,3 +197,31 @@ def test_load_history_hands_the_files_to_ingestion(
 def test_load_history_without_an_election_is_a_plain_error() -> None:
     with pytest.raises(InputError, match="load-history --list"):
         _cli(["load-history"])
+
+
+@pytest.mark.parametrize("election_id", ELECTION_IDS)
+def test_summed_precincts_reproduce_the_official_list_seats(
+    election_id: str, written: dict[str, list[Path]]
+) -> None:
+    from pipelines.rule_profiles import load_profile
+    from pipelines.seat_allocation import ListVotes, allocate
+
+    declaration = load_declaration(written[election_id][0])
+    rows = _read_protocols(written[election_id])
+    lists = [
+        ListVotes(p.list_id, p.name, sum(int(r[p.list_id]) for r in rows), p.ballot_order)
+        for p in declaration.lists
+    ]
+    allocation = allocate(
+        lists,
+        load_profile(declaration.rule_profile),
+        against_all=sum(int(r["against_all"]) for r in rows),
+        invalid=sum(int(r["invalid_ballots"]) for r in rows),
+        ballots_cast=sum(int(r["ballots_cast"]) for r in rows),
+    )
+    official = {
+        r["party_lineage"]: int(r["official_list_seats"])
+        for r in _reference("kz_mazhilis_results.csv")
+        if r["election_id"] == election_id
+    }
+    assert {row.list_id: row.seats for row in allocation.rows} == official
