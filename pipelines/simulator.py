@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.election import Region
 from pipelines.errors import InputError
 from pipelines.history import (
     DEFAULT_SEED,
@@ -125,9 +126,8 @@ def _plan(breakdown: HistoryBreakdown, seed: int) -> NightPlan:
         special_regions.append(on_time[0])
 
     def pick_precinct(region_id: str, taken: set[str]) -> ProtocolRow:
-        candidates = [
-            row for row in by_region[region_id] if row.precinct_id not in taken and row.ballots_cast
-        ]
+        # Votes on the first list, so that a misattribution or a rival protocol really differs.
+        candidates = [row for row in by_region[region_id] if row.precinct_id not in taken and row.votes[0]]
         chosen = candidates[int(rng.integers(len(candidates)))]
         taken.add(chosen.precinct_id)
         return chosen
@@ -146,30 +146,10 @@ def _plan(breakdown: HistoryBreakdown, seed: int) -> NightPlan:
             0, declaration_file_name(eid), DECLARATION, declaration_json(declaration), "election declared"
         )
     ]
-    delivered_at: dict[str, int] = {}
-    batch_files: list[Delivery] = []
-    for region in regions:
-        rows = list(by_region[region.region_id])
-        order = rng.permutation(len(rows))
-        rows = [rows[int(i)] for i in order]
-        utc_offset = region.utc_offset_hours if region.utc_offset_hours is not None else _EAST_UTC_OFFSET
-        polls_close = (_EAST_UTC_OFFSET - utc_offset) * _HOUR
-        is_late = region.region_id == late_region
-        # Territorial commissions send their first batch 40-90 minutes after polls close; the late
-        # region's courier arrives the next morning.
-        clock = polls_close + (13 * _HOUR if is_late else 0) + int(rng.integers(40, 91)) * _MINUTE
-        batches = max(3, min(10, -(-len(rows) // 150)))
-        for number, chunk in enumerate(np.array_split(np.arange(len(rows)), batches), start=1):
-            batch_rows = [first_reports.get(rows[int(i)].precinct_id, rows[int(i)]) for i in chunk]
-            data = protocol_csv(batch_rows, list_ids)
-            name = _batch_name(eid, region.region_id, number)
-            kind = LATE_BATCH if is_late else BATCH
-            delivery = Delivery(clock, name, kind, data, f"{len(batch_rows)} protocols of {region.name}")
-            deliveries.append(delivery)
-            batch_files.append(delivery)
-            for row in batch_rows:
-                delivered_at[row.precinct_id] = clock
-            clock += int(rng.integers(15, 61)) * _MINUTE
+    batch_files, delivered_at = _regional_batches(
+        eid, list_ids, regions, by_region, late_region, first_reports, rng
+    )
+    deliveries.extend(batch_files)
 
     for number, row in enumerate(amended, start=1):
         when = delivered_at[row.precinct_id] + int(rng.integers(60, 181)) * _MINUTE
@@ -260,6 +240,46 @@ def _plan(breakdown: HistoryBreakdown, seed: int) -> NightPlan:
         final_protocols=final,
         list_ids=list_ids,
     )
+
+
+def _regional_batches(
+    eid: str,
+    list_ids: Sequence[str],
+    regions: Sequence[Region],
+    by_region: dict[str, list[ProtocolRow]],
+    late_region: str,
+    first_reports: dict[str, ProtocolRow],
+    rng: np.random.Generator,
+) -> tuple[list[Delivery], dict[str, int]]:
+    """Each region's protocols in batches after its polls close; returns them and when each precinct came."""
+    batch_files: list[Delivery] = []
+    delivered_at: dict[str, int] = {}
+    for region in regions:
+        rows = list(by_region[region.region_id])
+        order = rng.permutation(len(rows))
+        rows = [rows[int(i)] for i in order]
+        utc_offset = region.utc_offset_hours if region.utc_offset_hours is not None else _EAST_UTC_OFFSET
+        polls_close = (_EAST_UTC_OFFSET - utc_offset) * _HOUR
+        is_late = region.region_id == late_region
+        # Territorial commissions send their first batch 40-90 minutes after polls close; the late
+        # region's courier arrives the next morning.
+        clock = polls_close + (13 * _HOUR if is_late else 0) + int(rng.integers(40, 91)) * _MINUTE
+        batches = max(3, min(10, -(-len(rows) // 150)))
+        for number, chunk in enumerate(np.array_split(np.arange(len(rows)), batches), start=1):
+            batch_rows = [first_reports.get(rows[int(i)].precinct_id, rows[int(i)]) for i in chunk]
+            batch_files.append(
+                Delivery(
+                    clock,
+                    _batch_name(eid, region.region_id, number),
+                    LATE_BATCH if is_late else BATCH,
+                    protocol_csv(batch_rows, list_ids),
+                    f"{len(batch_rows)} protocols of {region.name}",
+                )
+            )
+            for row in batch_rows:
+                delivered_at[row.precinct_id] = clock
+            clock += int(rng.integers(15, 61)) * _MINUTE
+    return batch_files, delivered_at
 
 
 def expected_final_totals(election_id: str, *, seed: int = DEFAULT_SEED) -> dict[str, int]:

@@ -65,10 +65,12 @@ def test_special_deliveries_tell_their_story(night: tuple[Path, Path, list[Path]
     entries = read_manifest(recording)
     data = {e.name: (inbox / e.name).read_bytes() for e in entries}
     first_seen: dict[str, int] = {}
+    first_row: dict[str, dict[str, str]] = {}
     for e in entries:
         if e.kind in ("batch", "late_batch", "resend"):
             for row in _rows(data[e.name]):
                 first_seen.setdefault(row["precinct_id"], e.offset_seconds)
+                first_row.setdefault(row["precinct_id"], row)
 
     (duplicate,) = [e for e in entries if e.kind == "duplicate"]
     originals = [e for e in entries if data[e.name] == data[duplicate.name] and e.name != duplicate.name]
@@ -84,9 +86,11 @@ def test_special_deliveries_tell_their_story(night: tuple[Path, Path, list[Path]
             (row,) = _rows(data[e.name])
             assert row["version"] == "2" and row["reason"]
             assert first_seen[row["precinct_id"]] < e.offset_seconds
+            assert row != {**first_row[row["precinct_id"]], "version": "2", "reason": row["reason"]}
         if e.kind == "conflict":
             (row,) = _rows(data[e.name])
             assert row["version"] == "1" and first_seen[row["precinct_id"]] < e.offset_seconds
+            assert row != first_row[row["precinct_id"]]
         if e.kind == "annulment":
             (row,) = _rows(data[e.name])
             assert row["decided_by"] and first_seen[row["precinct_id"]] < e.offset_seconds
