@@ -1,6 +1,11 @@
 -- Staged layer: one view per raw source, typed and renamed, with the payload fields analysts need
 -- unpacked. Marts read these (and the projections), never the payload JSON directly.
 
+-- A percentage rounded half-up to 2 places with exact integer arithmetic (NULL when the whole is 0).
+CREATE OR REPLACE MACRO pct(part, whole) AS
+    CAST(CAST((20000 * part + whole) // (2 * nullif(whole, 0)) AS DECIMAL(18, 0)) * 0.01 AS DECIMAL(7, 2));
+COMMENT ON MACRO pct IS 'pct(part, whole): 100 * part / whole rounded half-up to 2 places, exactly.';
+
 CREATE OR REPLACE VIEW stg_events AS
 SELECT e.position,
        e.stream_id,

@@ -1,5 +1,5 @@
 -- Marts: the tables people query. Built on the staged views and the projections (proj_*), never on
--- the payload JSON. Percentages are DECIMAL, rounded to 2 places; seat arithmetic stays in Python.
+-- the payload JSON. Percentages are DECIMAL(7, 2) from pct(), exact; seat arithmetic stays in Python.
 
 CREATE OR REPLACE VIEW precinct_results AS
 SELECT p.election_id,
@@ -16,7 +16,7 @@ SELECT p.election_id,
        r.ballots_cast,
        r.invalid_ballots,
        r.against_all,
-       round(100 * r.ballots_cast::DECIMAL(18, 2) / nullif(p.registered_voters, 0), 2) AS turnout_pct,
+       pct(r.ballots_cast, p.registered_voters) AS turnout_pct,
        a.reason AS annulment_reason
 FROM proj_precincts p
 LEFT JOIN proj_regions g USING (election_id, region_id)
@@ -48,13 +48,13 @@ SELECT g.election_id,
        count(p.precinct_id) FILTER (WHERE p.annulled) AS precincts_annulled,
        count(p.precinct_id) FILTER (WHERE p.counted) AS precincts_counted,
        count(p.precinct_id) FILTER (WHERE NOT p.reported AND NOT p.annulled) AS precincts_pending,
-       coalesce(sum(p.registered_voters), 0) AS registered_voters,
-       coalesce(sum(p.registered_voters) FILTER (WHERE p.counted), 0) AS registered_voters_counted,
-       coalesce(sum(p.ballots_cast) FILTER (WHERE p.counted), 0) AS ballots_cast,
-       coalesce(sum(p.invalid_ballots) FILTER (WHERE p.counted), 0) AS invalid_ballots,
-       coalesce(sum(p.against_all) FILTER (WHERE p.counted), 0) AS against_all,
-       round(100 * sum(p.ballots_cast) FILTER (WHERE p.counted)::DECIMAL(18, 2)
-             / nullif(sum(p.registered_voters) FILTER (WHERE p.counted), 0), 2) AS turnout_pct
+       coalesce(sum(p.registered_voters), 0)::BIGINT AS registered_voters,
+       coalesce(sum(p.registered_voters) FILTER (WHERE p.counted), 0)::BIGINT AS registered_voters_counted,
+       coalesce(sum(p.ballots_cast) FILTER (WHERE p.counted), 0)::BIGINT AS ballots_cast,
+       coalesce(sum(p.invalid_ballots) FILTER (WHERE p.counted), 0)::BIGINT AS invalid_ballots,
+       coalesce(sum(p.against_all) FILTER (WHERE p.counted), 0)::BIGINT AS against_all,
+       pct(sum(p.ballots_cast) FILTER (WHERE p.counted),
+           sum(p.registered_voters) FILTER (WHERE p.counted)) AS turnout_pct
 FROM proj_regions g
 LEFT JOIN precinct_results p USING (election_id, region_id)
 GROUP BY ALL;
@@ -68,11 +68,11 @@ SELECT t.election_id,
        l.name AS list_name,
        l.ballot_order,
        coalesce(v.votes, 0) AS votes,
-       round(100 * coalesce(v.votes, 0)::DECIMAL(18, 2) / nullif(t.ballots_cast, 0), 2) AS share_of_ballots_pct
+       pct(coalesce(v.votes, 0), t.ballots_cast) AS share_of_ballots_pct
 FROM region_totals t
 JOIN proj_lists l USING (election_id)
 LEFT JOIN (
-    SELECT election_id, region_id, list_id, sum(votes) AS votes
+    SELECT election_id, region_id, list_id, sum(votes)::BIGINT AS votes
     FROM precinct_list_votes WHERE NOT annulled GROUP BY ALL
 ) v USING (election_id, region_id, list_id);
 COMMENT ON VIEW region_list_votes IS 'Per region and list: votes of counted precincts and their share of ballots cast.';
@@ -81,17 +81,17 @@ CREATE OR REPLACE VIEW national_totals AS
 SELECT e.election_id,
        e.name AS election_name,
        e.rule_profile,
-       coalesce(sum(t.precincts_expected), 0) AS precincts_expected,
-       coalesce(sum(t.precincts_reported), 0) AS precincts_reported,
-       coalesce(sum(t.precincts_annulled), 0) AS precincts_annulled,
-       coalesce(sum(t.precincts_counted), 0) AS precincts_counted,
-       coalesce(sum(t.precincts_pending), 0) AS precincts_pending,
-       coalesce(sum(t.registered_voters), 0) AS registered_voters,
-       coalesce(sum(t.registered_voters_counted), 0) AS registered_voters_counted,
-       coalesce(sum(t.ballots_cast), 0) AS ballots_cast,
-       coalesce(sum(t.invalid_ballots), 0) AS invalid_ballots,
-       coalesce(sum(t.against_all), 0) AS against_all,
-       round(100 * sum(t.ballots_cast)::DECIMAL(18, 2) / nullif(sum(t.registered_voters_counted), 0), 2)
+       coalesce(sum(t.precincts_expected), 0)::BIGINT AS precincts_expected,
+       coalesce(sum(t.precincts_reported), 0)::BIGINT AS precincts_reported,
+       coalesce(sum(t.precincts_annulled), 0)::BIGINT AS precincts_annulled,
+       coalesce(sum(t.precincts_counted), 0)::BIGINT AS precincts_counted,
+       coalesce(sum(t.precincts_pending), 0)::BIGINT AS precincts_pending,
+       coalesce(sum(t.registered_voters), 0)::BIGINT AS registered_voters,
+       coalesce(sum(t.registered_voters_counted), 0)::BIGINT AS registered_voters_counted,
+       coalesce(sum(t.ballots_cast), 0)::BIGINT AS ballots_cast,
+       coalesce(sum(t.invalid_ballots), 0)::BIGINT AS invalid_ballots,
+       coalesce(sum(t.against_all), 0)::BIGINT AS against_all,
+       pct(sum(t.ballots_cast), sum(t.registered_voters_counted))
            AS turnout_pct
 FROM proj_elections e
 LEFT JOIN region_totals t USING (election_id)
@@ -103,8 +103,8 @@ SELECT n.election_id,
        l.list_id,
        l.name AS list_name,
        l.ballot_order,
-       coalesce(sum(r.votes), 0) AS votes,
-       round(100 * coalesce(sum(r.votes), 0)::DECIMAL(18, 2) / nullif(any_value(n.ballots_cast), 0), 2)
+       coalesce(sum(r.votes), 0)::BIGINT AS votes,
+       pct(coalesce(sum(r.votes), 0), any_value(n.ballots_cast))
            AS share_of_ballots_pct
 FROM national_totals n
 JOIN proj_lists l USING (election_id)
@@ -121,10 +121,10 @@ SELECT election_id,
        precincts_reported,
        precincts_annulled,
        precincts_pending,
-       round(100 * precincts_reported::DECIMAL(18, 2) / nullif(precincts_expected, 0), 2) AS reported_pct,
+       pct(precincts_reported, precincts_expected) AS reported_pct,
        registered_voters,
        registered_voters_counted,
-       round(100 * registered_voters_counted::DECIMAL(18, 2) / nullif(registered_voters, 0), 2)
+       pct(registered_voters_counted, registered_voters)
            AS registered_covered_pct
 FROM region_totals
 UNION ALL
@@ -133,9 +133,9 @@ SELECT election_id, 'national', NULL, NULL,
        precincts_reported,
        precincts_annulled,
        precincts_pending,
-       round(100 * precincts_reported::DECIMAL(18, 2) / nullif(precincts_expected, 0), 2),
+       pct(precincts_reported, precincts_expected),
        registered_voters,
        registered_voters_counted,
-       round(100 * registered_voters_counted::DECIMAL(18, 2) / nullif(registered_voters, 0), 2)
+       pct(registered_voters_counted, registered_voters)
 FROM national_totals;
 COMMENT ON VIEW reporting_progress IS 'Precincts reported of expected and share of registered voters covered, per region and national.';
