@@ -13,7 +13,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --python $(PYTHON) --quiet
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON) --quiet
 	touch $@
 
 demo: $(VENV)/.synced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from pathlib import Path
 
 import duckdb
@@ -54,7 +55,7 @@ def apply_views(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(path.read_text(encoding="utf-8"))
 
 
-def first_row(cursor: duckdb.DuckDBPyConnection) -> tuple[object, ...] | None:
+def first_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
     """The first row of a result, consuming the whole result: DuckDB 2 refuses further work on a
     connection while a result is only partly fetched."""
     rows = cursor.fetchall()

@@ -118,7 +118,7 @@ def run_seats(args: argparse.Namespace) -> int:
             based_on = position
     print(render(rows, SEAT_COLUMNS, args.format))
     if args.format == "table":
-        total = sum(int(r["seats"]) for r in rows)
+        total = sum(int(str(r["seats"])) for r in rows)
         print(f"\n{total} seats; {election_id}, based on log position {based_on}")
     return EXIT_OK
 
