@@ -10,15 +10,18 @@ unreadable is a `FormatRejection`.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 FileKind = Literal["protocol", "annulment"]
 
@@ -52,6 +55,7 @@ _UTF16_32_BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xfe\xff", "UTF-16"),
 )
 _UTF8_BOM = b"\xef\xbb\xbf"
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
 _OTHER_DELIMITERS: tuple[tuple[str, str], ...] = (
     (";", "semicolon"),
     ("\t", "tab"),
@@ -108,10 +112,27 @@ def read_raw_table(path: Path, *, list_ids: Sequence[str]) -> RawTable | FormatR
     if isinstance(text, FormatRejection):
         return text
     had_bom = data.startswith(_UTF8_BOM)
-    records = _split_records(text)
-    if isinstance(records, FormatRejection):
-        return records
-    return _table_from_records(records, text=text, list_ids=list_ids, had_bom=had_bom)
+    with _collector_paused():
+        records = _split_records(text)
+        if isinstance(records, FormatRejection):
+            return records
+        return _table_from_records(records, text=text, list_ids=list_ids, had_bom=had_bom)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of short-lived cell lists are made.
+
+    They hold no cycles, yet each allocation burst triggers full collections: about 40% of the time
+    of reading a 100,000-row file.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _decode(data: bytes) -> str | FormatRejection:
@@ -242,7 +263,11 @@ def _table_from_records(
     problems: list[RowFormatProblem] = []
     good: list[_Record] = []
     for record in body:
-        if len(record.fields) == width and [cell.strip() for cell in record.fields] == header:
+        if (
+            len(record.fields) == width
+            and record.fields[0].strip() == header[0]
+            and [cell.strip() for cell in record.fields] == header
+        ):
             problems.append(
                 RowFormatProblem(
                     record.line, "repeated_header", "the header is repeated inside the data", None
@@ -276,5 +301,7 @@ def _frame(header: Sequence[str], records: Sequence[_Record]) -> pd.DataFrame:
     cells = list(zip(*(r.fields for r in records), strict=True)) if records else [() for _ in header]
     columns: dict[str, object] = {"row": lines}
     for name, values in zip(header, cells, strict=True):
-        columns[name] = pd.Series(pd.array(values, dtype="str")).str.strip()
+        # Through pyarrow: several times faster than pd.array(values, dtype="str") on 100,000 cells.
+        text = pd.Series(pa.array(values, type=pa.large_string()), dtype=_TEXT)
+        columns[name] = text.str.strip()
     return pd.DataFrame(columns)
