@@ -26,7 +26,11 @@ lint: $(VENV)/.synced
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy
 
-pytest: $(VENV)/.synced
+# Debian's Chromium renders the results page in tests/integration/test_results_page.py (root machines).
+/usr/bin/chromium:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+
+pytest: $(VENV)/.synced /usr/bin/chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest
