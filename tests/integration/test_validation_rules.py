@@ -262,3 +262,11 @@ def test_summary_has_one_line_per_quarantined_row(tmp_path: Path) -> None:
     assert "unknown_precinct" in lines[0] and "does_not_add_up" in lines[0]
     assert "row 4" in lines[1] and "column 'ak_zhol'" in lines[1] and "'x'" in lines[1]
     assert "Traceback" not in "\n".join(lines)
+
+
+def test_a_list_id_that_collides_with_a_format_column_rejects_the_file(tmp_path: Path) -> None:
+    election = declaration(lists=("amanat", "version"))
+    header = ("election_id", "precinct_id", "region", "registered_voters", "ballots_cast", "invalid_ballots")
+    outcome = run(tmp_path, [good_row("P-001")], header=(*header, "amanat", "version"), election=election)
+    assert outcome.file_rejection is not None and outcome.file_rejection.rule == "list_id_clash"
+    assert "'version'" in outcome.file_rejection.message
