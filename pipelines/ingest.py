@@ -646,6 +646,12 @@ def _row_problem(
     }
 
 
+def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> list[str]:
+    """Declared elections whose results some of these files moved."""
+    moved = {f.election_id for f in outcomes if f.election_id and (f.rows_applied or f.status == "applied")}
+    return sorted(e for e in moved if e is not None and ingestor.declared(e) is not None)
+
+
 def publish_changed(store: EventStore, election_ids: Iterable[str], summary: IngestSummary) -> None:
     """Publish a provisional table for each election whose results moved; explain when rules cannot."""
     for election_id in sorted(set(election_ids)):
@@ -693,12 +699,9 @@ def ingest_paths(
             )
             summary.files.append(outcome)
         if publish_results:
-            changed = [
-                f.election_id
-                for f in summary.files
-                if f.election_id and f.rows_applied + (f.status == "applied")
-            ]
-            publish_changed(store, [e for e in changed if e is not None and ingestor.declared(e)], summary)
+            publish_changed(store, changed_elections(ingestor, summary.files), summary)
+        if files:
+            ingestor.archive.mark_run_end(utc_now())
     if files:
         refresh_snapshot(wpaths)
     return summary

@@ -68,11 +68,29 @@ class RawArchive:
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
-    def receipts(self) -> list[dict[str, object]]:
+    def mark_run_end(self, completed_at: datetime) -> None:
+        """Close an ingest run: a replay publishes where the original run published."""
+        with (self.root / "receipts.jsonl").open("a", encoding="utf-8") as log:
+            log.write(canonical_json({"run_end": completed_at.isoformat()}) + "\n")
+
+    def runs(self) -> list[list[dict[str, object]]]:
+        """Receipts in arrival order, grouped by the ingest run that received them."""
         log = self.root / "receipts.jsonl"
         if not log.exists():
             return []
-        return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        runs: list[list[dict[str, object]]] = [[]]
+        for line in log.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            if "run_end" in entry:
+                runs.append([])
+            else:
+                runs[-1].append(entry)
+        return [run for run in runs if run]
+
+    def receipts(self) -> list[dict[str, object]]:
+        return [receipt for run in self.runs() for receipt in run]
 
     def verify_received(self, conn: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
         """Every file a BatchReceived event names must be in the archive with the same content."""
