@@ -330,6 +330,9 @@ class EventStore:
 
 
 def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | None = None) -> VerifyReport:
+    tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "events" not in tables:  # a writer stopped before the schema was ever committed: nothing to check
+        return VerifyReport(0, None, None)
     rows = conn.execute(
         _CONTENT_SQL.format(events="events", prev="prev_hash", hash="event_hash"), {"since": -1}
     ).fetchall()
