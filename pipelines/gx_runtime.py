@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -56,9 +57,16 @@ def quiet_gx_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _new_context(data_docs_dir: Path | None) -> Any:
+def import_gx() -> ModuleType:
+    """The `great_expectations` module, imported with its loggers already quietened."""
     quiet_gx_logging()
-    import great_expectations as gx
+    import great_expectations
+
+    return great_expectations
+
+
+def _new_context(data_docs_dir: Path | None) -> Any:
+    gx = import_gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -122,8 +130,7 @@ def run_suite(
     Failures name rows by `row`. With `data_docs_dir` the result is stored there and the Data Docs site
     is rebuilt for it; `docs_index` is the site's index.html.
     """
-    import great_expectations as gx
-
+    gx = import_gx()
     context = gx_context(data_docs_dir)
     configs = []
     for index, spec in enumerate(expectations):
