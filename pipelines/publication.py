@@ -66,15 +66,12 @@ def last_result_position(store: EventStore, election_id: str) -> int:
     return int(str(row[0])) if row else 0
 
 
-def last_publication(store: EventStore, election_id: str) -> tuple[int, str] | None:
-    row = first_row(
-        store.conn.execute(
-            "SELECT based_on_position, status FROM proj_publications WHERE election_id = ? "
-            "ORDER BY position DESC LIMIT 1",
-            [election_id],
-        )
-    )
-    return None if row is None else (int(str(row[0])), str(row[1]))
+def _statuses_at(store: EventStore, election_id: str, based_on: int) -> set[str]:
+    rows = store.conn.execute(
+        "SELECT status FROM proj_publications WHERE election_id = ? AND based_on_position = ?",
+        [election_id, based_on],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def publish(
@@ -84,13 +81,14 @@ def publish(
     status: Status = "provisional",
     extra: dict[str, Any] | None = None,
 ) -> Publication | None:
-    """Allocate over the current totals and record the publication; None when nothing changed since
-    the last publication of the same status. Raises RulesCannotDecide (nothing is published)."""
+    """Allocate over the current totals and record the publication; None when these results are
+    already published with this status (or certified). Raises RulesCannotDecide (nothing is published)."""
     based_on = last_result_position(store, election_id)
-    previous = last_publication(store, election_id)
-    if previous == (based_on, status):
+    existing = _statuses_at(store, election_id, based_on)
+    covering = status if status in existing else "certified" if "certified" in existing else None
+    if covering is not None:
         # Nothing new to publish; a folder lost to a crash after the commit is written now.
-        write_publication_folder(store, publication_id(election_id, status, based_on))
+        write_publication_folder(store, publication_id(election_id, covering, based_on))
         return None
     profile = election_profile(store.conn, election_id)
     totals = national_totals(store.conn, election_id)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from pipelines.cli.main import main
 from pipelines.event_store import EventStore
 from pipelines.ingest import refresh_snapshot
+from pipelines.projections import rebuild_projections
 from pipelines.publication import CertificationRefused, certify, publish
 from pipelines.publication_diff import diff_publications
 from pipelines.publication_files import (
@@ -97,14 +99,18 @@ def test_an_altered_file_fails_verification(night: ElectionNight, tmp_path: Path
     assert len(problems) == 1 and problems[0].startswith(f"{SEATS_CSV}: sha256")
 
 
-def test_files_rebuilt_from_the_same_events_are_byte_identical(night: ElectionNight) -> None:
-    with snapshot(night.warehouse) as conn:
+def test_files_rebuilt_from_the_same_events_are_byte_identical(night: ElectionNight, tmp_path: Path) -> None:
+    paths = WarehousePaths(copy_of(night, tmp_path / "wh"))
+    with EventStore.open_writer(paths) as store:
+        with store.transaction():
+            rebuild_projections(store.conn)  # every projection replayed from the log
         for pub_id in night.publications:
-            folder = folder_of(night, pub_id)
-            rebuilt = rebuild_publication(conn, pub_id)
+            folder = paths.publications / pub_id
+            rebuilt = rebuild_publication(store.conn, pub_id)
             assert {name: (folder / name).read_bytes() for name in rebuilt} == rebuilt
             written = json.loads((folder / MANIFEST).read_text())
-            again = manifest(load_published_results(conn, pub_id), rebuilt, written_at=written_at(written))
+            results = load_published_results(store.conn, pub_id)
+            again = manifest(results, rebuilt, written_at=written_at(written))
             assert again == written  # everything but the wall clock comes from the log
 
 
@@ -121,6 +127,9 @@ def test_a_second_publish_never_rewrites_an_earlier_folder(night: ElectionNight,
     with EventStore.open_writer(paths) as store:
         assert publish(store, ELECTION_ID) is None  # nothing changed since the last publication
         certified = certify(store, ELECTION_ID, override_reason="two remote precincts lost", operator="t")
+        head = store.head()[0]
+        assert publish(store, ELECTION_ID) is None  # the certified table covers these results
+        assert store.head()[0] == head
     after = {pub: folder_state(paths.publications / pub) for pub in night.publications}
     assert after == before
     assert verify_publication(paths.publications / certified.publication_id) == []
@@ -230,20 +239,84 @@ def test_diff_on_an_annulment_removes_the_precincts_votes(night: ElectionNight) 
     assert [e["event_type"] for e in diff.events] == ["PrecinctAnnulled"]
 
 
+# The NIST SP 1500-100 v2 JSON schema's rules for the classes the export uses: required properties and
+# every property it allows (`additionalProperties` is false throughout), plus the enumerations used.
+CDF_CLASSES: dict[str, tuple[set[str], set[str]]] = {
+    "ElectionReport": (
+        {"Format", "GeneratedDate", "Issuer", "IssuerAbbreviation", "SequenceEnd", "SequenceStart", "Status",
+         "VendorApplicationId"},
+        {"ExternalIdentifier", "IsTest", "Notes", "Person", "Signature", "TestType", "Election", "GpUnit",
+         "Office", "OfficeGroup", "Party"},
+    ),
+    "Election": (
+        {"ElectionScopeId", "EndDate", "Name", "StartDate", "Type"},
+        {"ContactInformation", "CountStatus", "ExternalIdentifier", "OtherType", "BallotStyle", "Candidate",
+         "Contest"},
+    ),
+    "PartyContest": (
+        {"ElectoralDistrictId", "Name", "@id"},
+        {"Abbreviation", "BallotSubTitle", "BallotTitle", "CountStatus", "ExternalIdentifier", "HasRotation",
+         "OtherVoteVariation", "SequenceOrder", "SubUnitsReported", "SummaryCounts", "TotalSubUnits",
+         "VoteVariation", "BallotSelection"},
+    ),
+    "PartySelection": ({"PartyIds", "@id"}, {"SequenceOrder", "VoteCounts"}),
+    "VoteCounts": ({"Count", "Type"}, {"Device", "GpUnitId", "IsSuppressedForPrivacy", "OtherType"}),
+    "SummaryCounts": (
+        {"Type"},
+        {"BallotsCast", "BallotsOutstanding", "BallotsRejected", "Overvotes", "Undervotes", "WriteIns",
+         "Device", "GpUnitId", "IsSuppressedForPrivacy", "OtherType"},
+    ),
+    "Party": ({"Name", "@id"}, {"Abbreviation", "Color", "ExternalIdentifier", "IsWriteIn", "LogoUri"}),
+    "ReportingUnit": (
+        {"Type", "@id"},
+        {"AuthorityIds", "ContactInformation", "CountStatus", "IsDistricted", "IsMailOnly", "Number",
+         "OtherType", "SubUnitsReported", "TotalSubUnits", "VotersParticipated", "VotersRegistered",
+         "ElectionAdministration", "PartyRegistration", "SpatialDimension", "ComposingGpUnitIds",
+         "ExternalIdentifier", "Name", "SummaryCounts"},
+    ),
+    "InternationalizedText": ({"Text"}, {"Label"}),
+    "LanguageString": ({"Content", "Language"}, set()),
+}  # fmt: skip
+CDF_ENUMS = {
+    "Format": {"precinct-level", "summary-contest"},
+    "Status": {
+        "certified",
+        "correction",
+        "pre-election",
+        "recount",
+        "unofficial-complete",
+        "unofficial-partial",
+    },
+    "VoteVariation": {"proportional", "plurality", "n-of-m", "1-of-m", "other"},
+}
+
+
+def check_cdf_object(value: Any) -> None:
+    """Every typed object has its class's required properties and no property the class lacks."""
+    if isinstance(value, list):
+        for item in value:
+            check_cdf_object(item)
+        return
+    if not isinstance(value, dict):
+        return
+    kind = str(value["@type"]).removeprefix("ElectionResults.")
+    required, optional = CDF_CLASSES[kind]
+    assert required <= set(value), (kind, required - set(value))
+    assert set(value) <= required | optional | {"@type", "@id"}, (kind, set(value) - required - optional)
+    for key, allowed in CDF_ENUMS.items():
+        if key in value:
+            assert value[key] in allowed, (kind, key, value[key])
+    if "Color" in value:
+        assert re.fullmatch(r"[0-9a-f]{6}", value["Color"])
+    for item in value.values():
+        if isinstance(item, list | dict):
+            check_cdf_object(item)
+
+
 def test_nist_cdf_references_resolve_and_counts_match_the_totals(night: ElectionNight) -> None:
     folder = folder_of(night, night.publications[-1])
     report = json.loads((folder / CDF_JSON).read_text())
-    for key in (
-        "Format",
-        "GeneratedDate",
-        "Issuer",
-        "IssuerAbbreviation",
-        "SequenceStart",
-        "SequenceEnd",
-        "Status",
-        "VendorApplicationId",
-    ):
-        assert key in report
+    check_cdf_object(report)
     assert report["Status"] == "unofficial-partial"  # two precincts still to report
     units = {u["@id"]: u for u in report["GpUnit"]}
     parties = {p["@id"]: p for p in report["Party"]}
