@@ -135,6 +135,19 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def sniff_kind(path: Path) -> FileKind:
+    """Best guess of an unreadable file's format, for labelling its rejection: by its first line."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return "protocol"
+    encoding = next((name for bom, name in _UTF16_32_BOMS if head.startswith(bom)), "UTF-8")
+    text = head.decode(encoding, errors="replace")
+    first_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return "annulment" if "decided_by" in first_line else "protocol"
+
+
 def _decode(data: bytes) -> str | FormatRejection:
     if not data.strip():
         return FormatRejection(

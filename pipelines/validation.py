@@ -30,6 +30,7 @@ from pipelines.protocol_format import (
     FormatRejection,
     RawTable,
     read_raw_table,
+    sniff_kind,
 )
 
 __all__ = [
@@ -264,20 +265,24 @@ def _annulment_batch(table: RawTable, election: ElectionDeclaration) -> _Batch:
     return _Batch(frame, groups, {"election_ids": [election.election_id]})
 
 
-def _detail(failure: ExpectationFailure, batch: pd.DataFrame, row: int) -> str:
+def _whole(values: pd.Series) -> list[str]:
+    return [f"{v:.0f}" for v in values]
+
+
+def _details(rule: str, rows: pd.DataFrame) -> list[str]:
     """Figures behind an arithmetic rule, so the operator sees by how much it fails."""
-    rule = failure.spec.rule
-    record = batch.loc[row]
     if rule == "does_not_add_up":
-        parts, cast = record["d__sum_of_parts"], record["n__ballots_cast"]
-        return f" (parts sum to {parts:.0f}, ballots_cast is {cast:.0f})"
+        pairs = zip(_whole(rows["d__sum_of_parts"]), _whole(rows["n__ballots_cast"]), strict=True)
+        return [f" (parts sum to {a}, ballots_cast is {b})" for a, b in pairs]
     if rule == "cast_exceeds_issued":
-        return f" ({record['n__ballots_cast']:.0f} cast, {record['n__ballots_issued']:.0f} issued)"
+        pairs = zip(_whole(rows["n__ballots_cast"]), _whole(rows["n__ballots_issued"]), strict=True)
+        return [f" ({a} cast, {b} issued)" for a, b in pairs]
     if rule == "issued_exceeds_registered":
-        return f" ({record['n__ballots_issued']:.0f} issued, limit {record['d__issued_limit']:.0f})"
+        pairs = zip(_whole(rows["n__ballots_issued"]), _whole(rows["d__issued_limit"]), strict=True)
+        return [f" ({a} issued, limit {b})" for a, b in pairs]
     if rule == "amendment_version_not_higher":
-        return f" (accepted version is {record['d__amended_version']:.0f})"
-    return ""
+        return [f" (accepted version is {v})" for v in _whole(rows["d__amended_version"])]
+    return [""] * len(rows)
 
 
 def _rejections_from_failures(
@@ -286,23 +291,20 @@ def _rejections_from_failures(
     by_row = batch.set_index("row", drop=False)
     out: list[RowRejection] = []
     for failure in failures:
-        column = failure.spec.column
+        spec = failure.spec
+        column = spec.column
         if column not in table.columns and column == "ballots_issued":
             column = "ballots_cast"  # ballots_issued absent from the file: it was taken from ballots_cast
-        has_column = column in table.columns
-        for row in failure.rows:
-            value = str(by_row.at[row, column]) if has_column else None
-            out.append(
-                RowRejection(
-                    file=file,
-                    row=row,
-                    column=column,
-                    rule=failure.spec.rule,
-                    value=value,
-                    message=failure.spec.message + _detail(failure, by_row, row),
-                    precinct_id=str(by_row.at[row, "precinct_id"]),
-                )
-            )
+        rows = by_row.loc[list(failure.rows)]
+        values: list[str | None] = (
+            [str(v) for v in rows[column]] if column in table.columns else [None] * len(rows)
+        )
+        precincts = [str(p) for p in rows["precinct_id"]]
+        details = _details(spec.rule, rows)
+        out.extend(
+            RowRejection(file, row, column, spec.rule, value, spec.message + detail, precinct)
+            for row, value, detail, precinct in zip(failure.rows, values, details, precincts, strict=True)
+        )
     return out
 
 
@@ -351,8 +353,8 @@ def validate_file(
     if isinstance(table, FormatRejection):
         return ValidationOutcome(
             file=display_name,
-            kind="protocol",
-            accepted=_empty_accepted("protocol", list_ids),
+            kind=(guessed := sniff_kind(path)),
+            accepted=_empty_accepted(guessed, list_ids),
             rejections=[],
             file_rejection=FileRejection(display_name, table.rule, table.message),
             anomalies=[],

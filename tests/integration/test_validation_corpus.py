@@ -77,6 +77,7 @@ def test_unreadable_files_are_quarantined_whole(name: str, rule: str) -> None:
     assert outcome.file_rejection is not None
     assert (outcome.file_rejection.file, outcome.file_rejection.rule) == (name, rule)
     assert outcome.accepted.empty and outcome.data_docs is None
+    assert outcome.kind == ("annulment" if name in ("cp1251.csv", "truncated_in_quotes.csv") else "protocol")
     (line,) = outcome.summary_lines()
     assert line.startswith(f"file {name}: whole file quarantined:") and f"[rule: {rule}]" in line
 

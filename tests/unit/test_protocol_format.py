@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.protocol_format import FormatRejection, RawTable, read_raw_table
+from pipelines.protocol_format import FormatRejection, RawTable, read_raw_table, sniff_kind
 
 LISTS = ("amanat", "ak_zhol", "auyl")
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "malformed"
@@ -157,3 +157,14 @@ def test_annulment_header_lacking_a_column(tmp_path: Path) -> None:
 def test_missing_file_is_a_rejection_not_a_traceback(tmp_path: Path) -> None:
     result = rejection(read_raw_table(tmp_path / "nope.csv", list_ids=LISTS))
     assert result.rule == "unreadable_file"
+
+
+def test_the_kind_of_an_unreadable_file_is_guessed_from_its_first_line(tmp_path: Path) -> None:
+    assert sniff_kind(CORPUS / "cp1251.csv") == "annulment"
+    assert sniff_kind(CORPUS / "truncated_in_quotes.csv") == "annulment"
+    assert sniff_kind(CORPUS / "utf16.csv") == "protocol"
+    annulment_utf16 = tmp_path / "a.csv"
+    annulment_utf16.write_bytes("election_id,precinct_id,reason,decided_by\n".encode("utf-16"))
+    assert sniff_kind(annulment_utf16) == "annulment"
+    assert sniff_kind(CORPUS / "empty.csv") == "protocol"
+    assert sniff_kind(tmp_path / "missing.csv") == "protocol"
