@@ -27,6 +27,7 @@ from pipelines.events import (
 )
 from pipelines.migrations import first_row
 from pipelines.projections import update_projections
+from pipelines.publication_files import check_folder_name, warehouse_of, write_publication
 from pipelines.rule_profiles import profile_to_dict
 from pipelines.seat_allocation import Allocation
 from pipelines.seat_table import allocate_totals, election_profile, national_totals
@@ -100,6 +101,7 @@ def publish(
     records = allocation.to_records()
     checksum = table_checksum(records)
     pub_id = publication_id(election_id, status, based_on)
+    check_folder_name(pub_id)
     payload: dict[str, Any] = {
         "publication_id": pub_id,
         "status": status,
@@ -135,8 +137,6 @@ def publish(
 
 def write_publication_folder(store: EventStore, pub_id: str) -> None:
     """Write the publication's files unless they exist; nothing for an in-memory warehouse."""
-    from pipelines.publication_files import warehouse_of, write_publication
-
     paths = warehouse_of(store.conn)
     if paths is not None:
         write_publication(paths, store.conn, pub_id)

@@ -375,8 +375,19 @@ def warehouse_of(conn: duckdb.DuckDBPyConnection) -> WarehousePaths | None:
     return WarehousePaths(Path(str(row[0])).parent)
 
 
+def check_folder_name(publication_id: str) -> None:
+    """The id embeds the declared election id, which must not lead the folder anywhere else."""
+    if publication_id in ("", ".", "..") or any(c in publication_id for c in "/\\\0"):
+        raise InputError(
+            "a publication id must be usable as one folder name (no '/', '\\' or NUL)",
+            column="election_id",
+            value=publication_id,
+        )
+
+
 def write_publication(paths: WarehousePaths, conn: duckdb.DuckDBPyConnection, publication_id: str) -> Path:
     """Write the folder of a publication unless it exists already; return the folder either way."""
+    check_folder_name(publication_id)
     folder = paths.publications / publication_id
     if folder.exists():
         return folder
