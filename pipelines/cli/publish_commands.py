@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import getpass
 import json
+from pathlib import Path
 from typing import Any
 
 from pipelines.cli.output import FORMATS, render
@@ -107,10 +108,26 @@ def run_publications(args: argparse.Namespace) -> int:
         columns = [d[0] for d in cursor.description or []]
         rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     for row in rows:
-        row["folder"] = str(paths.publications / str(row["publication_id"]))
-    shown = PUBLICATION_COLUMNS if args.format == "table" else (*PUBLICATION_COLUMNS, "election_id", "folder")
+        folder = paths.publications / str(row["publication_id"])
+        row["folder"] = str(folder)
+        row["files"] = _folder_state(folder)
+    shown = (
+        (*PUBLICATION_COLUMNS, "files")
+        if args.format == "table"
+        else (*PUBLICATION_COLUMNS, "election_id", "files", "folder")
+    )
     print(render(rows, shown, args.format))
     return EXIT_OK
+
+
+def _folder_state(folder: Path) -> str:
+    """'verified' when every file matches the manifest's checksum, else what is wrong."""
+    from pipelines.publication_files import verify_publication
+
+    if not folder.is_dir():
+        return "missing"
+    problems = verify_publication(folder)
+    return "verified" if not problems else f"ALTERED: {problems[0]}"
 
 
 def run_diff(args: argparse.Namespace) -> int:

@@ -352,6 +352,7 @@ def test_cli_lists_publications_diffs_and_certifies(
     code, out, _ = run_cli(capsys, "publications", "--format", "json", "--warehouse", warehouse)
     assert code == 0
     assert [p["publication_id"] for p in json.loads(out)] == night.publications
+    assert {p["files"] for p in json.loads(out)} == {"verified"}
     code, out, _ = run_cli(capsys, "diff", *night.publications[1:3], "--warehouse", warehouse)
     assert code == 0 and "ProtocolAmended" in out and AMENDED_PRECINCT in out and "amend.csv" in out
     code, _, err = run_cli(capsys, "publish", "--certify", "--warehouse", warehouse)
