@@ -8,9 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pipelines.errors import PipelineError
+from pipelines.event_store import WriterBusy
 from pipelines.ingest import collect_files, ingest_paths
 from pipelines.warehouse_paths import default_warehouse_dir
 
@@ -66,3 +70,56 @@ def ingest_pending(files: list[str], *, inbox: Path, warehouse: Path) -> dict[st
         "publications": [p.publication_id for p in summary.publications],
         "lines": summary.lines(),
     }
+
+
+@contextmanager
+def data_errors_fail_the_task() -> Iterator[None]:
+    """Turn bad data and refusals into AirflowFailException: a retry cannot fix them. A busy writer
+    and any other error propagate unchanged, so the task's retries apply."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except WriterBusy:
+        raise
+    except PipelineError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def reload_election(election_id: object, source: object, as_of: object) -> dict[str, Any]:
+    """Rebuild one election into its reload warehouse beside the main one; log its seats and checksums."""
+    from pipelines.historical_reload import parse_request
+    from pipelines.historical_reload import reload_election as rebuild
+
+    result = rebuild(warehouse_dir(), parse_request(election_id, source, as_of))
+    for line in result.lines():
+        log.info("%s", line)
+    return result.to_dict()
+
+
+def certify_election(
+    election_id: str, *, override_reason: str | None, operator: str | None
+) -> dict[str, Any]:
+    """Publish the certified seat table in the main warehouse, then refresh the readers' snapshot."""
+    from pipelines.event_store import EventStore
+    from pipelines.ingest import refresh_snapshot
+    from pipelines.publication import certify
+    from pipelines.warehouse_paths import WarehousePaths
+
+    paths = WarehousePaths(warehouse_dir())
+    if not paths.database.exists():
+        raise PipelineError(f"no warehouse at {paths.root}: nothing has been ingested there")
+    with EventStore.open_writer(paths) as store:
+        publication = certify(store, election_id, override_reason=override_reason, operator=operator)
+    refresh_snapshot(paths)
+    seats = {row.list_id: row.seats for row in publication.allocation.rows}
+    log.info(
+        "certified %s (log position %d, sha256 %s)%s",
+        publication.publication_id,
+        publication.based_on_position,
+        publication.table_sha256[:12],
+        f" with override by {operator}: {override_reason}" if override_reason else "",
+    )
+    for list_id, count in seats.items():
+        log.info("  %-24s %3d seats", list_id, count)
+    return {"publication_id": publication.publication_id, "status": publication.status, "seats": seats}
