@@ -185,11 +185,16 @@ def _parse_counts(text: pd.Series, *, default: pd.Series | float | None = None) 
     return values
 
 
-def _allowance_limit(registered: pd.Series, allowance: Fraction | int) -> pd.Series:
-    if isinstance(allowance, Fraction):
-        extra = np.floor(registered * allowance.numerator / allowance.denominator)
-        return registered + extra
-    return registered + int(allowance)
+def _allowance_limit(registered: pd.Series, allowance: Fraction | int, cap: int) -> pd.Series:
+    """registered + allowance, the allowance of a share rounded down in exact integer arithmetic.
+
+    Cells that are not counts stay NaN; counts above the cap (rejected anyway) are computed at the cap.
+    """
+    if not isinstance(allowance, Fraction):
+        return registered + int(allowance)
+    whole = registered.clip(lower=0, upper=cap).fillna(0).astype("int64").astype(object)
+    extra = (whole * allowance.numerator // allowance.denominator).astype("float64")
+    return (registered + extra).where(registered.notna())
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,9 @@ def _protocol_batch(
     )
     parts = [columns[f"n__{name}"] for name in (*lists, "against_all", "invalid_ballots")]
     columns["d__sum_of_parts"] = pd.concat(parts, axis=1).sum(axis=1, skipna=False)
-    columns["d__issued_limit"] = _allowance_limit(columns["n__registered_voters"], policy.day_allowance)
+    columns["d__issued_limit"] = _allowance_limit(
+        columns["n__registered_voters"], policy.day_allowance, policy.count_cap
+    )
     version = columns["n__version"]
     reported_version = raw["precinct_id"].map({k: float(v.version) for k, v in reported.items()})
     amendment = version > 1
