@@ -135,10 +135,10 @@ def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
         passed = bool(r["passed_threshold"])
         if not passed and not line_drawn:
             shown = escape(percent_text(threshold / 100))
+            base = escape(str(results.rules.get("threshold_base", "the threshold base")).replace("_", " "))
             body.append(
-                f'<tr class="threshold-line"><td colspan="6">threshold {shown}'
-                "% of the threshold base: lists below this line take no seat unless the guarantee "
-                "admits them</td></tr>"
+                f'<tr class="threshold-line"><td colspan="6">threshold {shown}% of {base}: lists below '
+                "this line take no seat unless the guarantee admits them</td></tr>"
             )
             line_drawn = True
         share = Fraction(str(r["share"]))
@@ -280,6 +280,25 @@ def region_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
     return f'<table id="region-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def rules_section(results: PublishedResults) -> str:
+    """The rules in one line, and the allocation's own step-by-step explanation (no script needed)."""
+    rules = results.rules
+    guarantee = rules.get("guarantee", {})
+    variant = str(guarantee.get("variant", "none")) if isinstance(guarantee, dict) else "none"
+    summary = (
+        f"{escape(str(rules.get('seats', results.total_seats)))} list seats by the "
+        f"{escape(str(rules.get('method', '')))} method; threshold "
+        f"{escape(str(rules.get('threshold_percent', '')))}% of "
+        f"{escape(str(rules.get('threshold_base', '')).replace('_', ' '))}; "
+        f"guarantee when one list passes: {escape(variant.replace('_', ' '))}."
+    )
+    steps = "".join(f"<li>{escape(line)}</li>" for line in results.explanation)
+    return (
+        f'<p class="basis" id="rules">Rules ({escape(results.rule_profile)}): {summary}</p>'
+        f"<details><summary>How the seats were allocated</summary><ol>{steps}</ol></details>"
+    )
+
+
 def render_results_page(results: PublishedResults) -> str:
     colors = list_colors(results.lists)
     status = results.status.upper()
@@ -329,6 +348,7 @@ def render_results_page(results: PublishedResults) -> str:
 </div>
 <h2>Lists and seats</h2>
 {list_table(results, colors)}
+{rules_section(results)}
 <h2>Seat projection through election night</h2>
 <figure>{projection_svg(history, results.lists, colors)}
 <figcaption>Seats of each list at each of the {len(history)} publication(s) of this election up to this one,
