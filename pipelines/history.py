@@ -400,20 +400,28 @@ def protocol_file_name(election_id: str, region_id: str) -> str:
     return f"{election_id}.protocols.{region_id}.csv"
 
 
-def write_history_files(election_id: str, out_dir: Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write the declaration and one protocol file per region; returns the paths, declaration first."""
+def write_history_files(
+    election_id: str, out_dir: Path, *, seed: int = DEFAULT_SEED, by_region: bool = True
+) -> list[Path]:
+    """Write the declaration and the protocols, one file per region or (`by_region=False`) one file
+    for the whole country; returns the paths, declaration first."""
     breakdown = build_history(election_id, seed=seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     declaration_path = out_dir / declaration_file_name(election_id)
     declaration_path.write_bytes(declaration_json(breakdown.declaration))
     paths = [declaration_path]
     list_ids = breakdown.declaration.list_ids
-    by_region: dict[str, list[ProtocolRow]] = {}
-    for row in breakdown.protocols():
-        by_region.setdefault(row.region, []).append(row)
+    protocols = breakdown.protocols()
+    if not by_region:
+        path = out_dir / protocol_file_name(election_id, "national")
+        path.write_bytes(protocol_csv(protocols, list_ids))
+        return [declaration_path, path]
+    grouped: dict[str, list[ProtocolRow]] = {}
+    for row in protocols:
+        grouped.setdefault(row.region, []).append(row)
     for region in breakdown.declaration.regions:
         path = out_dir / protocol_file_name(election_id, region.region_id)
-        path.write_bytes(protocol_csv(by_region.get(region.region_id, []), list_ids))
+        path.write_bytes(protocol_csv(grouped.get(region.region_id, []), list_ids))
         paths.append(path)
     return paths
 

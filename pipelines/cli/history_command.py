@@ -25,6 +25,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed of the synthetic precinct breakdown"
     )
+    parser.add_argument(
+        "--by-region",
+        action="store_true",
+        help="one protocol file per region, as commissions deliver them (slower: validation runs per file)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     warehouse = args.warehouse if args.warehouse is not None else default_warehouse_dir()
     with tempfile.TemporaryDirectory(prefix=f"{args.election_id}-") as folder:
-        paths = write_history_files(args.election_id, Path(folder), seed=args.seed)
+        paths = write_history_files(args.election_id, Path(folder), seed=args.seed, by_region=args.by_region)
         summary = ingest_paths(paths, warehouse=warehouse)
     print("\n".join(summary.lines()))
     return EXIT_OK
