@@ -270,3 +270,10 @@ def test_a_list_id_that_collides_with_a_format_column_rejects_the_file(tmp_path:
     outcome = run(tmp_path, [good_row("P-001")], header=(*header, "amanat", "version"), election=election)
     assert outcome.file_rejection is not None and outcome.file_rejection.rule == "list_id_clash"
     assert "'version'" in outcome.file_rejection.message
+
+
+def test_a_file_whose_every_record_is_ragged_is_handled(tmp_path: Path) -> None:
+    path = write(tmp_path / "batch.csv", ",".join(HEADER) + "\nP-001,1\nP-002\n")
+    outcome = validate_file(path, display_name="batch.csv", election=ELECTION, reported={})
+    assert outcome.file_rejection is None and outcome.accepted.empty
+    assert [(r.row, r.rule) for r in outcome.rejections] == [(2, "field_count"), (3, "field_count")]
