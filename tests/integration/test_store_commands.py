@@ -1,0 +1,118 @@
+"""The store's command line as a user runs it: ingest, seats, verify, rebuild, sql."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli.main import main
+from pipelines.warehouse_paths import WarehousePaths
+from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    rows = [protocol(pid, (400 - i, 100 + i, 60, 20)) for i, pid in enumerate(precinct_ids(6))]
+    write_declaration(folder / "inbox")
+    write_protocols(folder / "inbox", "batch.csv", rows)
+    warehouse = folder / "warehouse"
+    assert main(["ingest", str(folder / "inbox"), "--warehouse", str(warehouse)]) == 0
+    return warehouse
+
+
+def test_ingest_prints_counts_and_seats_prints_the_table(
+    loaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["seats", "--warehouse", str(loaded), "--format", "json"]) == 0
+    seats = json.loads(capsys.readouterr().out)
+    assert sum(s["seats"] for s in seats) == 98
+    assert [s["list_id"] for s in seats] == ["alpha", "beta", "gamma", "delta"]
+
+
+def test_sql_reads_and_refuses_writes(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "sql",
+                "SELECT count(*) AS n FROM proj_precinct_results",
+                "--warehouse",
+                str(loaded),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.strip().splitlines() == ["n", "6"]
+    assert main(["sql", "DELETE FROM events", "--warehouse", str(loaded)]) == 2
+    assert "read-only" in capsys.readouterr().err
+
+
+def test_rebuild_prints_checksums_that_do_not_change(
+    loaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rebuild", "--warehouse", str(loaded)]) == 0
+    first = capsys.readouterr().out.splitlines()[1:]
+    assert main(["rebuild", "--warehouse", str(loaded)]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == first
+    assert any(line.endswith("proj_precinct_results") for line in first)
+
+
+def test_sql_answers_while_an_ingest_holds_the_writer(loaded: Path, tmp_path: Path) -> None:
+    rows = [protocol(pid) for pid in precinct_ids(1500)[6:]]
+    write_declaration(tmp_path / "big", 1500, election_id="second-election")
+    big = write_protocols(
+        tmp_path / "big", "big.csv", [{**r, "election_id": "second-election"} for r in rows]
+    )
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli.main",
+            "ingest",
+            str(tmp_path / "big" / "second-election.election.json"),
+            str(big),
+            "--warehouse",
+            str(loaded),
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    answered = 0
+    try:
+        deadline = time.monotonic() + 120
+        while writer.poll() is None and time.monotonic() < deadline:
+            with duckdb.connect(str(WarehousePaths(loaded).snapshot), read_only=True) as conn:
+                answered += conn.execute("SELECT count(*) FROM events").fetchall()[0][0] > 0
+            time.sleep(0.2)
+    finally:
+        assert writer.wait(timeout=120) == 0
+    assert answered > 0
+
+
+def test_verify_names_the_altered_event(
+    loaded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "tampered"
+    shutil.copytree(loaded, copy)
+    database = WarehousePaths(copy).database
+    assert main(["verify", "--warehouse", str(copy)]) == 0
+    assert "intact" in capsys.readouterr().out
+    with duckdb.connect(str(database)) as conn:
+        target = conn.execute("SELECT min(position) FROM protocol_facts").fetchall()[0][0]
+        conn.execute(
+            "UPDATE protocol_votes SET votes = votes + 1000 WHERE position = ? AND list_id = 'beta'", [target]
+        )
+    assert main(["verify", "--warehouse", str(copy)]) == 1
+    assert f"TAMPERED at position {target}" in capsys.readouterr().out
