@@ -35,5 +35,11 @@ pytest: $(VENV)/.synced /usr/bin/chromium
 
 test: lint typecheck pytest
 
+# Not part of `make test`: a full run at a million polling stations takes about half an hour.
+# Try a subset with e.g. `make bench BENCH_ARGS="--sizes 10000,100000 --repeats 3"`.
+BENCH_ARGS ?=
+bench: $(VENV)/.synced
+	$(BIN)/python -m bench.run_benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf .venv .tools .airflow var
