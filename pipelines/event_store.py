@@ -46,15 +46,31 @@ WITH votes AS (
            string_agg(lp(election_id) || lp(precinct_id) || lp(region_id) || lp(registered_voters), ''
                       ORDER BY precinct_id) AS facts
     FROM declared_precincts WHERE position > $since GROUP BY position
+), oe_rows AS (
+    SELECT position,
+           string_agg(lp(line) || lp(election_id) || lp(county) || lp(precinct) || lp(office) || lp(district)
+                      || lp(party) || lp(candidate) || lp(votes) || lp(early_voting) || lp(election_day)
+                      || lp(absentee) || lp(provisional) || lp(other_modes), '' ORDER BY line) AS facts
+    FROM oe_results WHERE position > $since GROUP BY position
+), oe_pseudo AS (
+    SELECT position,
+           string_agg(lp(line) || lp(election_id) || lp(kind) || lp(county) || lp(precinct) || lp(office)
+                      || lp(district) || lp(label) || lp(votes), '' ORDER BY line) AS facts
+    FROM oe_pseudo_rows WHERE position > $since GROUP BY position
 )
 SELECT e.position, e.prev_hash_stored, e.event_hash_stored,
        sha256(lp(e.position) || lp(e.stream_id) || lp(e.stream_version) || lp(e.event_type)
               || lp(e.election_id) || lp(strftime(e.occurred_at, {_TS})) || lp(strftime(e.recorded_at, {_TS}))
-              || lp(e.batch_id) || lp(e.payload) || lp(p.facts) || lp(d.facts)) AS digest
+              || lp(e.batch_id) || lp(e.payload) || lp(p.facts) || lp(d.facts)
+              -- tagged and only when present, so that events without them keep their digests
+              || CASE WHEN o.facts IS NULL THEN '' ELSE 'R' || lp(o.facts) END
+              || CASE WHEN q.facts IS NULL THEN '' ELSE 'P' || lp(q.facts) END) AS digest
 FROM (SELECT *, {{prev}} AS prev_hash_stored, {{hash}} AS event_hash_stored
       FROM {{events}} WHERE position > $since) e
 LEFT JOIN protocol p USING (position)
 LEFT JOIN precincts d USING (position)
+LEFT JOIN oe_rows o USING (position)
+LEFT JOIN oe_pseudo q USING (position)
 ORDER BY e.position
 """
 
@@ -333,6 +349,15 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
     tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "events" not in tables:  # a writer stopped before the schema was ever committed: nothing to check
         return VerifyReport(0, None, None)
+    if "oe_results" not in tables:  # last written before migration 003: no OpenElections figures exist
+        conn.execute(
+            "CREATE TEMP TABLE oe_results AS SELECT * FROM (VALUES (0, 0, '', '', '', '', '', '', '', 0, 0, "
+            "0, 0, 0, '')) t(position, line, election_id, county, precinct, office, district, party, "
+            "candidate, votes, early_voting, election_day, absentee, provisional, other_modes) LIMIT 0; "
+            "CREATE TEMP TABLE oe_pseudo_rows AS SELECT * FROM (VALUES (0, 0, '', '', '', '', '', '', '', "
+            "0)) t(position, line, election_id, kind, county, precinct, office, district, label, votes) "
+            "LIMIT 0"
+        )
     rows = conn.execute(
         _CONTENT_SQL.format(events="events", prev="prev_hash", hash="event_hash"), {"since": -1}
     ).fetchall()
@@ -354,7 +379,8 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
     orphans = first_row(
         conn.execute(
             "SELECT min(position) FROM (SELECT position FROM protocol_facts UNION ALL "
-            "SELECT position FROM protocol_votes UNION ALL SELECT position FROM declared_precincts) f "
+            "SELECT position FROM protocol_votes UNION ALL SELECT position FROM declared_precincts "
+            "UNION ALL SELECT position FROM oe_results UNION ALL SELECT position FROM oe_pseudo_rows) f "
             "WHERE position NOT IN (SELECT position FROM events)"
         )
     )

@@ -17,6 +17,10 @@ PRECINCT_ANNULLED: Final = "PrecinctAnnulled"
 RESULTS_PUBLISHED: Final = "ResultsPublished"
 RESULTS_CERTIFIED: Final = "ResultsCertified"
 CERTIFICATION_OVERRIDDEN: Final = "CertificationOverridden"
+# OpenElections files: an election declared from the file itself (counties and contests seen), and a
+# file's counted rows and pseudo-rows (figures in oe_results / oe_pseudo_rows).
+CONTESTS_DECLARED: Final = "ContestsDeclared"
+CONTEST_RESULTS_REPORTED: Final = "ContestResultsReported"
 
 EVENT_TYPES: Final = frozenset(
     {
@@ -30,6 +34,8 @@ EVENT_TYPES: Final = frozenset(
         RESULTS_PUBLISHED,
         RESULTS_CERTIFIED,
         CERTIFICATION_OVERRIDDEN,
+        CONTESTS_DECLARED,
+        CONTEST_RESULTS_REPORTED,
     }
 )
 

@@ -16,6 +16,8 @@ import duckdb
 from pipelines.events import (
     BATCH_QUARANTINED,
     BATCH_RECEIVED,
+    CONTEST_RESULTS_REPORTED,
+    CONTESTS_DECLARED,
     ELECTION_DECLARED,
     RESULTS_CERTIFIED,
     RESULTS_PUBLISHED,
@@ -40,6 +42,11 @@ PROJECTION_TABLES = (
     "proj_publications",
     "proj_published_seats",
     "proj_seat_table",
+    "proj_oe_elections",
+    "proj_oe_counties",
+    "proj_oe_contests",
+    "proj_oe_county_totals",
+    "proj_oe_office_variants",
 )
 
 
@@ -87,6 +94,7 @@ def update_projections(conn: duckdb.DuckDBPyConnection) -> int:
     )
     _apply_batches(conn, since)
     _apply_publications(conn, since)
+    _apply_openelections(conn, since)
     _set_checkpoint(conn, head)
     return head
 
@@ -271,6 +279,63 @@ def _apply_publications(conn: duckdb.DuckDBPyConnection, since: int) -> None:
                 for r in p["seats"]
             ],
         )
+
+
+def _apply_openelections(conn: duckdb.DuckDBPyConnection, since: int) -> None:
+    """Elections, counties and contests declared from OpenElections files; county totals; variants."""
+    for position, election_id, _batch, _at, p in _payload_events(
+        conn, since, (CONTESTS_DECLARED, CONTEST_RESULTS_REPORTED)
+    ):
+        if "contests" in p:  # ContestsDeclared: the first one of an election declares it
+            conn.execute(
+                "INSERT INTO proj_oe_elections SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM proj_oe_elections WHERE election_id = ?)",
+                [election_id, p["state"], p["date"], p["file_name"], position, election_id],
+            )
+            _insert_many(
+                conn,
+                "INSERT INTO proj_oe_counties VALUES (?, ?, ?)",
+                [[election_id, county, position] for county in p["counties"]],
+            )
+            _insert_many(
+                conn,
+                "INSERT INTO proj_oe_contests VALUES (?, ?, ?, ?)",
+                [[election_id, c["office"], c["district"], position] for c in p["contests"]],
+            )
+        else:  # ContestResultsReported: its variants are those of the whole election so far
+            conn.execute("DELETE FROM proj_oe_office_variants WHERE election_id = ?", [election_id])
+            _insert_many(
+                conn,
+                "INSERT INTO proj_oe_office_variants VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    [election_id, group, v["likeness"], spelling, count, position]
+                    for group, v in enumerate(p["office_variants"], start=1)
+                    for spelling, count in v["spellings"]
+                ],
+            )
+    # Totals are recomputed, not added to, for every county and contest the new rows touch.
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _oe_touched AS SELECT DISTINCT election_id, office, district, county "
+        "FROM oe_results WHERE position > ?",
+        [since],
+    )
+    conn.execute(
+        """
+        DELETE FROM proj_oe_county_totals t USING _oe_touched x
+        WHERE t.election_id = x.election_id AND t.office = x.office AND t.district = x.district
+          AND t.county = x.county
+        """
+    )
+    conn.execute(
+        """
+        INSERT INTO proj_oe_county_totals
+        SELECT r.election_id, r.office, r.district, r.county, r.party, r.candidate,
+               sum(r.votes)::BIGINT, count(DISTINCT r.precinct)::INTEGER
+        FROM oe_results r JOIN _oe_touched USING (election_id, office, district, county)
+        GROUP BY ALL ORDER BY ALL
+        """
+    )
+    conn.execute("DROP TABLE _oe_touched")
 
 
 def _insert_many(conn: duckdb.DuckDBPyConnection, sql: str, rows: list[list[Any]]) -> None:

@@ -44,7 +44,16 @@ def register(subparsers: Any) -> None:
         "ingest", help="ingest protocol, annulment and declaration files or folders"
     )
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    ingest.add_argument("--election", help="the election the files are sent to (default: named in each file)")
+    ingest.add_argument(
+        "--election",
+        help="the election the files are sent to (default: named in each file; required for openelections)",
+    )
+    ingest.add_argument(
+        "--format",
+        choices=("protocol", "openelections"),
+        default="protocol",
+        help="protocol files and declarations (default), or OpenElections precinct CSV files",
+    )
     ingest.add_argument(
         "--policy",
         choices=("row", "file"),
@@ -81,6 +90,14 @@ def run_ingest(args: argparse.Namespace) -> int:
     from pipelines.validation import ValidationPolicy
 
     paths = warehouse_paths(args)
+    if args.format == "openelections":
+        from pipelines.openelections_ingest import ingest_openelections
+
+        if not args.election:
+            raise InputError("--format openelections needs --election ID: the files do not name it")
+        summary = ingest_openelections(args.paths, warehouse=paths.root, election_id=args.election)
+        print("\n".join(summary.lines()))
+        return EXIT_OK
     summary = ingest_paths(
         args.paths, warehouse=paths.root, election_id=args.election, policy=ValidationPolicy(mode=args.policy)
     )
