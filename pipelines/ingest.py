@@ -652,11 +652,13 @@ def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> li
     return sorted(e for e in moved if e is not None and ingestor.declared(e) is not None)
 
 
-def publish_changed(store: EventStore, election_ids: Iterable[str], summary: IngestSummary) -> None:
+def publish_changed(
+    store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, occurred_at: datetime
+) -> None:
     """Publish a provisional table for each election whose results moved; explain when rules cannot."""
     for election_id in sorted(set(election_ids)):
         try:
-            publication = publish(store, election_id)
+            publication = publish(store, election_id, occurred_at=occurred_at)
         except RulesCannotDecide as exc:
             summary.notes.append(f"no seat table for {election_id} yet: {exc}")
             continue
@@ -698,10 +700,12 @@ def ingest_paths(
                 source, election_hint=election_id, received_at=received_at or utc_now()
             )
             summary.files.append(outcome)
+        # One time for the run's publications and its end mark, so that a replay can repeat both.
+        run_end = utc_now()
         if publish_results:
-            publish_changed(store, changed_elections(ingestor, summary.files), summary)
+            publish_changed(store, changed_elections(ingestor, summary.files), summary, occurred_at=run_end)
         if files:
-            ingestor.archive.mark_run_end(utc_now())
+            ingestor.archive.mark_run_end(run_end)
     if files:
         refresh_snapshot(wpaths)
     return summary

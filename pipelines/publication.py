@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from pipelines.errors import PipelineError, RulesCannotDecide
@@ -81,9 +82,13 @@ def publish(
     *,
     status: Status = "provisional",
     extra: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
 ) -> Publication | None:
     """Allocate over the current totals and record the publication; None when these results are
-    already published with this status (or certified). Raises RulesCannotDecide (nothing is published)."""
+    already published with this status (or certified). Raises RulesCannotDecide (nothing is published).
+
+    `occurred_at` (default: now) is the publication's time in the log; a replay passes the time the
+    original run published, so that its tables equal the original's."""
     based_on = last_result_position(store, election_id)
     existing = _statuses_at(store, election_id, based_on)
     covering = status if status in existing else "certified" if "certified" in existing else None
@@ -129,7 +134,13 @@ def publish(
     }
     event_type = RESULTS_CERTIFIED if status == "certified" else RESULTS_PUBLISHED
     with store.transaction():
-        store.append([NewEvent(election_stream(election_id), event_type, election_id, payload, utc_now())])
+        store.append(
+            [
+                NewEvent(
+                    election_stream(election_id), event_type, election_id, payload, occurred_at or utc_now()
+                )
+            ]
+        )
         update_projections(store.conn)
     write_publication_folder(store, pub_id)
     return Publication(pub_id, election_id, status, based_on, checksum, allocation)

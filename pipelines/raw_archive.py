@@ -73,24 +73,29 @@ class RawArchive:
         with (self.root / "receipts.jsonl").open("a", encoding="utf-8") as log:
             log.write(canonical_json({"run_end": completed_at.isoformat()}) + "\n")
 
-    def runs(self) -> list[list[dict[str, object]]]:
-        """Receipts in arrival order, grouped by the ingest run that received them."""
+    def runs(self) -> list[tuple[list[dict[str, object]], datetime | None]]:
+        """Receipts in arrival order, grouped by the ingest run that received them, with the time
+        each run ended (None for a run that never finished)."""
         log = self.root / "receipts.jsonl"
         if not log.exists():
             return []
-        runs: list[list[dict[str, object]]] = [[]]
+        runs: list[tuple[list[dict[str, object]], datetime | None]] = []
+        current: list[dict[str, object]] = []
         for line in log.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             entry = json.loads(line)
             if "run_end" in entry:
-                runs.append([])
+                runs.append((current, datetime.fromisoformat(entry["run_end"])))
+                current = []
             else:
-                runs[-1].append(entry)
-        return [run for run in runs if run]
+                current.append(entry)
+        if current:
+            runs.append((current, None))
+        return [(receipts, end) for receipts, end in runs if receipts]
 
     def receipts(self) -> list[dict[str, object]]:
-        return [receipt for run in self.runs() for receipt in run]
+        return [receipt for run, _end in self.runs() for receipt in run]
 
     def verify_received(self, conn: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
         """Every file a BatchReceived event names must be in the archive with the same content."""

@@ -36,19 +36,19 @@ def replay_archive(
         raise FileExistsError(f"{target} already holds a warehouse: a replay starts from nothing")
     archive = RawArchive(source.archive)
     runs = [
-        [r for r in run if until is None or datetime.fromisoformat(str(r["received_at"])) <= until]
-        for run in archive.runs()
+        ([r for r in run if until is None or datetime.fromisoformat(str(r["received_at"])) <= until], end)
+        for run, end in archive.runs()
     ]
     paths = WarehousePaths(target)
     summary = IngestSummary()
     with tempfile.TemporaryDirectory(prefix="replay-") as tmp, EventStore.open_writer(paths) as store:
         folder = Path(tmp)
         # Precinct lists are read through the declaration that names them: lay them out first.
-        for receipt in (r for run in runs for r in run):
+        for receipt in (r for run, _end in runs for r in run):
             if str(receipt["name"]).endswith(PRECINCTS_SUFFIX):
                 (folder / Path(str(receipt["name"])).name).write_bytes(archive.read(str(receipt["sha256"])))
         ingestor = Ingestor(store, paths)
-        for run in runs:
+        for run, end in runs:
             outcomes = []
             for receipt in run:
                 name = Path(str(receipt["name"])).name
@@ -62,6 +62,9 @@ def replay_archive(
             summary.files.extend(outcomes)
             # Publish where the original run published, so positions and tables match it.
             if publish_results and outcomes:
-                publish_changed(store, changed_elections(ingestor, outcomes), summary)
+                published_at = end or datetime.fromisoformat(str(run[-1]["received_at"]))
+                publish_changed(
+                    store, changed_elections(ingestor, outcomes), summary, occurred_at=published_at
+                )
     refresh_snapshot(paths)
     return summary
