@@ -141,7 +141,7 @@ def as_record(row: dict[str, str]) -> tuple[str | int, ...]:
     return (row["precinct_id"], *(int(row[c]) for c in COUNTS))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=cases())
 def test_every_file_is_accepted_or_quarantined_and_valid_rows_survive(tmp_path: Path, case: Case) -> None:
     path = tmp_path / "batch.csv"
