@@ -299,9 +299,16 @@ class Ingestor:
         message: str,
         received_at: datetime,
         file_format: str = "unknown",
+        *,
+        rows_total: int = 0,
+        row_problems: Sequence[dict[str, Any]] = (),
     ) -> FileOutcome:
+        """Quarantine a file whole; the rows that made it so (whole-file policy) are kept with it."""
+        bad_rows = len({q["row"] for q in row_problems})
         events = [
-            self._receipt(archived, election_id, file_format, received_at, 0, 0, 0, 0, True, []),
+            self._receipt(
+                archived, election_id, file_format, received_at, rows_total, 0, 0, bad_rows, True, []
+            ),
             NewEvent(
                 batch_stream(archived.sha256),
                 BATCH_QUARANTINED,
@@ -310,6 +317,17 @@ class Ingestor:
                 received_at,
                 batch_id=archived.sha256,
             ),
+            *(
+                NewEvent(
+                    batch_stream(archived.sha256),
+                    ROW_QUARANTINED,
+                    election_id,
+                    q,
+                    received_at,
+                    batch_id=archived.sha256,
+                )
+                for q in row_problems
+            ),
         ]
         self._commit(events)
         return FileOutcome(
@@ -317,7 +335,10 @@ class Ingestor:
             archived.sha256,
             "quarantined",
             election_id,
-            problems=[f"{archived.original_name}: {message} [rule: {rule}]"],
+            rows_total=rows_total,
+            rows_quarantined=bad_rows,
+            problems=[f"{archived.original_name}: {message} [rule: {rule}]"]
+            + [_problem_line(q) for q in row_problems],
         )
 
     def _receipt(
@@ -442,15 +463,22 @@ class Ingestor:
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )
-        if outcome.file_rejection is not None:
-            rejection = outcome.file_rejection
-            return self._refuse_whole(
-                archived, eid, rejection.rule, rejection.message, received_at, outcome.kind
-            )
         quarantine = [
             _row_problem(name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
             for r in outcome.rejections
         ]
+        if outcome.file_rejection is not None:
+            rejection = outcome.file_rejection
+            return self._refuse_whole(
+                archived,
+                eid,
+                rejection.rule,
+                rejection.message,
+                received_at,
+                outcome.kind,
+                rows_total=outcome.rows_read,
+                row_problems=quarantine,
+            )
         records: list[dict[str, Any]] = outcome.accepted.to_dict("records")
         context = _BatchContext(archived, election, received_at, stored, self._annulled(eid))
         if outcome.kind == "annulment":
@@ -467,7 +495,8 @@ class Ingestor:
             {"kind": a.kind, "precinct_id": a.precinct_id, "detail": a.detail, "row": a.row}
             for a in outcome.anomalies
         ]
-        total = len(records) + len(outcome.rejections)
+        total = outcome.rows_read
+        bad_rows = len({q["row"] for q in quarantine})  # a row can break several rules
         receipt = self._receipt(
             archived,
             eid,
@@ -476,7 +505,7 @@ class Ingestor:
             total,
             len(events),
             duplicates,
-            len(quarantine),
+            bad_rows,
             False,
             anomalies,
         )
@@ -500,7 +529,7 @@ class Ingestor:
             total,
             len(events),
             duplicates,
-            len(quarantine),
+            bad_rows,
             [_problem_line(q) for q in quarantine],
         )
 

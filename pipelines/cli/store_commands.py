@@ -78,6 +78,14 @@ def register(subparsers: Any) -> None:
     add_warehouse_option(rebuild)
     rebuild.set_defaults(func=run_rebuild)
 
+    quarantine = subparsers.add_parser(
+        "quarantine", help="list quarantined files and rows with their reasons"
+    )
+    quarantine.add_argument("--election", help="only this election")
+    quarantine.add_argument("--format", choices=FORMATS, default="table")
+    add_warehouse_option(quarantine)
+    quarantine.set_defaults(func=run_quarantine)
+
     sql = subparsers.add_parser("sql", help="run a read-only SQL query against the latest snapshot")
     sql.add_argument("query")
     sql.add_argument("--format", choices=FORMATS, default="table")
@@ -169,6 +177,24 @@ def run_rebuild(args: argparse.Namespace) -> int:
     print(f"rebuilt every projection from the log up to position {position}")
     for table, digest in sums.items():
         print(f"{digest}  {table}")
+    return EXIT_OK
+
+
+QUARANTINE_COLUMNS = ("election_id", "file_name", "row_number", "column_name", "rule", "value", "message")
+
+
+def run_quarantine(args: argparse.Namespace) -> int:
+    paths = warehouse_paths(args)
+    with open_read_only(paths.snapshot) as conn:
+        sql = "SELECT * FROM proj_quarantine"
+        params: list[Any] = []
+        if args.election:
+            sql += " WHERE election_id = ?"
+            params.append(args.election)
+        rows = _dicts(conn, sql + " ORDER BY position", params)
+    print(render(rows, QUARANTINE_COLUMNS, args.format))
+    if args.format == "table":
+        print(f"\n{len(rows)} quarantined row(s) or file(s)")
     return EXIT_OK
 
 

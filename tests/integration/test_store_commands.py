@@ -58,6 +58,40 @@ def test_sql_reads_and_refuses_writes(loaded: Path, capsys: pytest.CaptureFixtur
     assert "read-only" in capsys.readouterr().err
 
 
+def test_quarantine_lists_each_bad_row_and_the_whole_file_policy_keeps_them(
+    loaded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = protocol("P002", (400, 100, 60, 20), version=2, reason="recount")
+    bad["beta"] = -5
+    good = protocol("P003", (380, 120, 60, 20), version=2, reason="recount")
+    path = write_protocols(tmp_path, "amendments.csv", [good, bad])
+    assert main(["ingest", str(path), "--policy", "file", "--warehouse", str(loaded)]) == 0
+    out = capsys.readouterr().out
+    assert "quarantined        amendments.csv" in out
+    assert "amendments.csv row 3 column 'beta'" in out
+    assert main(["quarantine", "--warehouse", str(loaded), "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {(q["file_name"], q["row_number"], q["column_name"]) for q in listed} >= {
+        ("amendments.csv", 3, "beta")
+    }
+    assert any(q["row_number"] is None and q["rule"] == "rows_rejected_under_file_policy" for q in listed)
+    # The good amendment in the refused file did not count.
+    assert (
+        main(
+            [
+                "sql",
+                "SELECT protocol_version FROM proj_precinct_results WHERE precinct_id = 'P003'",
+                "--warehouse",
+                str(loaded),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.split() == ["protocol_version", "1"]
+
+
 def test_rebuild_prints_checksums_that_do_not_change(
     loaded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
