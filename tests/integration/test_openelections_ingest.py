@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from pipelines.events import BATCH_RECEIVED, NewEvent, batch_stream
 from pipelines.ingest import IngestSummary
 from pipelines.openelections_ingest import ingest_openelections, name_facts
 from pipelines.projections import projection_checksums, rebuild_projections
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.warehouse_paths import REPO_ROOT, WarehousePaths
 
 ELECTION = "oe-test-2020"
 SD_FILE = (
@@ -383,3 +384,18 @@ def test_smoke_on_the_reference_file(
 def test_state_and_date_come_from_an_openelections_file_name() -> None:
     assert name_facts("20161108__sd__general__precinct.csv") == ("SD", "2016-11-08")
     assert name_facts("results.csv") == (None, None)
+
+
+def test_the_documented_queries_answer_on_an_openelections_warehouse(
+    tmp_path: Path, fixture_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (REPO_ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    section = text.split("## OpenElections precinct files", 1)[1]
+    queries = re.findall(r'^elections sql "(.*)"$', section, flags=re.M)
+    assert len(queries) >= 5
+    warehouse = str(tmp_path / "wh")
+    ingest(Path(warehouse), fixture_file)
+    capsys.readouterr()
+    for sql in queries:
+        assert main(["sql", sql, "--warehouse", warehouse, "--format", "csv"]) == 0, sql
+        assert len(capsys.readouterr().out.strip().splitlines()) > 1, f"no rows: {sql}"
