@@ -28,7 +28,8 @@ Parameters:
 The reload is built in a temporary folder beside its place and swapped in whole, so readers see
 the previous reload or the new one, never a half-built one. The task log lists the seat table and
 the SHA-256 of every projection: two reloads of the same election and source give the same
-checksums, except `proj_publications`, which records the wall-clock time of publishing.
+checksums for every table (a replay publishes at the original run's times, the history at a fixed
+one); only the log's `recorded_at` and hash chain differ.
 
 Bad parameters or data fail the run at once (no retry); a busy writer is retried.
 """

@@ -11,8 +11,9 @@ Sources:
   times (every election it holds, so log positions equal the original's), optionally only what had
   arrived by `as_of`.
 
-Two reloads of the same election and source give the same projection checksums, except
-`proj_publications`, whose `published_at` is the wall-clock time of publishing.
+Two reloads of the same election and source give identical projections (equal checksums of every
+table, `proj_publications` included: a replay publishes at the original run's time, the history at a
+fixed one). Only the log's `recorded_at`, and so its hash chain, differ: each reload is a new log.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ from pipelines.warehouse_paths import WarehousePaths
 Source = Literal["archive", "history"]
 SOURCES: tuple[Source, ...] = ("archive", "history")
 RELOADS_FOLDER = "reloads"
-# Checksums that legitimately differ between two reloads: publishing stamps wall-clock time.
-WALL_CLOCK_TABLES = ("proj_publications",)
 _ELECTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
@@ -51,7 +50,8 @@ class ReloadRequest:
     def folder_name(self) -> str:
         if self.as_of is None:
             return self.election_id
-        return f"{self.election_id}--as-of-{self.as_of.strftime('%Y%m%dT%H%M%S%fZ')}"
+        fraction = f".{self.as_of.microsecond:06d}" if self.as_of.microsecond else ""
+        return f"{self.election_id}--as-of-{self.as_of.strftime('%Y%m%dT%H%M%S')}{fraction}Z"
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,7 @@ class ReloadResult:
         ]
         out.extend(f"{row.list_id:<24} {row.votes:>12,} {row.seats:>5}" for row in self.seats)
         out.append("projection checksums (sha256):")
-        out.extend(
-            f"  {table:<22} {digest}" + ("  (wall-clock time)" if table in WALL_CLOCK_TABLES else "")
-            for table, digest in self.checksums.items()
-        )
+        out.extend(f"  {table:<22} {digest}" for table, digest in self.checksums.items())
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,8 +136,8 @@ def reload_folder(warehouse: Path, request: ReloadRequest) -> Path:
 
 
 def history_received_at(election_date: str) -> datetime:
-    """The shipped history has no receipt times: every file counts as received at midnight UTC after
-    election day, so that two reloads record identical batches."""
+    """The shipped history has no receipt times: every file counts as received, and the table as
+    published, at midnight UTC after election day, so that two reloads record identical events."""
     return datetime.fromisoformat(election_date) + timedelta(days=1)
 
 
@@ -164,13 +161,21 @@ def reload_election(warehouse: Path, request: ReloadRequest, *, wait_seconds: fl
 
 
 def _rebuild_from_history(request: ReloadRequest, build: Path) -> tuple[int, int, tuple[str, ...]]:
+    from pipelines.event_store import EventStore
     from pipelines.history import get_election, write_history_files
-    from pipelines.ingest import ingest_paths
+    from pipelines.ingest import ingest_paths, publish_changed, refresh_snapshot
 
     election = get_election(request.election_id)
+    received_at = history_received_at(election.date)
     with tempfile.TemporaryDirectory(prefix=f"history-{request.election_id}-") as folder:
-        paths = write_history_files(request.election_id, Path(folder))
-        summary = ingest_paths(paths, warehouse=build, received_at=history_received_at(election.date))
+        paths = write_history_files(request.election_id, Path(folder), by_region=False)
+        summary = ingest_paths(paths, warehouse=build, received_at=received_at, publish_results=False)
+    # Published at the same fixed moment too (ingestion would stamp the wall clock), so that two
+    # reloads are identical in every table.
+    warehouse = WarehousePaths(build)
+    with EventStore.open_writer(warehouse) as store:
+        publish_changed(store, [request.election_id], summary, occurred_at=received_at)
+    refresh_snapshot(warehouse)
     publications = tuple(p.publication_id for p in summary.publications)
     return len(summary.files), summary.count("quarantined"), publications
 

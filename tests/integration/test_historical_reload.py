@@ -1,0 +1,109 @@
+"""Reloads on real DuckDB and GX, without Airflow: the cut-off by arrival time, the shipped history
+against the official seats, and the plain refusals of bad parameters."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.errors import InputError
+from pipelines.historical_reload import parse_request, reload_election
+from pipelines.ingest import ingest_paths
+from pipelines.rule_profiles import load_profile
+from pipelines.seat_allocation import ListVotes, allocate
+from pipelines.warehouse_paths import SCHEMAS_DIR, WarehousePaths
+from tests.support.small_election import (
+    ELECTION_ID,
+    LISTS,
+    expected_totals,
+    precinct_ids,
+    protocol,
+    write_declaration,
+    write_protocols,
+)
+
+REFERENCE_RESULTS = SCHEMAS_DIR / "history" / "kz_mazhilis_results.csv"
+
+
+def seats_of(rows: list[dict[str, object]]) -> dict[str, int]:
+    votes = expected_totals(rows)
+    allocation = allocate(
+        [ListVotes(lid, lid.title(), votes[lid], ballot_order=i) for i, lid in enumerate(LISTS, 1)],
+        load_profile("kz-mazhilis-2021"),
+    )
+    return {r.list_id: r.seats for r in allocation.rows}
+
+
+def published_seats(folder: Path, election_id: str) -> dict[str, int]:
+    with duckdb.connect(str(WarehousePaths(folder).snapshot), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT list_id, seats FROM proj_seat_table WHERE election_id = ?", [election_id]
+        ).fetchall()
+    return {str(lid): int(seats) for lid, seats in rows}
+
+
+def test_an_as_of_reload_holds_only_what_had_arrived_by_then(tmp_path: Path) -> None:
+    warehouse, drops = tmp_path / "warehouse", tmp_path / "drops"
+    early = [protocol(pid, (300, 250, 90, 40)) for pid in precinct_ids()[:6]]
+    late = [protocol(pid, (90, 100, 80, 600)) for pid in precinct_ids()[6:]]
+    write_declaration(drops)
+    batch = write_protocols(drops, "early.csv", early)
+    evening, night = datetime(2021, 1, 10, 20, 0), datetime(2021, 1, 11, 1, 30)
+    ingest_paths([drops / f"{ELECTION_ID}.election.json", batch], warehouse=warehouse, received_at=evening)
+    ingest_paths([write_protocols(drops, "late.csv", late)], warehouse=warehouse, received_at=night)
+
+    # 23:00 at UTC+6 is 17:00 UTC: before anything arrived; 05:00 at UTC+6 is 23:00 UTC.
+    with pytest.raises(InputError, match="not declared in what was received"):
+        reload_election(warehouse, parse_request(ELECTION_ID, "archive", "2021-01-10T23:00:00+06:00"))
+    result = reload_election(warehouse, parse_request(ELECTION_ID, "archive", "2021-01-11T05:00:00+06:00"))
+
+    assert result.folder == warehouse / "data" / "reloads" / f"{ELECTION_ID}--as-of-20210110T230000Z"
+    assert published_seats(result.folder, ELECTION_ID) == seats_of(early)
+    assert seats_of(early) != seats_of(early + late)
+    assert {r.list_id: r.seats for r in result.seats} == seats_of(early)
+    # A failed reload leaves nothing behind; the good one sits alone in the reloads folder.
+    assert [p.name for p in result.folder.parent.iterdir()] == [result.folder.name]
+
+
+@pytest.mark.slow
+def test_a_history_reload_gives_the_official_seats_and_the_same_checksums_twice(tmp_path: Path) -> None:
+    election_id = "kz-mazhilis-2004"
+    with REFERENCE_RESULTS.open(newline="", encoding="utf-8") as handle:
+        official = {
+            row["party_lineage"]: int(row["official_list_seats"])
+            for row in csv.DictReader(handle)
+            if row["election_id"] == election_id
+        }
+    assert sum(official.values()) == 10
+
+    first = reload_election(tmp_path, parse_request(election_id, "history"))
+    again = reload_election(tmp_path, parse_request(election_id, "history"))
+
+    assert published_seats(first.folder, election_id) == official
+    assert again.checksums == first.checksums
+
+
+@pytest.mark.parametrize(
+    ("election_id", "source", "as_of", "column"),
+    [
+        ("../elsewhere", "archive", None, "election_id"),
+        (ELECTION_ID, "spreadsheet", None, "source"),
+        (ELECTION_ID, "archive", "tonight", "as_of"),
+        ("kz-mazhilis-2004", "history", "2004-09-19T23:00:00", "as_of"),
+    ],
+)
+def test_bad_parameters_are_refused_naming_the_parameter(
+    election_id: str, source: str, as_of: str | None, column: str
+) -> None:
+    with pytest.raises(InputError) as refused:
+        parse_request(election_id, source, as_of)
+    assert refused.value.location.column == column
+
+
+def test_an_archive_reload_of_an_empty_warehouse_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="raw archive is empty"):
+        reload_election(tmp_path / "warehouse", parse_request(ELECTION_ID, "archive"))
