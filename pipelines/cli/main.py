@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.history_command",
     "pipelines.cli.simulate_command",
     "pipelines.cli.airflow_command",
+    "pipelines.cli.reload_command",
 )
 
 Handler = Callable[[argparse.Namespace], int]

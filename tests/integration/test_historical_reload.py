@@ -4,13 +4,15 @@ against the official seats, and the plain refusals of bad parameters."""
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.errors import InputError
+from pipelines.cli.main import main
+from pipelines.errors import EXIT_BAD_INPUT, InputError
 from pipelines.historical_reload import parse_request, reload_election
 from pipelines.ingest import ingest_paths
 from pipelines.rule_profiles import load_profile
@@ -46,7 +48,9 @@ def published_seats(folder: Path, election_id: str) -> dict[str, int]:
     return {str(lid): int(seats) for lid, seats in rows}
 
 
-def test_an_as_of_reload_holds_only_what_had_arrived_by_then(tmp_path: Path) -> None:
+def test_an_as_of_reload_holds_only_what_had_arrived_by_then(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     warehouse, drops = tmp_path / "warehouse", tmp_path / "drops"
     early = [protocol(pid, (300, 250, 90, 40)) for pid in precinct_ids()[:6]]
     late = [protocol(pid, (90, 100, 80, 600)) for pid in precinct_ids()[6:]]
@@ -59,14 +63,31 @@ def test_an_as_of_reload_holds_only_what_had_arrived_by_then(tmp_path: Path) -> 
     # 23:00 at UTC+6 is 17:00 UTC: before anything arrived; 05:00 at UTC+6 is 23:00 UTC.
     with pytest.raises(InputError, match="not declared in what was received"):
         reload_election(warehouse, parse_request(ELECTION_ID, "archive", "2021-01-10T23:00:00+06:00"))
-    result = reload_election(warehouse, parse_request(ELECTION_ID, "archive", "2021-01-11T05:00:00+06:00"))
+    as_of = "2021-01-11T05:00:00+06:00"
+    code = main(
+        [
+            "reload",
+            "--election",
+            ELECTION_ID,
+            "--source",
+            "archive",
+            "--as-of",
+            as_of,
+            "--warehouse",
+            str(warehouse),
+        ]
+    )
 
-    assert result.folder == warehouse / "data" / "reloads" / f"{ELECTION_ID}--as-of-20210110T230000Z"
-    assert published_seats(result.folder, ELECTION_ID) == seats_of(early)
+    assert code == 0
+    folder = warehouse / "data" / "reloads" / f"{ELECTION_ID}--as-of-20210110T230000Z"
+    assert published_seats(folder, ELECTION_ID) == seats_of(early)
     assert seats_of(early) != seats_of(early + late)
-    assert {r.list_id: r.seats for r in result.seats} == seats_of(early)
+    printed = capsys.readouterr().out
+    assert f"reloaded {ELECTION_ID} from archive as of 2021-01-10T23:00:00 UTC into {folder}" in printed
+    for list_id, seats in seats_of(early).items():
+        assert re.search(rf"^{list_id} +[\d,]+ +{seats}$", printed, re.MULTILINE), printed
     # A failed reload leaves nothing behind; the good one sits alone in the reloads folder.
-    assert [p.name for p in result.folder.parent.iterdir()] == [result.folder.name]
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]
 
 
 @pytest.mark.slow
@@ -107,3 +128,27 @@ def test_bad_parameters_are_refused_naming_the_parameter(
 def test_an_archive_reload_of_an_empty_warehouse_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="raw archive is empty"):
         reload_election(tmp_path / "warehouse", parse_request(ELECTION_ID, "archive"))
+
+
+def test_the_reload_command_refuses_bad_input_with_a_plain_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_of = "2021-01-10T23:00"
+    code = main(
+        [
+            "reload",
+            "--election",
+            ELECTION_ID,
+            "--source",
+            "history",
+            "--as-of",
+            as_of,
+            "--warehouse",
+            str(tmp_path),
+        ]
+    )
+
+    assert code == EXIT_BAD_INPUT
+    error = capsys.readouterr().err
+    assert error.startswith("error: column 'as_of': as_of cuts the raw archive by arrival time")
+    assert "Traceback" not in error
