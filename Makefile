@@ -19,6 +19,10 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 demo: $(VENV)/.synced
 	$(BIN)/elections demo
 
+# The local Airflow (scheduler, dag-processor, triggerer, API server with UI) in the foreground.
+airflow-up: $(VENV)/.synced
+	$(BIN)/elections airflow up
+
 lint: $(VENV)/.synced
 	$(BIN)/ruff check pipelines dags tests
 	$(BIN)/ruff format --check pipelines dags tests
