@@ -399,3 +399,17 @@ def test_the_documented_queries_answer_on_an_openelections_warehouse(
     for sql in queries:
         assert main(["sql", sql, "--warehouse", warehouse, "--format", "csv"]) == 0, sql
         assert len(capsys.readouterr().out.strip().splitlines()) > 1, f"no rows: {sql}"
+
+
+def test_a_file_first_sent_as_protocol_is_still_read_as_openelections(
+    tmp_path: Path, fixture_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = str(tmp_path / "wh")
+    assert main(["ingest", str(fixture_file), "--warehouse", warehouse]) == 0  # forgot --format
+    assert "quarantined" in capsys.readouterr().out
+    summary = ingest(Path(warehouse), fixture_file)
+    assert summary.files[0].rows_applied == 13
+    assert query(Path(warehouse), "SELECT file_format FROM proj_batches ORDER BY position") == [
+        ("unknown",),
+        ("openelections",),
+    ]
