@@ -98,13 +98,17 @@ def _semicolon_export(data: bytes) -> bytes:
     return data.replace(b",", b";")
 
 
-def plan_night(election_id: str, *, seed: int = DEFAULT_SEED) -> NightPlan:
-    """Plan the whole night of a historical election; deterministic from the seed."""
+def plan_night(
+    election_id: str, *, seed: int = DEFAULT_SEED, batches_per_region: int | None = None
+) -> NightPlan:
+    """Plan the whole night of a historical election; deterministic from the seed.
+
+    Regions send 3-10 batches by their size, or exactly `batches_per_region` (fewer files, for tests)."""
     breakdown = build_history(election_id, seed=seed)
-    return _plan(breakdown, seed)
+    return _plan(breakdown, seed, batches_per_region)
 
 
-def _plan(breakdown: HistoryBreakdown, seed: int) -> NightPlan:
+def _plan(breakdown: HistoryBreakdown, seed: int, batches_per_region: int | None = None) -> NightPlan:
     declaration = breakdown.declaration
     eid = declaration.election_id
     list_ids = declaration.list_ids
@@ -147,7 +151,7 @@ def _plan(breakdown: HistoryBreakdown, seed: int) -> NightPlan:
         )
     ]
     batch_files, delivered_at = _regional_batches(
-        eid, list_ids, regions, by_region, late_region, first_reports, rng
+        eid, list_ids, regions, by_region, late_region, first_reports, rng, batches_per_region
     )
     deliveries.extend(batch_files)
 
@@ -250,6 +254,7 @@ def _regional_batches(
     late_region: str,
     first_reports: dict[str, ProtocolRow],
     rng: np.random.Generator,
+    batches_per_region: int | None = None,
 ) -> tuple[list[Delivery], dict[str, int]]:
     """Each region's protocols in batches after its polls close; returns them and when each precinct came."""
     batch_files: list[Delivery] = []
@@ -264,7 +269,7 @@ def _regional_batches(
         # Territorial commissions send their first batch 40-90 minutes after polls close; the late
         # region's courier arrives the next morning.
         clock = polls_close + (13 * _HOUR if is_late else 0) + int(rng.integers(40, 91)) * _MINUTE
-        batches = max(3, min(10, -(-len(rows) // 150)))
+        batches = batches_per_region or max(3, min(10, -(-len(rows) // 150)))
         for number, chunk in enumerate(np.array_split(np.arange(len(rows)), batches), start=1):
             batch_rows = [first_reports.get(rows[int(i)].precinct_id, rows[int(i)]) for i in chunk]
             batch_files.append(
