@@ -183,14 +183,7 @@ class OpenElectionsIngestor:
         ] + decided.quarantine
         quarantine.sort(key=lambda q: int(q["row"]))
         variants = self._office_variants(election_id, decided)
-        anomalies = [
-            {"kind": p.rule, "precinct_id": None, "row": p.line, "detail": p.describe(name)}
-            for p in parsed.problems
-            if p.counted
-        ] + [
-            {"kind": "reported total differs", "precinct_id": None, "row": None, "detail": mismatch}
-            for mismatch in reported_total_mismatches(parsed)
-        ]
+        anomalies = _flags(parsed)
         total = len(parsed.rows) + len(parsed.pseudo_rows) + sum(1 for p in parsed.problems if not p.counted)
         applied = len(decided.rows)
         events = [
@@ -231,21 +224,21 @@ class OpenElectionsIngestor:
         results_at: int | None = None
         if applied or len(decided.pseudo):
             results_at = len(events)
+            payload = {
+                "file_name": name,
+                "rows": applied,
+                "pseudo_rows": len(decided.pseudo),
+                "vote_modes": list(parsed.vote_modes),
+                "office_variants": [
+                    {"likeness": v.likeness, "spellings": [list(s) for s in v.spellings]} for v in variants
+                ],
+            }
             events.append(
                 NewEvent(
                     election_stream(election_id),
                     CONTEST_RESULTS_REPORTED,
                     election_id,
-                    {
-                        "file_name": name,
-                        "rows": applied,
-                        "pseudo_rows": len(decided.pseudo),
-                        "vote_modes": list(parsed.vote_modes),
-                        "office_variants": [
-                            {"likeness": v.likeness, "spellings": [list(s) for s in v.spellings]}
-                            for v in variants
-                        ],
-                    },
+                    payload,
                     received_at,
                     batch_id=archived.sha256,
                 )
@@ -322,20 +315,23 @@ class OpenElectionsIngestor:
             conn.unregister("oe_incoming_pseudo")
         duplicates = {int(line) for line, is_same, *_ in known if is_same}
         by_line = {r.line: r for r in parsed.rows}
-        quarantine = [
-            _quarantined(
-                parsed.file,
-                int(line),
-                "votes",
-                "conflict",
-                str(by_line[int(line)].votes),
-                f"{by_line[int(line)].choice.candidate} in {by_line[int(line)].contest.label()}, "
-                f"{by_line[int(line)].county} precinct {by_line[int(line)].precinct} was already reported "
-                f"with other figures ({prior_votes} votes, {prior_file} row {prior_line})",
+        quarantine = []
+        for line, is_same, prior_votes, prior_line, prior_file in known:
+            if is_same:
+                continue
+            row = by_line[int(line)]
+            quarantine.append(
+                _quarantined(
+                    parsed.file,
+                    row.line,
+                    "votes",
+                    "conflict",
+                    str(row.votes),
+                    f"{row.choice.candidate} in {row.contest.label()}, {row.county} precinct {row.precinct} "
+                    f"was already reported with other figures ({prior_votes} votes, {prior_file} row "
+                    f"{prior_line})",
+                )
             )
-            for line, is_same, prior_votes, prior_line, prior_file in known
-            if not is_same
-        ]
         left_out = duplicates | {int(q["row"]) for q in quarantine}
         return _Decided(
             rows=rows[~rows["line"].isin(left_out)].reset_index(drop=True),
@@ -474,6 +470,26 @@ class OpenElectionsIngestor:
             if results_at is not None and positions[results_at] != position:
                 raise RuntimeError("the results event was not appended where its figures were stored")
             update_projections(store.conn)
+
+
+def _flags(parsed: OpenElectionsFile) -> list[dict[str, Any]]:
+    """Anomaly flags of the receipt: warnings on counted rows, county totals that disagree."""
+    flags: list[dict[str, Any]] = [
+        {"kind": p.rule, "precinct_id": None, "row": p.line, "detail": p.describe(parsed.file)}
+        for p in parsed.problems
+        if p.counted
+    ]
+    for mismatch in reported_total_mismatches(parsed):
+        line = re.match(r"row (\d+):", mismatch)
+        flags.append(
+            {
+                "kind": "reported total differs",
+                "precinct_id": None,
+                "row": int(line.group(1)) if line else None,
+                "detail": f"{parsed.file} {mismatch}",
+            }
+        )
+    return flags
 
 
 def _report_lines(
