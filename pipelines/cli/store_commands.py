@@ -41,7 +41,7 @@ def warehouse_paths(args: argparse.Namespace) -> WarehousePaths:
 
 def register(subparsers: Any) -> None:
     ingest = subparsers.add_parser(
-        "ingest", help="ingest protocol, annulment and declaration files or folders"
+        "ingest", help="ingest protocol, annulment and declaration files or folders (or OpenElections files)"
     )
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument(

@@ -413,3 +413,16 @@ def test_a_file_first_sent_as_protocol_is_still_read_as_openelections(
         ("unknown",),
         ("openelections",),
     ]
+
+
+def test_a_file_that_is_not_openelections_is_refused_whole_and_declares_nothing(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    other = write(tmp_path / "in", "protocols.csv", "election_id,precinct_id,votes\nx,1,2\n")
+    latin1 = tmp_path / "in" / "latin1.csv"
+    latin1.write_bytes(b"county,precinct,office,district,party,candidate,votes\nD\xf6bel,1,Mayor,,X,Al,5\n")
+    summary = ingest(warehouse, other, latin1)
+    assert [f.status for f in summary.files] == ["quarantined", "quarantined"]
+    refused = query(warehouse, "SELECT file_name, rule FROM quarantine ORDER BY position")
+    assert refused == [("protocols.csv", "openelections header"), ("latin1.csv", "encoding")]
+    assert "row 2" in summary.files[1].problems[0]  # the line of the first byte that is not UTF-8
+    assert query(warehouse, "SELECT count(*) FROM proj_oe_elections") == [(0,)]
