@@ -189,9 +189,13 @@ def test_load_history_hands_the_files_to_ingestion(
     monkeypatch.setitem(sys.modules, "pipelines.ingest", fake)
     assert _cli(["load-history", "kz-mazhilis-2004", "--warehouse", str(tmp_path)]) == 0
     names = seen["names"]
-    assert isinstance(names, list) and names[0] == "kz-mazhilis-2004.election.json" and len(names) == 17
+    assert names == ["kz-mazhilis-2004.election.json", "kz-mazhilis-2004.protocols.national.csv"]
     assert seen["rows"] == 9800 and seen["warehouse"] == tmp_path
     assert "ingested for the test" in capsys.readouterr().out
+    assert _cli(["load-history", "kz-mazhilis-2004", "--by-region", "--warehouse", str(tmp_path)]) == 0
+    names = seen["names"]
+    assert isinstance(names, list) and names[0] == "kz-mazhilis-2004.election.json" and len(names) == 17
+    assert seen["rows"] == 9800
 
 
 def test_load_history_without_an_election_is_a_plain_error() -> None:
