@@ -150,7 +150,9 @@ class OpenElectionsIngestor:
     ) -> tuple[FileOutcome, list[str]]:
         """Ingest one file; return its outcome and the lines a person should read about it."""
         data = source.read_bytes()
-        archived = self.archive.store(data, source.name, received_at)
+        archived = self.archive.store(
+            data, source.name, received_at, meta={"format": "openelections", "election_id": election_id}
+        )
         name = archived.original_name
         if self._received_before(archived.sha256):
             return FileOutcome(name, archived.sha256, "duplicate", election_id), []

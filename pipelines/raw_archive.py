@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +38,16 @@ class RawArchive:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def store(self, data: bytes, original_name: str, received_at: datetime) -> ArchivedFile:
-        """Keep `data` (idempotent: the same bytes are stored once) and log the receipt."""
+    def store(
+        self,
+        data: bytes,
+        original_name: str,
+        received_at: datetime,
+        *,
+        meta: Mapping[str, str] | None = None,
+    ) -> ArchivedFile:
+        """Keep `data` (idempotent: the same bytes are stored once) and log the receipt, with `meta`
+        (such as the format a file was sent as) that a replay needs to ingest it the same way."""
         digest = sha256_bytes(data)
         target = self.path_for(digest)
         if not target.exists():
@@ -59,6 +68,7 @@ class RawArchive:
                         "name": original_name,
                         "size": len(data),
                         "received_at": received_at.isoformat(),
+                        **(meta or {}),
                     }
                 )
                 + "\n"

@@ -20,6 +20,7 @@ from pipelines.ingest import (
     publish_changed,
     refresh_snapshot,
 )
+from pipelines.openelections_ingest import OpenElectionsIngestor
 from pipelines.raw_archive import RawArchive
 from pipelines.warehouse_paths import WarehousePaths
 
@@ -48,6 +49,7 @@ def replay_archive(
             if str(receipt["name"]).endswith(PRECINCTS_SUFFIX):
                 (folder / Path(str(receipt["name"])).name).write_bytes(archive.read(str(receipt["sha256"])))
         ingestor = Ingestor(store, paths)
+        openelections = OpenElectionsIngestor(store, paths)
         for run, end in runs:
             outcomes = []
             for receipt in run:
@@ -57,7 +59,13 @@ def replay_archive(
                 file = folder / name
                 file.write_bytes(archive.read(str(receipt["sha256"])))
                 received_at = datetime.fromisoformat(str(receipt["received_at"]))
-                outcomes.append(ingestor.ingest_file(file, received_at=received_at))
+                if receipt.get("format") == "openelections":
+                    outcome, _lines = openelections.ingest_file(
+                        file, election_id=str(receipt["election_id"]), received_at=received_at
+                    )
+                    outcomes.append(outcome)
+                else:
+                    outcomes.append(ingestor.ingest_file(file, received_at=received_at))
                 file.unlink()
             summary.files.extend(outcomes)
             # Publish where the original run published, so positions and tables match it.

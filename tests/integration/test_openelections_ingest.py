@@ -426,3 +426,22 @@ def test_a_file_that_is_not_openelections_is_refused_whole_and_declares_nothing(
     assert refused == [("protocols.csv", "openelections header"), ("latin1.csv", "encoding")]
     assert "row 2" in summary.files[1].problems[0]  # the line of the first byte that is not UTF-8
     assert query(warehouse, "SELECT count(*) FROM proj_oe_elections") == [(0,)]
+
+
+def test_a_replay_of_the_archive_reads_openelections_files_as_openelections(
+    tmp_path: Path, fixture_file: Path
+) -> None:
+    from pipelines.projections import projection_checksums
+    from pipelines.replay import replay_archive
+
+    warehouse = tmp_path / "warehouse"
+    original = ingest(warehouse, fixture_file)
+    replay = replay_archive(WarehousePaths(warehouse), tmp_path / "replay")
+    assert [(f.status, f.rows_applied) for f in replay.files] == [
+        (f.status, f.rows_applied) for f in original.files
+    ]
+    sums = []
+    for folder in (warehouse, tmp_path / "replay"):
+        with duckdb.connect(str(WarehousePaths(folder).snapshot), read_only=True) as conn:
+            sums.append(projection_checksums(conn))
+    assert sums[0] == sums[1]
