@@ -410,7 +410,12 @@ class Ingestor:
             # The precinct list beside the declaration is part of what was received: archive it too.
             sidecar = folder / str(raw["precincts_csv"])
             sidecar_sha = self.archive.store(sidecar.read_bytes(), sidecar.name, received_at).sha256
-        if self.declared(declaration.election_id) is not None:
+        taken = first_row(
+            self.store.conn.execute(
+                "SELECT count(*) FROM events WHERE stream_id = ?", [election_stream(declaration.election_id)]
+            )
+        )
+        if taken is not None and int(taken[0]) > 0:  # declared here, or an OpenElections election
             return self._refuse_whole(
                 archived,
                 declaration.election_id,

@@ -185,3 +185,12 @@ def test_every_received_file_is_archived_read_only_even_when_refused(tmp_path: P
     assert all(p.stat().st_mode & 0o222 == 0 for p in stored)
     assert scalar(warehouse, "SELECT count(*) FROM proj_quarantine WHERE file_name = 'garbage.csv'") == 1
     assert set(LISTS) == set(totals(warehouse))
+
+
+def test_a_second_declaration_of_an_election_is_refused(tmp_path: Path, warehouse: Path) -> None:
+    ingest(warehouse, write_declaration(tmp_path / "in"))
+    changed = write_declaration(tmp_path / "again", 5)  # different precincts, same election id
+    summary = ingest(warehouse, changed)
+    assert summary.files[0].status == "quarantined"
+    assert "already declared" in summary.files[0].problems[0]
+    assert scalar(warehouse, "SELECT count(*) FROM proj_precincts") == 12
