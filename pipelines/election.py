@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelines.errors import InputError
+
+_ELECTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,15 @@ def parse_declaration(
     if not isinstance(data, Mapping):
         raise InputError("an election declaration must be a JSON object", file=file)
     election_id = _require(data, "election_id", str, "declaration", file)
+    if not _ELECTION_ID.fullmatch(election_id):
+        # The id names folders (publications, reloads): it must be one plain name.
+        raise InputError(
+            "election_id may hold only letters, digits, '.', '_' and '-', starting with a letter or digit",
+            file=file,
+            column="election_id",
+            rule="election_id_format",
+            value=election_id,
+        )
     lists_raw = data.get("lists")
     if not isinstance(lists_raw, list) or not lists_raw:
         raise InputError("declaration: 'lists' must be a non-empty array", file=file, column="lists")
