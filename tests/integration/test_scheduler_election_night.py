@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -84,14 +85,33 @@ def wait_for_table(
     raise AssertionError(f"published table still {seen} after {PUBLISH_TIMEOUT:.0f}s; expected {expected}")
 
 
-def run_types(airflow: LocalAirflow, token: str) -> list[str]:
+def api_get(airflow: LocalAirflow, token: str, path: str) -> dict[str, Any]:
     request = urllib.request.Request(
-        f"{airflow.api_url}/api/v2/dags/election_night/dagRuns?limit=100",
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        f"{airflow.api_url}{path}", headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=30) as response:
-        runs = json.loads(response.read())["dag_runs"]
-    return [str(run["run_type"]) for run in runs]
+        payload: dict[str, Any] = json.loads(response.read())
+        return payload
+
+
+def election_night_runs(airflow: LocalAirflow, token: str) -> list[dict[str, str]]:
+    runs = api_get(airflow, token, "/api/v2/dags/election_night/dagRuns?limit=100")["dag_runs"]
+    return [{"run_type": str(run["run_type"]), "state": str(run["state"])} for run in runs]
+
+
+def wait_until_idle(airflow: LocalAirflow, token: str, inbox: Path, processes: AirflowProcesses) -> None:
+    """Until no election_night run is queued or running, no asset event waits for one and no marker
+    waits for the watcher: a drop then meets a quiet scheduler, and the latency measured is that of
+    the drop itself, not of a run already under way."""
+    deadline = time.monotonic() + PUBLISH_TIMEOUT
+    while True:
+        busy = any(r["state"] in ("queued", "running") for r in election_night_runs(airflow, token))
+        queued = api_get(airflow, token, "/api/v2/dags/election_night/assets/queuedEvents")["total_entries"]
+        if not busy and not queued and not (inbox / "_READY").exists():
+            return
+        assert time.monotonic() < deadline, "election_night never came to rest"
+        processes.raise_if_exited()
+        time.sleep(0.5)
 
 
 @pytest.mark.airflow
@@ -125,20 +145,23 @@ def test_scheduler_publishes_a_dropped_batch_and_then_its_amendment(tmp_path: Pa
             wait_for_dag(airflow, "election_night", token, timeout=90)
             ready = time.monotonic()
 
+            wait_until_idle(airflow, token, inbox, processes)
             drop(inbox, f"{ELECTION_ID}.election.json", json.dumps(declaration()).encode())
             drop(inbox, "batch-1.csv", protocol_csv(first))
             (inbox / "_READY").touch()
             batch_latency = wait_for_table(warehouse, before, time.monotonic(), processes)
 
+            wait_until_idle(airflow, token, inbox, processes)
             drop(inbox, "amendment-1.csv", protocol_csv([amendment]))
             (inbox / "_READY").touch()
             amendment_latency = wait_for_table(warehouse, after, time.monotonic(), processes)
-            triggered_by = run_types(airflow, token)
+            triggered_by = sorted(r["run_type"] for r in election_night_runs(airflow, token))
 
     figures = {
         "startup_seconds": round(ready - began, 1),
         "batch_drop_to_publish_seconds": round(batch_latency, 1),
         "amendment_drop_to_publish_seconds": round(amendment_latency, 1),
+        "election_night_runs": triggered_by,
     }
     (tmp_path / "latency.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(f"\nelection night on a real scheduler: {figures}")
