@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from pipelines.batch_events import batch_receipt, batch_refusal
 from pipelines.election import ElectionDeclaration, PartyList, Precinct, Region, parse_declaration
 from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
@@ -306,17 +307,16 @@ class Ingestor:
         """Quarantine a file whole; the rows that made it so (whole-file policy) are kept with it."""
         bad_rows = len({q["row"] for q in row_problems})
         events = [
-            self._receipt(
-                archived, election_id, file_format, received_at, rows_total, 0, 0, bad_rows, True, []
-            ),
-            NewEvent(
-                batch_stream(archived.sha256),
-                BATCH_QUARANTINED,
+            batch_receipt(
+                archived,
                 election_id,
-                {"file_name": archived.original_name, "rule": rule, "message": message},
+                file_format,
                 received_at,
-                batch_id=archived.sha256,
+                total=rows_total,
+                quarantined=bad_rows,
+                whole=True,
             ),
+            batch_refusal(archived, election_id, rule, message, received_at),
             *(
                 NewEvent(
                     batch_stream(archived.sha256),
@@ -339,39 +339,6 @@ class Ingestor:
             rows_quarantined=bad_rows,
             problems=[f"{archived.original_name}: {message} [rule: {rule}]"]
             + [_problem_line(q) for q in row_problems],
-        )
-
-    def _receipt(
-        self,
-        archived: ArchivedFile,
-        election_id: str,
-        file_format: str,
-        received_at: datetime,
-        total: int,
-        applied: int,
-        duplicate: int,
-        quarantined: int,
-        whole: bool,
-        anomalies: list[dict[str, Any]],
-    ) -> NewEvent:
-        return NewEvent(
-            batch_stream(archived.sha256),
-            BATCH_RECEIVED,
-            election_id,
-            {
-                "file_name": archived.original_name,
-                "file_format": file_format,
-                "size_bytes": archived.size,
-                "election_id": election_id,
-                "rows_total": total,
-                "rows_applied": applied,
-                "rows_duplicate": duplicate,
-                "rows_quarantined": quarantined,
-                "quarantined_whole": whole,
-                "anomalies": anomalies,
-            },
-            received_at,
-            batch_id=archived.sha256,
         )
 
     def _commit(self, events: Sequence[NewEvent]) -> None:
@@ -430,9 +397,7 @@ class Ingestor:
         if sidecar_sha is not None:
             payload["precincts_csv_sha256"] = sidecar_sha
         events = [
-            self._receipt(
-                archived, declaration.election_id, "election-declaration", received_at, 0, 0, 0, 0, False, []
-            ),
+            batch_receipt(archived, declaration.election_id, "election-declaration", received_at),
             NewEvent(
                 election_stream(declaration.election_id),
                 ELECTION_DECLARED,
@@ -502,17 +467,16 @@ class Ingestor:
         ]
         total = outcome.rows_read
         bad_rows = len({q["row"] for q in quarantine})  # a row can break several rules
-        receipt = self._receipt(
+        receipt = batch_receipt(
             archived,
             eid,
             f"{outcome.kind}-v1",
             received_at,
-            total,
-            len(events),
-            duplicates,
-            bad_rows,
-            False,
-            anomalies,
+            total=total,
+            applied=len(events),
+            duplicate=duplicates,
+            quarantined=bad_rows,
+            anomalies=anomalies,
         )
         quarantine_events = [
             NewEvent(

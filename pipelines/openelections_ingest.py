@@ -20,10 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.batch_events import batch_receipt, batch_refusal
 from pipelines.errors import InputError
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
-    BATCH_QUARANTINED,
     BATCH_RECEIVED,
     CONTEST_RESULTS_REPORTED,
     CONTESTS_DECLARED,
@@ -189,15 +189,16 @@ class OpenElectionsIngestor:
         total = len(parsed.rows) + len(parsed.pseudo_rows) + sum(1 for p in parsed.problems if not p.counted)
         applied = len(decided.rows)
         events = [
-            self._receipt(
+            batch_receipt(
                 archived,
                 election_id,
+                FILE_FORMAT,
                 received_at,
-                total,
-                applied,
-                decided.duplicates,
-                len(quarantine),
-                anomalies,
+                total=total,
+                applied=applied,
+                duplicate=decided.duplicates,
+                quarantined=len(quarantine),
+                anomalies=anomalies,
             )
         ]
         declaration = self._declaration(parsed, election_id, decided.rows)
@@ -395,52 +396,12 @@ class OpenElectionsIngestor:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _receipt(
-        self,
-        archived: ArchivedFile,
-        election_id: str,
-        received_at: datetime,
-        total: int,
-        applied: int,
-        duplicate: int,
-        quarantined: int,
-        anomalies: list[dict[str, Any]],
-        *,
-        whole: bool = False,
-    ) -> NewEvent:
-        return NewEvent(
-            batch_stream(archived.sha256),
-            BATCH_RECEIVED,
-            election_id,
-            {
-                "file_name": archived.original_name,
-                "file_format": FILE_FORMAT,
-                "size_bytes": archived.size,
-                "election_id": election_id,
-                "rows_total": total,
-                "rows_applied": applied,
-                "rows_duplicate": duplicate,
-                "rows_quarantined": quarantined,
-                "quarantined_whole": whole,
-                "anomalies": anomalies,
-            },
-            received_at,
-            batch_id=archived.sha256,
-        )
-
     def _refuse_whole(
         self, archived: ArchivedFile, election_id: str, rule: str, message: str, received_at: datetime
     ) -> FileOutcome:
         events = [
-            self._receipt(archived, election_id, received_at, 0, 0, 0, 0, [], whole=True),
-            NewEvent(
-                batch_stream(archived.sha256),
-                BATCH_QUARANTINED,
-                election_id,
-                {"file_name": archived.original_name, "rule": rule, "message": message},
-                received_at,
-                batch_id=archived.sha256,
-            ),
+            batch_receipt(archived, election_id, FILE_FORMAT, received_at, whole=True),
+            batch_refusal(archived, election_id, rule, message, received_at),
         ]
         self._commit(events, None, None)
         return FileOutcome(

@@ -1,0 +1,58 @@
+"""The events every received file gets, whatever its format: its receipt, and a refusal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pipelines.events import BATCH_QUARANTINED, BATCH_RECEIVED, NewEvent, batch_stream
+from pipelines.raw_archive import ArchivedFile
+
+
+def batch_receipt(
+    archived: ArchivedFile,
+    election_id: str,
+    file_format: str,
+    received_at: datetime,
+    *,
+    total: int = 0,
+    applied: int = 0,
+    duplicate: int = 0,
+    quarantined: int = 0,
+    whole: bool = False,
+    anomalies: list[dict[str, Any]] | None = None,
+) -> NewEvent:
+    """BatchReceived: what arrived and what became of its rows."""
+    return NewEvent(
+        batch_stream(archived.sha256),
+        BATCH_RECEIVED,
+        election_id,
+        {
+            "file_name": archived.original_name,
+            "file_format": file_format,
+            "size_bytes": archived.size,
+            "election_id": election_id,
+            "rows_total": total,
+            "rows_applied": applied,
+            "rows_duplicate": duplicate,
+            "rows_quarantined": quarantined,
+            "quarantined_whole": whole,
+            "anomalies": anomalies or [],
+        },
+        received_at,
+        batch_id=archived.sha256,
+    )
+
+
+def batch_refusal(
+    archived: ArchivedFile, election_id: str, rule: str, message: str, received_at: datetime
+) -> NewEvent:
+    """BatchQuarantined: the whole file refused, with the rule and the reason."""
+    return NewEvent(
+        batch_stream(archived.sha256),
+        BATCH_QUARANTINED,
+        election_id,
+        {"file_name": archived.original_name, "rule": rule, "message": message},
+        received_at,
+        batch_id=archived.sha256,
+    )
