@@ -9,12 +9,14 @@ a tqdm bar (great_expectations/validator/validator.py `_determine_progress_bars`
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,10 +40,23 @@ _contexts: dict[Path | None, Any] = {}
 
 @dataclass(frozen=True)
 class ExpectationFailure:
-    """Rows (by their `row` value) that broke one expectation."""
+    """Where one expectation failed: the `row` of each failing record and, on a cell frame, its `column`.
+
+    `columns` is parallel to `rows` on a frame indexed by ("row", "column") and empty otherwise.
+    """
 
     spec: ExpectationSpec
     rows: tuple[int, ...]
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrameCheck:
+    """One GX run: `frame` against `expectations`, failures named by `index_columns` of the frame."""
+
+    frame: pd.DataFrame
+    expectations: Sequence[ExpectationSpec]
+    index_columns: tuple[str, ...] = ("row",)
 
 
 @dataclass(frozen=True)
@@ -117,40 +132,70 @@ def _safe_name(text: str) -> str:
 
 
 def run_suite(
-    frame: pd.DataFrame,
+    checks: Sequence[FrameCheck],
     *,
     suite_name: str,
-    expectations: Sequence[ExpectationSpec],
     parameters: Mapping[str, Any],
     run_name: str,
     data_docs_dir: Path | None = None,
 ) -> SuiteRun:
-    """Validate `frame` (which must have an int `row` column) against `expectations` in one GX run.
+    """Validate each check's frame (every one has an int `row` column) in one GX run per check.
 
-    Failures name rows by `row`. With `data_docs_dir` the result is stored there and the Data Docs site
-    is rebuilt for it; `docs_index` is the site's index.html.
+    Failures name rows by `row` (and cells by `column`). With `data_docs_dir` the runs' results are
+    stored there as one validation result, and the Data Docs site is rebuilt for it; `docs_index` is the
+    site's index.html.
     """
+    failures: list[ExpectationFailure] = []
+    results: list[Any] = []
+    for number, check in enumerate(checks):
+        result = _validate(check, suite_name=f"{suite_name}.{number}", parameters=parameters)
+        results.append(result)
+        failures.extend(_failures(check, result))
+    evaluated = sum(len(result.results) for result in results)
+    docs_index = None
+    if data_docs_dir is not None:
+        merged = _merged_result(results, suite_name=suite_name)
+        docs_index = _build_docs(gx_context(data_docs_dir), merged, suite_name=suite_name, run_name=run_name)
+    return SuiteRun(failures=tuple(failures), evaluated=evaluated, docs_index=docs_index)
+
+
+@lru_cache(maxsize=64)
+def _suite(name: str, configs_json: str) -> Any:
+    """A GX suite for these configurations, built once: files of one election share it."""
     gx = import_gx()
-    context = gx_context(data_docs_dir)
+    return gx.ExpectationSuite(name=name, expectations=json.loads(configs_json))
+
+
+def _validate(check: FrameCheck, *, suite_name: str, parameters: Mapping[str, Any]) -> Any:
     configs = []
-    for index, spec in enumerate(expectations):
+    for index, spec in enumerate(check.expectations):
         config = spec.as_gx_dict()
         config["meta"]["expectation_index"] = index
         configs.append(config)
-    suite = gx.ExpectationSuite(name=suite_name, expectations=configs)
+    suite = _suite(suite_name, json.dumps(configs, sort_keys=True))
+    context = gx_context(None)
     batch_definition = (
         context.data_sources.get(_DATASOURCE).get_asset(_ASSET).get_batch_definition(_BATCH_DEFINITION)
     )
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": check.frame})
+    return batch.validate(
         suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row"]},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": list(check.index_columns),
+            # The pandas "query" is a string of every failing index; nothing reads it.
+            "return_unexpected_index_query": False,
+        },
         expectation_parameters=dict(parameters),
     )
+
+
+def _failures(check: FrameCheck, result: Any) -> list[ExpectationFailure]:
+    by_cell = "column" in check.index_columns
     failures: list[ExpectationFailure] = []
     # GX may evaluate expectations in another order than the suite lists them, hence the index in meta.
     for outcome in result.results:
-        spec = expectations[int(outcome.expectation_config.meta["expectation_index"])]
+        spec = check.expectations[int(outcome.expectation_config.meta["expectation_index"])]
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             raise RuntimeError(
                 f"GX could not evaluate rule {spec.rule} on {spec.column}: "
@@ -159,12 +204,35 @@ def run_suite(
         if outcome.success:
             continue
         indexes = outcome.result.get("unexpected_index_list") or []
-        rows = tuple(sorted({int(item["row"]) for item in indexes}))
-        failures.append(ExpectationFailure(spec=spec, rows=rows))
-    docs_index = None
-    if data_docs_dir is not None:
-        docs_index = _build_docs(context, result, suite_name=suite_name, run_name=run_name)
-    return SuiteRun(failures=tuple(failures), evaluated=len(result.results), docs_index=docs_index)
+        if by_cell:
+            cells = sorted({(int(item["row"]), str(item["column"])) for item in indexes})
+            rows = tuple(row for row, _ in cells)
+            failures.append(ExpectationFailure(spec, rows, tuple(column for _, column in cells)))
+        else:
+            failures.append(ExpectationFailure(spec, tuple(sorted({int(item["row"]) for item in indexes}))))
+    return failures
+
+
+def _merged_result(results: Sequence[Any], *, suite_name: str) -> Any:
+    """The runs of one file as one validation result, so that Data Docs show one page per file."""
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.validator.validation_statistics import calc_validation_statistics
+
+    every = [outcome for result in results for outcome in result.results]
+    statistics = calc_validation_statistics(every)
+    return ExpectationSuiteValidationResult(
+        results=every,
+        success=statistics.success,
+        suite_name=suite_name,
+        statistics={
+            "evaluated_expectations": statistics.evaluated_expectations,
+            "successful_expectations": statistics.successful_expectations,
+            "unsuccessful_expectations": statistics.unsuccessful_expectations,
+            "success_percent": statistics.success_percent,
+        },
+        meta=results[0].meta,
+        batch_id=results[0].batch_id,
+    )
 
 
 def _build_docs(context: Any, result: Any, *, suite_name: str, run_name: str) -> Path:

@@ -1,10 +1,11 @@
 """The validation gate: one batch file in, accepted rows + quarantined rows/file + anomaly flags out.
 
 The file is read as text (`pipelines.protocol_format`); the blocking rules are the GX suites in
-`schemas/expectations/`, run once per file on a pandas frame of raw text cells, parsed counts and
-lookups from the declaration and the reported protocols. GX's per-row failures become the row
-rejections. The gate never writes events: the caller appends `accepted` and records the rest.
-See docs/validation.md.
+`schemas/expectations/`, run on two pandas frames per file: the row frame (raw text cells, parsed
+counts and lookups from the declaration and the reported protocols) and the cell frame (one row per
+file row and count column), so the number of expectations does not grow with the number of lists.
+GX's per-row and per-cell failures become the row rejections. The gate never writes events: the
+caller appends `accepted` and records the rest. See docs/validation.md.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import pandas as pd
 
 from pipelines.anomalies import Anomaly, AnomalyThresholds, protocol_anomalies, totals_moved_backwards
 from pipelines.election import ElectionDeclaration
-from pipelines.expectation_suites import expand_suite
-from pipelines.gx_runtime import ExpectationFailure, run_suite
+from pipelines.expectation_suites import ExpectationSpec, cell_suite, expand_suite
+from pipelines.gx_runtime import ExpectationFailure, FrameCheck, run_suite
 from pipelines.protocol_format import (
     ANNULMENT_COLUMNS,
     PROTOCOL_OPTIONAL,
@@ -272,6 +273,35 @@ def _annulment_batch(table: RawTable, election: ElectionDeclaration) -> _Batch:
     return _Batch(frame, groups, {"election_ids": [election.election_id]})
 
 
+def _row_frame(frame: pd.DataFrame, expectations: Sequence[ExpectationSpec]) -> pd.DataFrame:
+    """`row` and the columns the row expectations read: GX copies the frame per rule, so keep it narrow."""
+    used = {"row"}
+    for spec in expectations:
+        used.update(str(spec.kwargs[key]) for key in ("column", "column_A", "column_B") if key in spec.kwargs)
+    return frame[[name for name in frame.columns if name in used]]
+
+
+def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """One row per file row and count column (`cell_frame` in protocol-v1.json), built column-wise."""
+    required = list(groups["required_counts"])
+    names = [*required, *groups["optional_counts"]]
+    bounded = set(groups["nonnegative_counts"])
+    size = len(frame)
+    is_required = np.repeat([name in required for name in names], size)
+    is_bounded = np.repeat([name in bounded for name in names], size)
+    text = pd.concat([frame[name] for name in names], ignore_index=True)
+    count = pd.concat([frame[f"n__{name}"] for name in names], ignore_index=True)
+    return pd.DataFrame(
+        {
+            "row": np.tile(frame["row"].to_numpy(dtype="int64"), len(names)),
+            "column": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), size), categories=names),
+            "required_text": text.where(is_required),
+            "optional_text": text.where(~is_required),
+            "count": count.where(is_bounded),
+        }
+    )
+
+
 def _whole(values: pd.Series) -> list[str]:
     return [f"{v:.0f}" for v in values]
 
@@ -292,6 +322,12 @@ def _details(rule: str, rows: pd.DataFrame) -> list[str]:
     return [""] * len(rows)
 
 
+def _reported_column(spec: ExpectationSpec, table: RawTable) -> str:
+    if spec.column not in table.columns and spec.column == "ballots_issued":
+        return "ballots_cast"  # ballots_issued absent from the file: it was taken from ballots_cast
+    return spec.column
+
+
 def _rejections_from_failures(
     failures: Sequence[ExpectationFailure], table: RawTable, batch: pd.DataFrame, file: str
 ) -> list[RowRejection]:
@@ -299,9 +335,10 @@ def _rejections_from_failures(
     out: list[RowRejection] = []
     for failure in failures:
         spec = failure.spec
-        column = spec.column
-        if column not in table.columns and column == "ballots_issued":
-            column = "ballots_cast"  # ballots_issued absent from the file: it was taken from ballots_cast
+        if failure.columns:
+            out.extend(_cell_rejections(failure, by_row, file))
+            continue
+        column = _reported_column(spec, table)
         rows = by_row.loc[list(failure.rows)]
         values: list[str | None] = (
             [str(v) for v in rows[column]] if column in table.columns else [None] * len(rows)
@@ -311,6 +348,24 @@ def _rejections_from_failures(
         out.extend(
             RowRejection(file, row, column, spec.rule, value, spec.message + detail, precinct)
             for row, value, detail, precinct in zip(failure.rows, values, details, precincts, strict=True)
+        )
+    return out
+
+
+def _cell_rejections(failure: ExpectationFailure, by_row: pd.DataFrame, file: str) -> list[RowRejection]:
+    """A cell expectation's failures, column by column: the column is that of the failing cell."""
+    spec = failure.spec
+    cells = pd.DataFrame({"row": failure.rows, "column": failure.columns})
+    out: list[RowRejection] = []
+    for cell_column, group in cells.groupby("column", sort=False):
+        column = str(cell_column)
+        rows = [int(r) for r in group["row"]]
+        found = by_row.loc[rows, [column, "precinct_id"]]
+        message = spec.message_for(column)
+        reported = spec.column_for(column)
+        out.extend(
+            RowRejection(file, row, reported, spec.rule, str(value), message, str(precinct))
+            for row, value, precinct in zip(rows, found[column], found["precinct_id"], strict=True)
         )
     return out
 
@@ -374,10 +429,13 @@ def validate_file(
         else _annulment_batch(table, election)
     )
     suite_name = f"{kind}-v1"
+    row_rules = expand_suite(suite_name, batch.groups)
+    checks = [FrameCheck(_row_frame(batch.frame, row_rules), row_rules)]
+    if cell_rules := cell_suite(suite_name):
+        checks.append(FrameCheck(_cell_frame(batch.frame, batch.groups), cell_rules, ("row", "column")))
     run = run_suite(
-        batch.frame,
+        checks,
         suite_name=suite_name,
-        expectations=expand_suite(suite_name, batch.groups),
         parameters=batch.parameters,
         run_name=display_name,
         data_docs_dir=data_docs_dir,

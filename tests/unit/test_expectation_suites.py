@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.expectation_suites import expand_suite, load_suite_template
+from pipelines.expectation_suites import cell_suite, expand_suite, load_suite_template
 
 
 @pytest.mark.parametrize("name", ["protocol-v1", "annulment-v1"])
@@ -20,19 +20,33 @@ def test_every_expectation_names_a_rule_a_column_and_a_message(name: str) -> Non
 
 
 def test_for_each_repeats_over_the_group_with_the_column_substituted() -> None:
-    groups = {"required_counts": ["registered_voters", "amanat"], "nonnegative_counts": ["amanat"]}
+    groups = {"text_columns": ["precinct_id", "reason"], "required_counts": ["amanat"]}
     specs = expand_suite("protocol-v1", groups)
-    regex = [s for s in specs if s.rule == "not_a_whole_number"]
-    assert [(s.column, s.kwargs["column"]) for s in regex] == [
-        ("registered_voters", "registered_voters"),
-        ("amanat", "amanat"),
-    ]
-    negative = [s for s in specs if s.rule == "negative_count"]
-    assert [(s.column, s.kwargs["column"], s.message) for s in negative] == [
-        ("amanat", "n__amanat", "amanat must be 0 or more")
+    formula = [s for s in specs if s.rule == "formula_in_text"]
+    assert [(s.column, s.kwargs["column"], s.message) for s in formula] == [
+        ("precinct_id", "precinct_id", "precinct_id starts like a spreadsheet formula (= + - @)"),
+        ("reason", "reason", "reason starts like a spreadsheet formula (= + - @)"),
     ]
     assert not [s for s in specs if s.rule == "against_all_not_on_ballot"]  # absent group: none
     assert len([s for s in specs if s.rule == "duplicate_precinct"]) == 1
+
+
+def test_count_rules_are_cell_expectations_whatever_the_number_of_lists() -> None:
+    few = expand_suite("protocol-v1", {"required_counts": ["a"], "nonnegative_counts": ["a"]})
+    many_lists = [f"list{i}" for i in range(40)]
+    many = expand_suite("protocol-v1", {"required_counts": many_lists, "nonnegative_counts": many_lists})
+    assert len(few) == len(many)
+    cells = cell_suite("protocol-v1")
+    assert {s.rule for s in cells} == {"not_a_whole_number", "negative_count", "count_too_large"}
+    assert not {s.rule for s in cells} & {s.rule for s in many}
+    cell_columns = set(load_suite_template("protocol-v1")["cell_frame"])
+    assert {s.kwargs["column"] for s in cells} <= cell_columns
+    negative = next(s for s in cells if s.rule == "negative_count")
+    assert (negative.column_for("amanat"), negative.message_for("amanat")) == (
+        "amanat",
+        "amanat must be 0 or more",
+    )
+    assert cell_suite("annulment-v1") == []
 
 
 def test_expansion_does_not_change_the_template() -> None:
