@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.anomalies import Anomaly, AnomalyThresholds, protocol_anomalies, totals_moved_backwards
 from pipelines.election import ElectionDeclaration
@@ -179,7 +181,9 @@ def _parse_counts(text: pd.Series, *, default: pd.Series | float | None = None) 
     """
     is_int = text.str.fullmatch(r"[+-]?[0-9]+").fillna(False).astype(bool)
     huge = is_int & (text.str.len() > 15)
-    values = pd.to_numeric(text.where(is_int & ~huge), errors="coerce").astype("float64")
+    # Arrow's cast is several times faster than pd.to_numeric on text, and exact for <= 15 digits.
+    whole = pc.cast(pa.array(text.where(is_int & ~huge), from_pandas=True), pa.float64())
+    values = pd.Series(whole.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
     values = values.mask(huge, np.where(text.str.startswith("-"), -np.inf, np.inf))
     if default is not None:
         values = values.mask(text == "", default)
