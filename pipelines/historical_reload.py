@@ -143,6 +143,7 @@ def history_received_at(election_date: str) -> datetime:
 
 def reload_election(warehouse: Path, request: ReloadRequest, *, wait_seconds: float = 300.0) -> ReloadResult:
     """Build the reload in a temporary folder, publish it, then swap it in for any previous one."""
+    _check_source(warehouse, request)  # before anything is created
     target = reload_folder(warehouse, request)
     target.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".building-{request.folder_name}-"))
@@ -158,6 +159,17 @@ def reload_election(warehouse: Path, request: ReloadRequest, *, wait_seconds: fl
     finally:
         shutil.rmtree(build, ignore_errors=True)  # the half-built folder, or the replaced reload
     return ReloadResult(request, target, files, quarantined, publications, seats, checksums)
+
+
+def _check_source(warehouse: Path, request: ReloadRequest) -> None:
+    from pipelines.history import get_election
+
+    if request.source == "history":
+        get_election(request.election_id)
+    elif not (WarehousePaths(warehouse).archive / "receipts.jsonl").is_file():
+        raise InputError(
+            "this warehouse has received no files: its raw archive is empty", file=str(warehouse)
+        )
 
 
 def _rebuild_from_history(request: ReloadRequest, build: Path) -> tuple[int, int, tuple[str, ...]]:
@@ -187,10 +199,6 @@ def _rebuild_from_archive(
     from pipelines.replay import replay_archive
 
     main = WarehousePaths(warehouse)
-    if not (main.archive / "receipts.jsonl").is_file():
-        raise InputError(
-            "this warehouse has received no files: its raw archive is empty", file=str(warehouse)
-        )
     # The main warehouse's writer appends to the archive's receipt log: hold it still while replaying.
     with writer_lock(main, wait_seconds=wait_seconds):
         summary = replay_archive(main, build, until=request.as_of)

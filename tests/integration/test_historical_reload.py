@@ -125,9 +125,12 @@ def test_bad_parameters_are_refused_naming_the_parameter(
     assert refused.value.location.column == column
 
 
-def test_an_archive_reload_of_an_empty_warehouse_is_refused(tmp_path: Path) -> None:
+def test_a_reload_without_a_source_is_refused_and_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="raw archive is empty"):
         reload_election(tmp_path / "warehouse", parse_request(ELECTION_ID, "archive"))
+    with pytest.raises(InputError, match="no historical election 'kz-mazhilis-1999'"):
+        reload_election(tmp_path / "warehouse", parse_request("kz-mazhilis-1999", "history"))
+    assert not (tmp_path / "warehouse").exists()  # a refused reload creates nothing
 
 
 def test_the_reload_command_refuses_bad_input_with_a_plain_message(
