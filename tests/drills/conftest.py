@@ -1,0 +1,81 @@
+"""Fault drills replay GX outcomes they have already computed, so that dozens of trials fit in minutes.
+
+The gate is deterministic: the same file bytes, declaration, accepted protocols and policy give the same
+outcome. Each distinct input still goes through GX once (the first, clean run); a repeat gets the
+stored outcome. The drills test what happens around the gate (archive, log, projections, snapshot).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pipelines.ingest
+from pipelines.election import ElectionDeclaration
+from pipelines.events import canonical_json
+from pipelines.validation import ReportedProtocol, ValidationOutcome, validate_file
+from tests.drills.support import write_election
+from tests.support.small_election import protocol, write_annulment, write_protocols
+
+
+def _election_key(election: ElectionDeclaration) -> str:
+    """Equal for equal elections, whether parsed from the file or read back from the log (any order)."""
+    form = election.to_json_dict()
+    form["precincts"].sort(key=lambda p: p["precinct_id"])
+    return canonical_json(form)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gx_outcomes_reused() -> Iterator[dict[Any, ValidationOutcome]]:
+    memo: dict[Any, ValidationOutcome] = {}
+
+    def validate_once(
+        path: Path, *, reported: Mapping[str, ReportedProtocol], **kwargs: Any
+    ) -> ValidationOutcome:
+        key = (
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            kwargs["display_name"],
+            _election_key(kwargs["election"]),
+            repr(sorted((pid, p.version, sorted(p.figures.items())) for pid, p in reported.items())),
+            kwargs.get("policy"),
+        )
+        if key not in memo:
+            memo[key] = validate_file(path, reported=reported, **kwargs)
+        return memo[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipelines.ingest, "validate_file", validate_once)
+        yield memo
+
+
+@pytest.fixture(scope="session")
+def election_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The drills' election: a declaration and three protocol files, arriving in that order."""
+    files = write_election(tmp_path_factory.mktemp("election"), precincts=60, files=3)
+    _arrive_in_order(files)
+    return files
+
+
+@pytest.fixture(scope="session")
+def later_files(election_files: list[Path]) -> list[Path]:
+    """What comes after: an amendment of P002 and the annulment of P004."""
+    folder = election_files[0].parent
+    amended = protocol("P002", (250, 170, 79, 25), version=2, reason="recount")
+    files = [
+        write_protocols(folder, "zz-amendment.csv", [amended]),
+        write_annulment(folder, "zz-annul.csv", "P004"),
+    ]
+    _arrive_in_order(files, after=election_files[-1])
+    return files
+
+
+def _arrive_in_order(files: list[Path], after: Path | None = None) -> None:
+    start = (after.stat().st_mtime if after else time.time()) + 1
+    for offset, path in enumerate(files):
+        os.utime(path, (start + offset, start + offset))

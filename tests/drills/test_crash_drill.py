@@ -1,0 +1,185 @@
+"""SIGKILL the writer anywhere in an ingest: the log verifies, nothing is partial, a rerun ends right.
+
+The writer is a real separate process: os.fork() of the test process, which has the stack imported
+already (a fresh `elections ingest` spends seconds importing GX). Most trials kill at a chosen point -
+while an archive file is written, inside the transaction, between commits, while the publication
+folder or the snapshot is written - the rest after a random delay. Seeds make every kill point
+reproducible: trial N always kills at the same place.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pipelines.ingest
+import pipelines.publication
+from pipelines.event_store import EventStore
+from pipelines.ingest import ingest_paths
+from tests.drills.support import SeatRows, assert_store_sound, precinct_votes, seat_table
+
+TRIALS = 20
+KILL_POINTS = (
+    "archive write",  # data written to the temporary file, not yet renamed
+    "archive rename",  # file in place, its receipt and events not yet written
+    "mid-transaction",  # events appended, projections not yet moved, no COMMIT
+    "projections moved",  # everything in the transaction done but the COMMIT
+    "after commit",  # a file committed, the next not started
+    "publication folder",  # publication committed, its folder not yet written
+    "snapshot copy",  # half of the database copied to the readers' snapshot
+    "random delay",  # killed from outside after a random time
+)
+
+pytestmark = pytest.mark.xdist_group("drills")  # one worker, one memo of gate outcomes
+
+
+def _kill_self() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _hooks() -> dict[str, tuple[Any, str]]:
+    """Where each kill point sits: the object and attribute the writer calls there."""
+    return {
+        "archive write": (os, "fsync"),
+        "archive rename": (os, "replace"),
+        "mid-transaction": (EventStore, "append"),
+        "projections moved": (pipelines.ingest, "update_projections"),
+        "after commit": (pipelines.ingest.Ingestor, "_commit"),
+        "publication folder": (pipelines.publication, "write_publication_folder"),
+        "snapshot copy": (shutil, "copyfile"),
+    }
+
+
+def _counting(calls: dict[str, int], point: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if _relevant(point, args):
+            calls[point] = calls.get(point, 0) + 1
+        return original(*args, **kwargs)
+
+    return counted
+
+
+def _relevant(point: str, args: tuple[Any, ...]) -> bool:
+    """os.replace and shutil.copyfile serve other code too: only the archive's and snapshot's count."""
+    if point == "archive rename":
+        return ".incoming-" in str(args[0])
+    if point == "snapshot copy":
+        return ".snapshot-" in str(args[1])
+    return True
+
+
+def _arm(point: str, nth: int) -> None:
+    """In the writer process: die by SIGKILL at the nth call of the point's hook."""
+    owner, attribute = _hooks()[point]
+    original = getattr(owner, attribute)
+    seen = 0
+
+    def fatal(*args: Any, **kwargs: Any) -> Any:
+        nonlocal seen
+        if not _relevant(point, args):
+            return original(*args, **kwargs)
+        seen += 1
+        if seen < nth:
+            return original(*args, **kwargs)
+        if point == "snapshot copy":  # copy half of the database, then die
+            data = Path(args[0]).read_bytes()
+            Path(args[1]).write_bytes(data[: len(data) // 2])
+        elif point in ("archive write", "publication folder"):
+            pass  # die before the call: data in the temporary file / publication without its folder
+        else:
+            original(*args, **kwargs)
+        _kill_self()
+
+    setattr(owner, attribute, fatal)
+
+
+def _fork_writer(inbox: list[Path], warehouse: Path, point: str | None, nth: int) -> int:
+    pid = os.fork()
+    if pid == 0:  # the writer: never returns into pytest
+        code = 0
+        try:
+            if point is not None:
+                _arm(point, nth)
+            ingest_paths(inbox, warehouse=warehouse)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    return pid
+
+
+@pytest.fixture(scope="module")
+def election(election_files: list[Path], later_files: list[Path]) -> list[Path]:
+    # The amendment rides in the same run: its decision depends on what the run committed before it.
+    return [*election_files, later_files[0]]
+
+
+@pytest.fixture(scope="module")
+def clean(
+    election: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[SeatRows, SeatRows, dict[str, int], float]:
+    """The seat table and precinct votes of an uninterrupted run, how often each hook fires, its time
+    (of a second run, whose gate outcomes are reused as in the trials)."""
+    ingest_paths(election, warehouse=tmp_path_factory.mktemp("first") / "warehouse")
+    warehouse = tmp_path_factory.mktemp("clean") / "warehouse"
+    calls: dict[str, int] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        for point, (owner, attribute) in _hooks().items():
+            patch.setattr(owner, attribute, _counting(calls, point, getattr(owner, attribute)))
+        started = time.monotonic()
+        ingest_paths(election, warehouse=warehouse)
+        seconds = time.monotonic() - started
+    assert_store_sound(warehouse)
+    return seat_table(warehouse), precinct_votes(warehouse), calls, seconds
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_anywhere_then_rerun_gives_the_clean_result(
+    election: list[Path], clean: tuple[SeatRows, SeatRows, dict[str, int], float], tmp_path: Path
+) -> None:
+    clean_seats, clean_votes, calls, clean_seconds = clean
+    assert clean_seats and all(calls.get(p, 0) > 0 for p in _hooks()), calls
+    killed_at: list[str] = []
+    for trial in range(TRIALS):
+        trial_started = time.monotonic()
+        rng = random.Random(f"crash-drill-{trial}")
+        point = KILL_POINTS[trial % len(KILL_POINTS)]
+        warehouse = tmp_path / f"trial-{trial}" / "warehouse"
+        if rng.random() < 0.25:  # kill a writer that adds to a store already holding results
+            ingest_paths(election[:2], warehouse=warehouse)
+        where = f"trial {trial} ({point}"
+        if point == "random delay":
+            pid = _fork_writer(election, warehouse, None, 0)
+            delay = rng.uniform(0.0, clean_seconds)
+            time.sleep(delay)
+            os.kill(pid, signal.SIGKILL)
+            where += f" after {delay:.2f}s)"
+        else:
+            nth = rng.randint(1, calls[point])
+            pid = _fork_writer(election, warehouse, point, nth)
+            where += f" call {nth} of {calls[point]})"
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            killed_at.append(point)
+        else:  # the delay outlasted the run, or a preloaded store made the point fire fewer times
+            assert os.WEXITSTATUS(status) == 0, f"{where}: the writer failed"
+
+        try:
+            assert_store_sound(warehouse)
+            ingest_paths(election, warehouse=warehouse)
+            assert_store_sound(warehouse)
+            assert seat_table(warehouse) == clean_seats
+            assert precinct_votes(warehouse) == clean_votes
+        except AssertionError as exc:
+            raise AssertionError(f"{where}: {exc}") from exc
+        shutil.rmtree(warehouse.parent)
+        print(f"{where}: {time.monotonic() - trial_started:.2f}s")
+    assert set(KILL_POINTS) - {"random delay"} <= set(killed_at), killed_at
+    assert len(killed_at) >= 20
