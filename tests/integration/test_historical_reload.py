@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines import historical_reload
 from pipelines.cli.main import main
 from pipelines.errors import EXIT_BAD_INPUT, InputError
 from pipelines.historical_reload import parse_request, reload_election
@@ -155,3 +156,21 @@ def test_the_reload_command_refuses_bad_input_with_a_plain_message(
     error = capsys.readouterr().err
     assert error.startswith("error: column 'as_of': as_of cuts the raw archive by arrival time")
     assert "Traceback" not in error
+
+
+@pytest.mark.parametrize("atomic_exchange", [True, False])
+def test_a_new_reload_takes_the_place_of_the_old_one_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic_exchange: bool
+) -> None:
+    if not atomic_exchange:  # as on a system without renameat2(RENAME_EXCHANGE)
+        monkeypatch.setattr(historical_reload, "_exchange", lambda first, second: False)
+    target, build = tmp_path / "reloads" / ELECTION_ID, tmp_path / "reloads" / ".building"
+    (target / "data").mkdir(parents=True)
+    (target / "data" / "old").write_text("previous reload")
+    (build / "data").mkdir(parents=True)
+    (build / "data" / "new").write_text("this reload")
+
+    historical_reload._swap_in(build, target)
+
+    assert [p.name for p in (target / "data").iterdir()] == ["new"]
+    assert [p.name for p in (build / "data").iterdir()] == ["old"]  # left for the caller to remove
