@@ -286,22 +286,29 @@ def _row_frame(frame: pd.DataFrame, expectations: Sequence[ExpectationSpec]) -> 
 
 
 def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """One row per file row and count column (`cell_frame` in protocol-v1.json), built column-wise."""
-    required = list(groups["required_counts"])
-    names = [*required, *groups["optional_counts"]]
-    bounded = set(groups["nonnegative_counts"])
+    """One row per file row and count or text column (`cell_frame` in the suite file), built column-wise."""
+    required = groups.get("required_counts", [])
+    counts = [*required, *groups.get("optional_counts", [])]
+    texts = list(groups.get("text_columns", []))
+    bounded = groups.get("nonnegative_counts", [])
+    names = [*counts, *texts]
     size = len(frame)
-    is_required = np.repeat([name in required for name in names], size)
-    is_bounded = np.repeat([name in bounded for name in names], size)
+
+    def member_of(group: Sequence[str]) -> np.ndarray:
+        return np.repeat([name in group for name in names], size)
+
     text = pd.concat([frame[name] for name in names], ignore_index=True)
-    count = pd.concat([frame[f"n__{name}"] for name in names], ignore_index=True)
+    parsed = [frame[f"n__{name}"].to_numpy(dtype="float64") for name in counts]
+    count = pd.Series(np.concatenate([*parsed, np.full(size * len(texts), np.nan)]))
+    is_count = member_of(counts)
     return pd.DataFrame(
         {
             "row": np.tile(frame["row"].to_numpy(dtype="int64"), len(names)),
             "column": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), size), categories=names),
-            "required_text": text.where(is_required),
-            "optional_text": text.where(~is_required),
-            "count": count.where(is_bounded),
+            "required_text": text.where(member_of(required)),
+            "optional_text": text.where(is_count & ~member_of(required)),
+            "free_text": text.where(~is_count),
+            "count": count.where(member_of(bounded)),
         }
     )
 
@@ -364,7 +371,7 @@ def _cell_rejections(failure: ExpectationFailure, by_row: pd.DataFrame, file: st
     for cell_column, group in cells.groupby("column", sort=False):
         column = str(cell_column)
         rows = [int(r) for r in group["row"]]
-        found = by_row.loc[rows, [column, "precinct_id"]]
+        found = by_row.loc[rows]
         message = spec.message_for(column)
         reported = spec.column_for(column)
         out.extend(

@@ -20,14 +20,10 @@ def test_every_expectation_names_a_rule_a_column_and_a_message(name: str) -> Non
 
 
 def test_for_each_repeats_over_the_group_with_the_column_substituted() -> None:
-    groups = {"text_columns": ["precinct_id", "reason"], "required_counts": ["amanat"]}
-    specs = expand_suite("protocol-v1", groups)
-    formula = [s for s in specs if s.rule == "formula_in_text"]
-    assert [(s.column, s.kwargs["column"], s.message) for s in formula] == [
-        ("precinct_id", "precinct_id", "precinct_id starts like a spreadsheet formula (= + - @)"),
-        ("reason", "reason", "reason starts like a spreadsheet formula (= + - @)"),
-    ]
-    assert not [s for s in specs if s.rule == "against_all_not_on_ballot"]  # absent group: none
+    specs = expand_suite("protocol-v1", {"against_all_off_ballot": ["against_all"]})
+    off_ballot = [s for s in specs if s.rule == "against_all_not_on_ballot"]
+    assert [(s.column, s.kwargs["column"]) for s in off_ballot] == [("against_all", "n__against_all")]
+    assert not [s for s in expand_suite("protocol-v1", {}) if s.rule == "against_all_not_on_ballot"]
     assert len([s for s in specs if s.rule == "duplicate_precinct"]) == 1
 
 
@@ -37,7 +33,12 @@ def test_count_rules_are_cell_expectations_whatever_the_number_of_lists() -> Non
     many = expand_suite("protocol-v1", {"required_counts": many_lists, "nonnegative_counts": many_lists})
     assert len(few) == len(many)
     cells = cell_suite("protocol-v1")
-    assert {s.rule for s in cells} == {"not_a_whole_number", "negative_count", "count_too_large"}
+    assert {s.rule for s in cells} == {
+        "not_a_whole_number",
+        "negative_count",
+        "count_too_large",
+        "formula_in_text",
+    }
     assert not {s.rule for s in cells} & {s.rule for s in many}
     cell_columns = set(load_suite_template("protocol-v1")["cell_frame"])
     assert {s.kwargs["column"] for s in cells} <= cell_columns
@@ -46,11 +47,15 @@ def test_count_rules_are_cell_expectations_whatever_the_number_of_lists() -> Non
         "amanat",
         "amanat must be 0 or more",
     )
-    assert cell_suite("annulment-v1") == []
+    assert [s.rule for s in cell_suite("annulment-v1")] == ["formula_in_text"]
 
 
 def test_expansion_does_not_change_the_template() -> None:
-    expand_suite("annulment-v1", {"text_columns": ["reason"]})
-    expand_suite("annulment-v1", {"text_columns": ["decided_by"]})
-    item = load_suite_template("annulment-v1")["expectations"][0]
-    assert item["kwargs"]["column"] == "{column}"
+    expand_suite("protocol-v1", {"against_all_off_ballot": ["against_all"]})
+    expand_suite("protocol-v1", {"against_all_off_ballot": ["other"]})
+    item = next(
+        e
+        for e in load_suite_template("protocol-v1")["expectations"]
+        if e.get("for_each") == "against_all_off_ballot"
+    )
+    assert item["kwargs"]["column"] == "n__{column}"
