@@ -193,6 +193,49 @@ def test_formula_in_a_text_field(tmp_path: Path) -> None:
     assert rules_by_row(outcome) == {2: {("formula_in_text", "reason")}}
 
 
+def test_cell_rules_name_each_failing_cell_with_its_row_column_value_and_message(tmp_path: Path) -> None:
+    # Count and text rules run on one (row, column) frame: each failing cell must still come back as
+    # its own rejection, with the file's row, the cell's column and raw text, and the column in the message.
+    lists = [f"list{i:02d}" for i in range(12)]
+    election = declaration(lists=lists)
+    header = ("election_id", "precinct_id", "region", "registered_voters", "ballots_cast", "invalid_ballots")
+    votes = {name: "10" for name in lists}
+    good = {"election_id": "test-2021", "region": "north", "registered_voters": "1000"}
+    good |= {"ballots_cast": "130", "invalid_ballots": "10", **votes}
+    rows = [
+        {**good, "precinct_id": "P-001", "list03": "x", "list11": "-2"},
+        {**good, "precinct_id": "+P-002"},
+        {**good, "precinct_id": "P-003", "region": "south", "registered_voters": "99999999"},
+    ]
+    outcome = run(tmp_path, rows, header=(*header, *lists), election=election)
+    got = {(r.row, r.column, r.rule, r.value, r.message, r.precinct_id) for r in outcome.rejections}
+    assert {
+        (2, "list03", "not_a_whole_number", "x", "list03 must be a whole number", "P-001"),
+        (2, "list11", "negative_count", "-2", "list11 must be 0 or more", "P-001"),
+        (
+            3,
+            "precinct_id",
+            "formula_in_text",
+            "+P-002",
+            "precinct_id starts like a spreadsheet formula (= + - @)",
+            "+P-002",
+        ),
+        (
+            4,
+            "registered_voters",
+            "count_too_large",
+            "99999999",
+            "registered_voters is above the cap for one precinct",
+            "P-003",
+        ),
+    } <= got
+    assert (3, "unknown_precinct") in {(r.row, r.rule) for r in outcome.rejections}
+    # A cell that is not a number is reported once, not again as a sum that does not add up.
+    assert [r.rule for r in outcome.rejections if r.row == 2] == ["negative_count", "not_a_whole_number"]
+    assert not [r for r in outcome.rejections if r.row == 4 and r.rule != "count_too_large"]
+    assert outcome.accepted.empty
+
+
 def test_several_broken_rules_on_one_row_are_all_reported(tmp_path: Path) -> None:
     outcome = run(tmp_path, [good_row("P-999", election_id="x", region="mars", invalid_ballots="-1")])
     assert {rule for rule, _ in rules_by_row(outcome)[2]} == {
