@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -135,8 +136,9 @@ def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[None]
 class EventStore:
     """The event log of one warehouse, opened by its single writer."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, conn: duckdb.DuckDBPyConnection, heads_log: Path | None = None) -> None:
         self.conn = conn
+        self.heads_log = heads_log
 
     @classmethod
     @contextmanager
@@ -146,7 +148,7 @@ class EventStore:
             try:
                 apply_migrations(conn)
                 apply_views(conn)
-                yield cls(conn)
+                yield cls(conn, paths.log_heads)
             finally:
                 conn.close()
 
@@ -182,7 +184,6 @@ class EventStore:
             sql += f" AND event_type IN ({', '.join('?' for _ in types)})"
             params.extend(types)
         rows = self.conn.execute(sql + " ORDER BY position", params).fetchall()
-        import json
 
         return [
             StoredEvent(
@@ -213,6 +214,10 @@ class EventStore:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        if self.heads_log is not None:
+            position, event_hash = self.head()
+            with self.heads_log.open("a", encoding="ascii") as log:
+                log.write(f'{{"position":{position},"event_hash":"{event_hash}"}}\n')
 
     def append(
         self, events: Sequence[NewEvent], *, expected_versions: Mapping[str, int] | None = None
@@ -389,6 +394,9 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
             len(rows), int(orphans[0]), f"figures stored for position {orphans[0]} belong to no event"
         )
     if paths is not None:
+        cut = _check_anchored_head(conn, paths.log_heads)
+        if cut is not None:
+            return VerifyReport(len(rows), cut[0], cut[1])
         from pipelines.raw_archive import RawArchive
 
         problem = RawArchive(paths.archive).verify_received(conn)
@@ -396,6 +404,26 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
             position, message = problem
             return VerifyReport(len(rows), position, message)
     return VerifyReport(len(rows), None, None)
+
+
+def _check_anchored_head(conn: duckdb.DuckDBPyConnection, heads_log: Path) -> tuple[int, str] | None:
+    """The newest recorded head must still be in the log, with the same hash."""
+    if not heads_log.exists():
+        return None
+    lines = heads_log.read_text(encoding="ascii").split()
+    if not lines:
+        return None
+    anchor = json.loads(lines[-1])
+    position, expected = int(anchor["position"]), str(anchor["event_hash"])
+    row = first_row(conn.execute("SELECT event_hash FROM events WHERE position = ?", [position]))
+    if row is None:
+        return position, (
+            f"event {position} is missing: the log was recorded to reach position {position}, "
+            "so its newest events were deleted"
+        )
+    if row[0] != expected:
+        return position, f"event {position} is not the event recorded at that position"
+    return None
 
 
 @contextmanager

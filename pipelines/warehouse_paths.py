@@ -41,6 +41,12 @@ class WarehousePaths:
         return self.root / "data" / "data_docs"
 
     @property
+    def log_heads(self) -> Path:
+        """Append-only record of the log's head after every commit: what a hash chain cannot
+        know by itself, that its newest events were cut off."""
+        return self.root / "data" / "log_heads.jsonl"
+
+    @property
     def writer_lock(self) -> Path:
         return self.root / "data" / "writer.lock"
 
