@@ -260,6 +260,8 @@ def _protocol_batch(
         "against_all_off_ballot": (
             ["against_all"] if "against_all" in present and not election.against_all_on_ballot else []
         ),
+        "version_present": ["version"] if "version" in present else [],
+        "ballots_issued_present": ["ballots_issued"] if "ballots_issued" in present else [],
     }
     parameters = {
         "election_ids": [election.election_id],

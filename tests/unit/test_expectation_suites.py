@@ -27,6 +27,23 @@ def test_for_each_repeats_over_the_group_with_the_column_substituted() -> None:
     assert len([s for s in specs if s.rule == "duplicate_precinct"]) == 1
 
 
+def test_version_and_issued_rules_run_only_on_files_with_those_columns() -> None:
+    conditional = {
+        "bad_version",
+        "amendment_of_unreported_precinct",
+        "amendment_version_not_higher",
+        "amendment_without_reason",
+        "cast_exceeds_issued",
+    }
+    without = {s.rule for s in expand_suite("protocol-v1", {})}
+    with_both = expand_suite(
+        "protocol-v1", {"version_present": ["version"], "ballots_issued_present": ["ballots_issued"]}
+    )
+    assert not without & conditional
+    assert {s.rule for s in with_both} == without | conditional
+    assert len(with_both) == len(without) + len(conditional)
+
+
 def test_count_rules_are_cell_expectations_whatever_the_number_of_lists() -> None:
     few = expand_suite("protocol-v1", {"required_counts": ["a"], "nonnegative_counts": ["a"]})
     many_lists = [f"list{i}" for i in range(40)]
