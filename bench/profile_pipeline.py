@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--warehouse", type=Path, help="default: a fresh bench-results/work/profile-n<size>")
-    parser.add_argument("--first", type=int, default=900_000, help="first row of the amendment batch")
+    parser.add_argument("--first", type=int, default=5_000, help="first row (of the first file) to amend")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)

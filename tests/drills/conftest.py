@@ -19,8 +19,9 @@ import pytest
 import pipelines.ingest
 from pipelines.election import ElectionDeclaration
 from pipelines.events import canonical_json
+from pipelines.ingest import ingest_paths
 from pipelines.validation import ReportedProtocol, ValidationOutcome, validate_file
-from tests.drills.support import write_election
+from tests.drills.support import SeatRows, precinct_votes, seat_table, write_election
 from tests.support.small_election import protocol, write_annulment, write_protocols
 
 
@@ -79,3 +80,13 @@ def _arrive_in_order(files: list[Path], after: Path | None = None) -> None:
     start = (after.stat().st_mtime if after else time.time()) + 1
     for offset, path in enumerate(files):
         os.utime(path, (start + offset, start + offset))
+
+
+@pytest.fixture(scope="session")
+def clean_result(
+    election_files: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[SeatRows, SeatRows]:
+    """Seat table and precinct votes of one uninterrupted ingest of `election_files`."""
+    warehouse = tmp_path_factory.mktemp("clean") / "warehouse"
+    ingest_paths(election_files, warehouse=warehouse)
+    return seat_table(warehouse), precinct_votes(warehouse)

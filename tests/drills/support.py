@@ -102,3 +102,12 @@ def assert_publications_whole(paths: WarehousePaths) -> None:
         if folder.name.startswith("."):
             continue  # a staging folder of a killed writer, never renamed into place
         assert verify_publication(folder) == [], folder.name
+
+
+def assert_every_publication_has_its_folder(warehouse: Path) -> None:
+    """After a completed run, each recorded publication has been written out."""
+    paths = WarehousePaths(warehouse)
+    with duckdb.connect(str(paths.database), read_only=True) as conn:
+        recorded = {r[0] for r in conn.execute("SELECT publication_id FROM proj_publications").fetchall()}
+    missing = sorted(p for p in recorded if not (paths.publications / p).is_dir())
+    assert not missing, f"publications without a folder: {missing}"

@@ -18,18 +18,6 @@ DONE, BUSY, OTHER_PIPELINE_ERROR, CRASHED = 0, 3, 4, 1
 pytestmark = pytest.mark.xdist_group("drills")  # one worker, one memo of gate outcomes
 
 
-@pytest.fixture(scope="module")
-def election(election_files: list[Path]) -> list[Path]:
-    return election_files
-
-
-@pytest.fixture(scope="module")
-def clean(election: list[Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[SeatRows, SeatRows]:
-    warehouse = tmp_path_factory.mktemp("clean") / "warehouse"
-    ingest_paths(election, warehouse=warehouse)
-    return seat_table(warehouse), precinct_votes(warehouse)
-
-
 def _writer(files: list[Path], warehouse: Path, wait_seconds: float, start: int, log: Path) -> int:
     """Fork a writer that blocks until a byte arrives on `start`, then ingests; its exit code says how."""
     pid = os.fork()
@@ -66,14 +54,21 @@ def _race(
     return codes
 
 
-@pytest.mark.parametrize("wait_seconds", [0.0, 60.0], ids=["no-wait", "wait"])
-@pytest.mark.parametrize("split", [False, True], ids=["same-files", "halves"])
+@pytest.mark.parametrize(
+    ("wait_seconds", "split"), [(0.0, False), (60.0, True)], ids=["no-wait-same-files", "wait-halves"]
+)
 def test_two_writers_at_once_never_corrupt_the_store(
-    wait_seconds: float, split: bool, election: list[Path], clean: tuple[SeatRows, SeatRows], tmp_path: Path
+    wait_seconds: float,
+    split: bool,
+    election_files: list[Path],
+    clean_result: tuple[SeatRows, SeatRows],
+    tmp_path: Path,
 ) -> None:
-    declaration, *protocols = election
+    declaration, *protocols = election_files
     inboxes = (
-        ([declaration, *protocols[:1]], [declaration, *protocols[1:]]) if split else (election, election)
+        ([declaration, *protocols[:1]], [declaration, *protocols[1:]])
+        if split
+        else (election_files, election_files)
     )
     warehouse = tmp_path / "warehouse"
     codes = _race(inboxes, warehouse, wait_seconds, tmp_path)
@@ -84,6 +79,6 @@ def test_two_writers_at_once_never_corrupt_the_store(
         assert "is being written by" in text and "run the command again" in text
     assert_store_sound(warehouse)
 
-    ingest_paths(election, warehouse=warehouse)  # the operator's rerun
+    ingest_paths(election_files, warehouse=warehouse)  # the operator's rerun
     assert_store_sound(warehouse)
-    assert (seat_table(warehouse), precinct_votes(warehouse)) == clean
+    assert (seat_table(warehouse), precinct_votes(warehouse)) == clean_result

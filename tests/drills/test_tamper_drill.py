@@ -18,7 +18,7 @@ from pipelines.ingest import ingest_paths
 from pipelines.warehouse_paths import WarehousePaths
 
 pytestmark = pytest.mark.xdist_group("drills")  # one worker, one memo of gate outcomes
-TRIALS = 40
+TRIALS = 24
 Tamper = Callable[[duckdb.DuckDBPyConnection, random.Random, list[tuple[int, str]]], int]
 
 
