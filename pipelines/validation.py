@@ -299,7 +299,9 @@ def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.
     def member_of(group: Sequence[str]) -> np.ndarray:
         return np.repeat([name in group for name in names], size)
 
-    text = pd.concat([frame[name] for name in names], ignore_index=True)
+    # Categorical: GX copies the frame's rows per rule, and copying codes is far cheaper than 2 million
+    # strings; count cells take few distinct values.
+    text = pd.concat([frame[name] for name in names], ignore_index=True).astype("category")
     parsed = [frame[f"n__{name}"].to_numpy(dtype="float64") for name in counts]
     count = pd.Series(np.concatenate([*parsed, np.full(size * len(texts), np.nan)]))
     is_count = member_of(counts)
