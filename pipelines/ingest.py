@@ -645,9 +645,11 @@ def _row_problem(
 
 
 def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> list[str]:
-    """Declared elections whose results some of these files moved."""
-    moved = {f.election_id for f in outcomes if f.election_id and (f.rows_applied or f.status == "applied")}
-    return sorted(e for e in moved if e is not None and ingestor.declared(e) is not None)
+    """Declared elections these files belong to, duplicates included: a run killed after its last
+    commit but before publishing leaves results unpublished, and its rerun sees only duplicates.
+    Publishing is a no-op where the results in force are already published."""
+    touched = {f.election_id for f in outcomes if f.election_id}
+    return sorted(e for e in touched if e is not None and ingestor.declared(e) is not None)
 
 
 def publish_changed(
