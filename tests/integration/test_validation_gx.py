@@ -18,7 +18,8 @@ ELECTION = declaration()
 
 def test_data_docs_are_built_for_every_run(tmp_path: Path) -> None:
     docs = tmp_path / "warehouse" / "data_docs"
-    first = write(tmp_path / "first.csv", csv_text([good_row("P-001"), good_row("P-002", amanat="1")]))
+    first_rows = [good_row("P-001"), good_row("P-002", amanat="1"), good_row("P-004", ak_zhol="l50")]
+    first = write(tmp_path / "first.csv", csv_text(first_rows))
     second = write(tmp_path / "second.csv", csv_text([good_row("P-003")]))
     one = validate_file(first, display_name="first.csv", election=ELECTION, reported={}, data_docs_dir=docs)
     two = validate_file(second, display_name="second.csv", election=ELECTION, reported={}, data_docs_dir=docs)
@@ -29,6 +30,12 @@ def test_data_docs_are_built_for_every_run(tmp_path: Path) -> None:
     assert len(pages) == 2
     failed_page = next(p for p in pages if "first.csv" in str(p)).read_text(encoding="utf-8")
     assert "expect_column_pair_values_to_be_equal" in failed_page or "d__sum_of_parts" in failed_page
+    # The file's two GX runs (row frame, cell frame) are on its one page: the cell rule shows its cell.
+    assert "required_text" in failed_page and "l50" in failed_page and "ak_zhol" in failed_page
+    assert {(r.row, r.rule, r.column) for r in one.rejections} == {
+        (3, "does_not_add_up", "ballots_cast"),
+        (4, "not_a_whole_number", "ak_zhol"),
+    }
 
 
 def test_no_docs_without_a_folder(tmp_path: Path) -> None:
