@@ -1,4 +1,4 @@
-"""Great Expectations, quietly: one ephemeral context per process (and per Data Docs folder), one suite run.
+"""Great Expectations, quietly: one ephemeral context per process (and per Data Docs folder) runs a suite.
 
 GX is imported lazily (it takes seconds) and never at import time of this module. Before the import its
 loggers are set to WARNING, because its `public_api` decorator logs "Skipping registering function ..."
