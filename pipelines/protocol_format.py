@@ -35,6 +35,19 @@ PROTOCOL_REQUIRED: tuple[str, ...] = (
 )
 PROTOCOL_OPTIONAL: tuple[str, ...] = ("ballots_issued", "against_all", "version", "reason")
 ANNULMENT_COLUMNS: tuple[str, ...] = ("election_id", "precinct_id", "reason", "decided_by")
+# Every format column in the order files are written and accepted rows are handed on (lists follow).
+PROTOCOL_COLUMNS: tuple[str, ...] = (
+    "election_id",
+    "precinct_id",
+    "region",
+    "registered_voters",
+    "ballots_issued",
+    "ballots_cast",
+    "invalid_ballots",
+    "against_all",
+    "version",
+    "reason",
+)
 
 # Files above this size are refused before reading: a precinct file of the largest country in the
 # world is a few tens of MB, so anything bigger is an export mistake, not a batch.

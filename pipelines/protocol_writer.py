@@ -10,20 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.precinct_synthesis import PrecinctTable
-
-PROTOCOL_COLUMNS = (
-    "election_id",
-    "precinct_id",
-    "region",
-    "registered_voters",
-    "ballots_issued",
-    "ballots_cast",
-    "invalid_ballots",
-    "against_all",
-    "version",
-    "reason",
-)
-ANNULMENT_COLUMNS = ("election_id", "precinct_id", "reason", "decided_by")
+from pipelines.protocol_format import ANNULMENT_COLUMNS, PROTOCOL_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pipelines.expectation_suites import ExpectationSpec, cell_suite, expand_sui
 from pipelines.gx_runtime import ExpectationFailure, FrameCheck, run_suite
 from pipelines.protocol_format import (
     ANNULMENT_COLUMNS,
+    PROTOCOL_COLUMNS,
     PROTOCOL_OPTIONAL,
     PROTOCOL_REQUIRED,
     FileKind,
@@ -54,19 +55,7 @@ COUNT_CAP = 10_000_000
 
 _COUNTS_REQUIRED = ("registered_voters", "ballots_cast", "invalid_ballots")
 _COUNTS_OPTIONAL = ("ballots_issued", "against_all", "version")
-_PROTOCOL_HEAD = (
-    "row",
-    "election_id",
-    "precinct_id",
-    "region",
-    "registered_voters",
-    "ballots_issued",
-    "ballots_cast",
-    "invalid_ballots",
-    "against_all",
-    "version",
-    "reason",
-)
+_PROTOCOL_HEAD = ("row", *PROTOCOL_COLUMNS)
 _ANNULMENT_HEAD = ("row", *ANNULMENT_COLUMNS)
 _RESERVED_NAMES = frozenset({"row", *PROTOCOL_REQUIRED, *PROTOCOL_OPTIONAL, *ANNULMENT_COLUMNS})
 

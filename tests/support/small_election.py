@@ -8,22 +8,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from pipelines.protocol_format import PROTOCOL_COLUMNS
+
 ELECTION_ID = "test-mazhilis"
 LISTS = ("alpha", "beta", "gamma", "delta")
 REGIONS = ("north", "south", "east")
-PROTOCOL_HEADER = (
-    "election_id",
-    "precinct_id",
-    "region",
-    "registered_voters",
-    "ballots_issued",
-    "ballots_cast",
-    "invalid_ballots",
-    "against_all",
-    "version",
-    "reason",
-    *LISTS,
-)
+PROTOCOL_HEADER = (*PROTOCOL_COLUMNS, *LISTS)
 
 
 def precinct_ids(count: int = 12) -> list[str]:
