@@ -24,8 +24,8 @@ airflow-up: $(VENV)/.synced
 	$(BIN)/elections airflow up
 
 lint: $(VENV)/.synced
-	$(BIN)/ruff check pipelines dags tests
-	$(BIN)/ruff format --check pipelines dags tests
+	$(BIN)/ruff check pipelines dags tests bench
+	$(BIN)/ruff format --check pipelines dags tests bench
 
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy
