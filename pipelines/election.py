@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,9 @@ class ElectionDeclaration:
     synthetic: bool = False
     source_note: str = ""
 
-    @property
+    @cached_property
     def list_ids(self) -> tuple[str, ...]:
+        """In ballot order. Cached: ingestion asks for it once per protocol row."""
         return tuple(p.list_id for p in sorted(self.lists, key=lambda p: p.ballot_order))
 
     def to_json_dict(self, *, include_precincts: bool = True) -> dict[str, Any]:
