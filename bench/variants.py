@@ -71,7 +71,10 @@ class PhaseClock:
         self._undo: list[Callable[[], None]] = []
 
     def wrap(self, owner: Any, attribute: str, label: str) -> None:
-        original = getattr(owner, attribute)
+        original = getattr(owner, attribute, None)
+        if original is None:  # renamed by its owner: that stage goes unreported rather than the run failing
+            print(f"    phase clock: {owner.__name__}.{attribute} not found", file=sys.stderr)
+            return
 
         @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:

@@ -32,9 +32,15 @@ def _election_key(election: ElectionDeclaration) -> str:
     return canonical_json(form)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def gx_outcomes_reused() -> Iterator[dict[Any, ValidationOutcome]]:
-    memo: dict[Any, ValidationOutcome] = {}
+@pytest.fixture(scope="session")
+def gx_outcomes() -> dict[Any, ValidationOutcome]:
+    return {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def gx_outcomes_reused(gx_outcomes: dict[Any, ValidationOutcome]) -> Iterator[None]:
+    """Active only while a drill module runs, so other tests on the same worker always run the gate."""
+    memo = gx_outcomes
 
     def validate_once(
         path: Path, *, reported: Mapping[str, ReportedProtocol], **kwargs: Any
@@ -52,7 +58,7 @@ def gx_outcomes_reused() -> Iterator[dict[Any, ValidationOutcome]]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pipelines.ingest, "validate_file", validate_once)
-        yield memo
+        yield
 
 
 @pytest.fixture(scope="session")
