@@ -39,7 +39,7 @@ pytest: $(VENV)/.synced /usr/bin/chromium
 
 test: lint typecheck pytest
 
-# Not part of `make test`: a full run at a million polling stations takes about half an hour.
+# Not part of `make test`: a full run up to a million polling stations takes 10-30 minutes.
 # Try a subset with e.g. `make bench BENCH_ARGS="--sizes 10000,100000 --repeats 3"`.
 BENCH_ARGS ?=
 bench: $(VENV)/.synced
