@@ -194,3 +194,22 @@ def test_a_second_declaration_of_an_election_is_refused(tmp_path: Path, warehous
     assert summary.files[0].status == "quarantined"
     assert "already declared" in summary.files[0].problems[0]
     assert scalar(warehouse, "SELECT count(*) FROM proj_precincts") == 12
+
+
+def test_a_quarantined_row_resubmitted_corrected_counts_once(tmp_path: Path, warehouse: Path) -> None:
+    good = [protocol(pid) for pid in precinct_ids(3)]
+    bad = protocol("P004")
+    bad["alpha"] = int(str(bad["alpha"])) + 5
+    ingest(
+        warehouse,
+        write_declaration(tmp_path / "in"),
+        write_protocols(tmp_path / "in", "night.csv", [*good, bad]),
+    )
+    corrected = protocol("P004")
+    first = ingest(warehouse, write_protocols(tmp_path / "fix", "P004-corrected.csv", [corrected]))
+    again = ingest(
+        warehouse, write_protocols(tmp_path / "fix2", "P004-corrected-again.csv", [corrected, good[0]])
+    )
+    assert first.files[0].rows_applied == 1
+    assert (again.files[0].rows_applied, again.files[0].rows_duplicate) == (0, 2)
+    assert totals(warehouse) == expected_totals([*good, corrected])
