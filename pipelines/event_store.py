@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -133,6 +134,22 @@ def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[None]
         handle.close()  # closing releases the flock
 
 
+def remove_leftovers(paths: WarehousePaths) -> list[Path]:
+    """Delete the hidden temporaries a killed writer left (half-written archive files, snapshot
+    copies, publication staging folders). Only the lock holder may call this: no one else writes."""
+    found = [
+        *paths.archive.glob("*/.incoming-*"),
+        *paths.snapshot.parent.glob(".snapshot-*"),
+        *(p for p in paths.publications.glob(".*") if p.is_dir()),
+    ]
+    for leftover in found:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    return found
+
+
 class EventStore:
     """The event log of one warehouse, opened by its single writer."""
 
@@ -144,6 +161,7 @@ class EventStore:
     @contextmanager
     def open_writer(cls, paths: WarehousePaths, *, wait_seconds: float = 300.0) -> Iterator[EventStore]:
         with writer_lock(paths, wait_seconds=wait_seconds):
+            remove_leftovers(paths)
             conn = duckdb.connect(str(paths.database))
             try:
                 apply_migrations(conn)

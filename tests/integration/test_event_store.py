@@ -147,3 +147,20 @@ def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
         EventStore.open_writer(paths, wait_seconds=0.3),
     ):
         pass
+
+
+def test_the_next_writer_removes_what_a_killed_writer_left_half_written(tmp_path: Path) -> None:
+    paths = WarehousePaths(tmp_path / "wh")
+    paths.ensure()
+    (paths.archive / "ab").mkdir()
+    half_written = [paths.archive / "ab" / ".incoming-x1", paths.snapshot.parent / ".snapshot-y2"]
+    for leftover in half_written:
+        leftover.write_bytes(b"partial")
+    staging = paths.publications / ".e--provisional--000000001.abc"
+    staging.mkdir()
+    kept = paths.archive / "ab" / ("ab" + "0" * 62)
+    kept.write_bytes(b"a received file")
+    with EventStore.open_writer(paths):
+        pass
+    assert not any(p.exists() for p in [*half_written, staging])
+    assert kept.read_bytes() == b"a received file"
