@@ -26,11 +26,12 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pipelines.errors import InputError
+from pipelines.timestamps import parse_utc
 from pipelines.warehouse_paths import WarehousePaths
 
 Source = Literal["archive", "history"]
@@ -118,16 +119,7 @@ def parse_request(election_id: object, source: object, as_of: object = None) -> 
                 column="as_of",
                 value=as_of,
             )
-        try:
-            moment = datetime.fromisoformat(str(as_of))
-        except ValueError:
-            raise InputError(
-                "as_of is an ISO timestamp such as 2021-01-10T23:00:00 (UTC unless an offset is given)",
-                column="as_of",
-                value=as_of,
-            ) from None
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        moment = parse_utc(str(as_of), column="as_of", example="2021-01-10T23:00:00")
     return ReloadRequest(election_id, source, moment)
 
 

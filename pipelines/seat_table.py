@@ -7,7 +7,6 @@ of projections. Both give the same answer at the log's head (tested).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import duckdb
 
@@ -15,6 +14,7 @@ from pipelines.errors import InputError
 from pipelines.migrations import first_row
 from pipelines.rule_profiles import RuleProfile, load_profile
 from pipelines.seat_allocation import Allocation, ListVotes, allocate
+from pipelines.timestamps import parse_utc
 
 
 @dataclass(frozen=True)
@@ -57,16 +57,7 @@ def resolve_as_of(conn: duckdb.DuckDBPyConnection, as_of: str | int | None) -> i
         return None
     if isinstance(as_of, int) or str(as_of).isdigit():
         return int(as_of)
-    try:
-        moment = datetime.fromisoformat(str(as_of))
-    except ValueError:
-        raise InputError(
-            "--as-of takes a log position (a whole number) or an ISO timestamp such as 2021-01-10T23:00",
-            column="as_of",
-            value=as_of,
-        ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(tz=None).replace(tzinfo=None)
+    moment = parse_utc(str(as_of), column="as_of")
     row = first_row(
         conn.execute("SELECT coalesce(max(position), 0) FROM events WHERE occurred_at <= ?", [moment])
     )
