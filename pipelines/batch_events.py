@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pipelines.events import BATCH_QUARANTINED, BATCH_RECEIVED, NewEvent, batch_stream
+from pipelines.events import BATCH_QUARANTINED, BATCH_RECEIVED, ROW_QUARANTINED, NewEvent, batch_stream
 from pipelines.raw_archive import ArchivedFile
 
 
@@ -53,6 +53,20 @@ def batch_refusal(
         BATCH_QUARANTINED,
         election_id,
         {"file_name": archived.original_name, "rule": rule, "message": message},
+        received_at,
+        batch_id=archived.sha256,
+    )
+
+
+def row_quarantined(
+    archived: ArchivedFile, election_id: str, problem: dict[str, Any], received_at: datetime
+) -> NewEvent:
+    """RowQuarantined: one refused row, with file, row, column, rule, value and message."""
+    return NewEvent(
+        batch_stream(archived.sha256),
+        ROW_QUARANTINED,
+        election_id,
+        problem,
         received_at,
         batch_id=archived.sha256,
     )

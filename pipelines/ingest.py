@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from pipelines.batch_events import batch_receipt, batch_refusal
+from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined
 from pipelines.election import ElectionDeclaration, PartyList, Precinct, Region, parse_declaration
 from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
@@ -32,7 +32,6 @@ from pipelines.events import (
     PRECINCT_ANNULLED,
     PROTOCOL_AMENDED,
     PROTOCOL_REPORTED,
-    ROW_QUARANTINED,
     DeclaredPrecinct,
     NewEvent,
     ProtocolFacts,
@@ -317,17 +316,7 @@ class Ingestor:
                 whole=True,
             ),
             batch_refusal(archived, election_id, rule, message, received_at),
-            *(
-                NewEvent(
-                    batch_stream(archived.sha256),
-                    ROW_QUARANTINED,
-                    election_id,
-                    q,
-                    received_at,
-                    batch_id=archived.sha256,
-                )
-                for q in row_problems
-            ),
+            *(row_quarantined(archived, election_id, q, received_at) for q in row_problems),
         ]
         self._commit(events)
         return FileOutcome(
@@ -478,12 +467,7 @@ class Ingestor:
             quarantined=bad_rows,
             anomalies=anomalies,
         )
-        quarantine_events = [
-            NewEvent(
-                batch_stream(archived.sha256), ROW_QUARANTINED, eid, q, received_at, batch_id=archived.sha256
-            )
-            for q in quarantine
-        ]
+        quarantine_events = [row_quarantined(archived, eid, q, received_at) for q in quarantine]
         self._commit([receipt, *quarantine_events, *events])
         status: Status = "applied"
         if quarantine:

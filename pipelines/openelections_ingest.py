@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.batch_events import batch_receipt, batch_refusal
+from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined
 from pipelines.errors import InputError
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
@@ -28,7 +28,6 @@ from pipelines.events import (
     CONTEST_RESULTS_REPORTED,
     CONTESTS_DECLARED,
     ELECTION_DECLARED,
-    ROW_QUARANTINED,
     NewEvent,
     batch_stream,
     canonical_json,
@@ -213,17 +212,7 @@ class OpenElectionsIngestor:
                     batch_id=archived.sha256,
                 )
             )
-        events.extend(
-            NewEvent(
-                batch_stream(archived.sha256),
-                ROW_QUARANTINED,
-                election_id,
-                q,
-                received_at,
-                batch_id=archived.sha256,
-            )
-            for q in quarantine
-        )
+        events.extend(row_quarantined(archived, election_id, q, received_at) for q in quarantine)
         results_at: int | None = None
         if applied or len(decided.pseudo):
             results_at = len(events)
