@@ -349,6 +349,92 @@ class EventStore:
         self._insert("events", rows)
         return positions
 
+    def append_protocols(
+        self,
+        rows: str,
+        *,
+        list_ids: Sequence[str],
+        election_id: str,
+        occurred_at: datetime,
+        batch_id: str,
+    ) -> int:
+        """Append one protocol event per row of the table `rows`, in `seq` order; return how many.
+
+        The set-based twin of `append` for a whole file of protocols: `rows` holds seq, stream_id
+        (one row per stream), event_type, payload, precinct_id, region_id, protocol_version, the five
+        figures and one column per list id. Positions, versions, facts and hashes come out exactly as
+        `append` would give them. Call inside `transaction()`.
+        """
+        last_position, last_hash = self.head()
+        conn = self.conn
+        conn.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _staged_protocols AS
+            SELECT r.*, $last + row_number() OVER (ORDER BY r.seq) AS position,
+                   coalesce(v.version, 0) + 1 AS stream_version
+            FROM {rows} r LEFT JOIN (
+                SELECT stream_id, max(stream_version) AS version FROM events
+                WHERE stream_id IN (SELECT stream_id FROM {rows}) GROUP BY stream_id
+            ) v USING (stream_id)
+            """,
+            {"last": last_position},
+        )
+        count = first_row(conn.execute("SELECT count(*) FROM _staged_protocols"))
+        appended = int(str(count[0])) if count else 0
+        if appended == 0:
+            conn.execute("DROP TABLE _staged_protocols")
+            return 0
+        lists = ", ".join('"' + i.replace('"', '""') + '"' for i in list_ids)
+        conn.execute(
+            """
+            INSERT INTO protocol_facts
+            SELECT position, $election, precinct_id, region_id, protocol_version, registered_voters,
+                   ballots_issued, ballots_cast, invalid_ballots, against_all
+            FROM _staged_protocols ORDER BY position
+            """,
+            {"election": election_id},
+        )
+        conn.execute(
+            f"INSERT INTO protocol_votes SELECT position, list_id, votes FROM "
+            f"(UNPIVOT (SELECT position, {lists} FROM _staged_protocols) ON {lists} "
+            f"INTO NAME list_id VALUE votes)"
+        )
+        conn.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _staged_events AS
+            SELECT position, stream_id, stream_version::INTEGER AS stream_version, event_type,
+                   $election AS election_id, $occurred::TIMESTAMP AS occurred_at,
+                   $recorded::TIMESTAMP AS recorded_at, $batch AS batch_id, payload
+            FROM _staged_protocols
+            """,
+            {"election": election_id, "occurred": occurred_at, "recorded": utc_now(), "batch": batch_id},
+        )
+        digests = conn.execute(
+            "SELECT position, digest FROM ("
+            + _CONTENT_SQL.format(events="_staged_events", prev="NULL", hash="NULL")
+            + ") ORDER BY position",
+            {"since": last_position},
+        ).fetchnumpy()
+        prev_hashes, hashes = [], []
+        prev = last_hash
+        for digest in digests["digest"].tolist():
+            prev_hashes.append(prev)
+            prev = chain_hash(prev, digest)
+            hashes.append(prev)
+        chained = pd.DataFrame(
+            {"position": digests["position"], "prev_hash": prev_hashes, "event_hash": hashes}
+        )
+        conn.register("_chained", chained)
+        try:
+            conn.execute(
+                "INSERT INTO events SELECT e.*, c.prev_hash, c.event_hash "
+                "FROM _staged_events e JOIN _chained c USING (position) ORDER BY position"
+            )
+        finally:
+            conn.unregister("_chained")
+        conn.execute("DROP TABLE _staged_events; DROP TABLE _staged_protocols")
+        return appended
+
     def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
         if not columns["position"]:
             return

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -30,26 +30,23 @@ from pipelines.events import (
     BATCH_RECEIVED,
     ELECTION_DECLARED,
     PRECINCT_ANNULLED,
-    PROTOCOL_AMENDED,
-    PROTOCOL_REPORTED,
     DeclaredPrecinct,
     NewEvent,
-    ProtocolFacts,
     batch_stream,
     election_stream,
     precinct_stream,
 )
 from pipelines.migrations import first_row
 from pipelines.projections import update_projections
+from pipelines.protocol_batch import TO_APPEND, decide_protocols, reported_protocols, row_problem
 from pipelines.publication import Publication, publish
 from pipelines.raw_archive import ArchivedFile, RawArchive
 from pipelines.rule_profiles import load_profile
-from pipelines.validation import ReportedProtocol, ValidationPolicy, validate_file
+from pipelines.validation import ValidationPolicy, validate_file
 from pipelines.warehouse_paths import WarehousePaths
 
 DECLARATION_SUFFIX = ".election.json"
 PRECINCTS_SUFFIX = ".precincts.csv"  # read through the declaration that names it, never on its own
-FIGURE_COLUMNS = ("registered_voters", "ballots_issued", "ballots_cast", "invalid_ballots", "against_all")
 Status = Literal["applied", "partly quarantined", "quarantined", "duplicate"]
 
 
@@ -165,25 +162,19 @@ class Ingestor:
     # -- state lookups -------------------------------------------------------------------------
 
     def declared(self, election_id: str) -> ElectionDeclaration | None:
+        """The declared election without its precincts: a file needs only the ones it names
+        (`_for_file`), and reading a million back per run would cost more than the file."""
         if election_id in self._elections:
             return self._elections[election_id]
         row = first_row(
             self.store.conn.execute(
-                "SELECT position, payload FROM events WHERE event_type = ? AND election_id = ?",
+                "SELECT payload FROM events WHERE event_type = ? AND election_id = ?",
                 [ELECTION_DECLARED, election_id],
             )
         )
         if row is None:
             return None
-        position, payload_text = int(str(row[0])), str(row[1])
-        payload = json.loads(payload_text)
-        precincts = tuple(
-            Precinct(p, r, int(v))
-            for p, r, v in self.store.conn.execute(
-                "SELECT precinct_id, region_id, registered_voters FROM declared_precincts WHERE position = ?",
-                [position],
-            ).fetchall()
-        )
+        payload = json.loads(str(row[0]))
         declaration = ElectionDeclaration(
             election_id=election_id,
             name=payload["name"],
@@ -191,7 +182,7 @@ class Ingestor:
             rule_profile=payload["rule_profile"],
             lists=tuple(PartyList(**p) for p in payload["lists"]),
             regions=tuple(Region(**r) for r in payload["regions"]),
-            precincts=precincts,
+            precincts=(),
             against_all_on_ballot=payload["against_all_on_ballot"],
             synthetic=payload["synthetic"],
             source_note=payload["source_note"],
@@ -199,39 +190,20 @@ class Ingestor:
         self._elections[election_id] = declaration
         return declaration
 
-    def _stored_protocols(
-        self, election_id: str, precinct_ids: Sequence[str]
-    ) -> dict[str, dict[int, dict[str, int]]]:
-        """Every accepted protocol version of these precincts: precinct -> version -> figures."""
-        if not precinct_ids:
-            return {}
-        wanted = pd.DataFrame({"precinct_id": sorted(set(precinct_ids))}, dtype="string")
+    def _for_file(self, election: ElectionDeclaration, precinct_ids: Sequence[str]) -> ElectionDeclaration:
+        """The declaration with only the declared precincts among `precinct_ids`."""
+        wanted = pd.DataFrame({"precinct_id": pd.Series(sorted(set(precinct_ids)), dtype="str")})
         conn = self.store.conn
         conn.register("wanted_precincts", wanted)
         try:
-            facts = conn.execute(
-                "SELECT f.position, f.precinct_id, f.protocol_version, f.registered_voters, "
-                "f.ballots_issued, f.ballots_cast, f.invalid_ballots, f.against_all FROM protocol_facts f "
-                "JOIN wanted_precincts w USING (precinct_id) WHERE f.election_id = ?",
-                [election_id],
-            ).fetchall()
-            votes = conn.execute(
-                "SELECT v.position, v.list_id, v.votes FROM protocol_votes v "
-                "JOIN protocol_facts f USING (position) JOIN wanted_precincts w USING (precinct_id) "
-                "WHERE f.election_id = ?",
-                [election_id],
+            rows = conn.execute(
+                "SELECT d.precinct_id, d.region_id, d.registered_voters FROM declared_precincts d "
+                "JOIN wanted_precincts w USING (precinct_id) WHERE d.election_id = ?",
+                [election.election_id],
             ).fetchall()
         finally:
             conn.unregister("wanted_precincts")
-        by_position: dict[int, dict[str, int]] = {}
-        out: dict[str, dict[int, dict[str, int]]] = {}
-        for position, precinct, version, *figures in facts:
-            record = dict(zip(FIGURE_COLUMNS, (int(x) for x in figures), strict=True))
-            by_position[int(position)] = record
-            out.setdefault(str(precinct), {})[int(version)] = record
-        for position, list_id, count in votes:
-            by_position[int(position)][str(list_id)] = int(count)
-        return out
+        return replace(election, precincts=tuple(Precinct(str(p), str(r), int(v)) for p, r, v in rows))
 
     def _annulled(self, election_id: str) -> set[str]:
         rows = self.store.conn.execute(
@@ -409,21 +381,18 @@ class Ingestor:
     ) -> FileOutcome:
         name = archived.original_name
         eid = election.election_id
-        stored = self._stored_protocols(eid, sniff_precinct_ids(data))
-        reported = {
-            pid: ReportedProtocol(version=max(versions), figures=versions[max(versions)])
-            for pid, versions in stored.items()
-        }
+        conn = self.store.conn
+        named = sniff_precinct_ids(data)
         outcome = validate_file(
             archived.path,
             display_name=name,
-            election=election,
-            reported=reported,
+            election=self._for_file(election, named),
+            reported=reported_protocols(conn, eid, named),
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )
         quarantine = [
-            _row_problem(name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
+            row_problem(name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
             for r in outcome.rejections
         ]
         if outcome.file_rejection is not None:
@@ -438,18 +407,24 @@ class Ingestor:
                 rows_total=outcome.rows_read,
                 row_problems=quarantine,
             )
-        records: list[dict[str, Any]] = outcome.accepted.to_dict("records")
-        context = _BatchContext(archived, election, received_at, stored, self._annulled(eid))
+        annulments: list[NewEvent] = []
+        applied = duplicates = 0
         if outcome.kind == "annulment":
-            decided = [_decide_annulment(context, rec) for rec in records]
+            annulled = self._annulled(eid)
+            for rec in outcome.accepted.to_dict("records"):
+                event = _decide_annulment(archived, eid, received_at, annulled, rec)
+                annulments.extend([event] if event is not None else [])
+                duplicates += event is None
+            applied = len(annulments)
         else:
-            decided = [_decide_protocol(context, rec) for rec in records]
-        events = [d for d in decided if isinstance(d, NewEvent)]
-        quarantine.extend(d for d in decided if isinstance(d, dict))
-        duplicates = sum(1 for d in decided if d is None)
+            decision = decide_protocols(
+                conn, outcome.accepted, election_id=eid, list_ids=election.list_ids, file_name=name
+            )
+            quarantine.extend(decision.problems)
+            applied, duplicates = decision.applied, decision.duplicates
         if self.policy.mode == "file" and quarantine:
             # Whole-file policy: one bad row refuses the file; its rows are still listed with reasons.
-            events = []
+            annulments, applied = [], 0
         anomalies = [
             {"kind": a.kind, "precinct_id": a.precinct_id, "detail": a.detail, "row": a.row}
             for a in outcome.anomalies
@@ -462,17 +437,27 @@ class Ingestor:
             f"{outcome.kind}-v1",
             received_at,
             total=total,
-            applied=len(events),
+            applied=applied,
             duplicate=duplicates,
             quarantined=bad_rows,
             anomalies=anomalies,
         )
         quarantine_events = [row_quarantined(archived, eid, q, received_at) for q in quarantine]
-        self._commit([receipt, *quarantine_events, *events])
+        with self.store.transaction():
+            self.store.append([receipt, *quarantine_events, *annulments])
+            if outcome.kind == "protocol" and applied:
+                self.store.append_protocols(
+                    TO_APPEND,
+                    list_ids=election.list_ids,
+                    election_id=eid,
+                    occurred_at=received_at,
+                    batch_id=archived.sha256,
+                )
+            update_projections(conn)
         status: Status = "applied"
         if quarantine:
-            status = "quarantined" if not events and not duplicates else "partly quarantined"
-        elif not events:
+            status = "quarantined" if not applied and not duplicates else "partly quarantined"
+        elif not applied:
             status = "duplicate"
         return FileOutcome(
             name,
@@ -480,125 +465,35 @@ class Ingestor:
             status,
             eid,
             total,
-            len(events),
+            applied,
             duplicates,
             bad_rows,
             [_problem_line(q) for q in quarantine],
         )
 
 
-@dataclass
-class _BatchContext:
-    """What deciding each accepted row needs; `stored` and `annulled` grow as rows are decided."""
-
-    archived: ArchivedFile
-    election: ElectionDeclaration
-    received_at: datetime
-    stored: dict[str, dict[int, dict[str, int]]]
-    annulled: set[str]
-    regions: dict[str, str] = field(default_factory=dict)
-
-    def region_of(self, precinct_id: str) -> str:
-        if not self.regions:
-            self.regions = {p.precinct_id: p.region_id for p in self.election.precincts}
-        return self.regions[precinct_id]
-
-
-Decision = NewEvent | dict[str, Any] | None  # an event to append, a quarantined row, or a duplicate
-
-
-def _decide_annulment(ctx: _BatchContext, rec: dict[str, Any]) -> Decision:
+def _decide_annulment(
+    archived: ArchivedFile, election_id: str, received_at: datetime, annulled: set[str], rec: dict[str, Any]
+) -> NewEvent | None:
+    """An annulment event, or None when the precinct is annulled already (`annulled` grows)."""
     pid = str(rec["precinct_id"])
-    if pid in ctx.annulled:
+    if pid in annulled:
         return None
-    ctx.annulled.add(pid)
-    eid = ctx.election.election_id
+    annulled.add(pid)
     payload = {
         "precinct_id": pid,
         "reason": str(rec["reason"]),
         "decided_by": str(rec["decided_by"]),
-        "file_name": ctx.archived.original_name,
+        "file_name": archived.original_name,
         "row": int(rec["row"]),
     }
     return NewEvent(
-        precinct_stream(eid, pid),
+        precinct_stream(election_id, pid),
         PRECINCT_ANNULLED,
-        eid,
+        election_id,
         payload,
-        ctx.received_at,
-        batch_id=ctx.archived.sha256,
-    )
-
-
-def _decide_protocol(ctx: _BatchContext, rec: dict[str, Any]) -> Decision:
-    """Apply, ignore as a duplicate, or quarantine one validated protocol row against the log."""
-    name = ctx.archived.original_name
-    pid = str(rec["precinct_id"])
-    version = int(rec["version"])
-    row = int(rec["row"])
-    list_ids = ctx.election.list_ids
-    figures = {c: int(rec[c]) for c in FIGURE_COLUMNS}
-    figures.update({l_id: int(rec[l_id]) for l_id in list_ids})
-    known = ctx.stored.get(pid, {})
-    if pid in ctx.annulled:
-        return _row_problem(
-            name,
-            row,
-            pid,
-            "precinct_annulled",
-            f"precinct {pid} was annulled; its protocols no longer count",
-            "precinct_id",
-            pid,
-        )
-    if version in known:
-        if known[version] == figures:
-            return None
-        return _row_problem(
-            name,
-            row,
-            pid,
-            "conflict",
-            f"precinct {pid} already has a different accepted protocol version {version}; send a "
-            f"correction as an amendment with version {max(known) + 1} and a reason",
-            "version",
-            str(version),
-        )
-    if known and version < max(known):
-        return _row_problem(
-            name,
-            row,
-            pid,
-            "stale_version",
-            f"precinct {pid} is already at protocol version {max(known)}",
-            "version",
-            str(version),
-        )
-    facts = ProtocolFacts(
-        precinct_id=pid,
-        region_id=ctx.region_of(pid),
-        protocol_version=version,
-        registered_voters=figures["registered_voters"],
-        ballots_issued=figures["ballots_issued"],
-        ballots_cast=figures["ballots_cast"],
-        invalid_ballots=figures["invalid_ballots"],
-        against_all=figures["against_all"],
-        votes=tuple((l_id, figures[l_id]) for l_id in list_ids),
-    )
-    payload: dict[str, Any] = {"file_name": name, "row": row}
-    event_type = PROTOCOL_REPORTED
-    if known:
-        event_type = PROTOCOL_AMENDED
-        payload.update({"reason": str(rec.get("reason", "")), "supersedes_version": max(known)})
-    ctx.stored.setdefault(pid, {})[version] = figures
-    eid = ctx.election.election_id
-    return NewEvent(
-        precinct_stream(eid, pid),
-        event_type,
-        eid,
-        payload,
-        ctx.received_at,
-        batch_id=ctx.archived.sha256,
-        protocol=facts,
+        received_at,
+        batch_id=archived.sha256,
     )
 
 
@@ -606,26 +501,6 @@ def _problem_line(q: dict[str, Any]) -> str:
     where = f"{q['file_name']} row {q['row']}" + (f" column {q['column']!r}" if q["column"] else "")
     value = f" [value: {q['value']!r}]" if q["value"] is not None else ""
     return f"{where}: {q['message']} [rule: {q['rule']}]{value}"
-
-
-def _row_problem(
-    file_name: str,
-    row: int,
-    precinct_id: str | None,
-    rule: str,
-    message: str,
-    column: str | None,
-    value: str | None,
-) -> dict[str, Any]:
-    return {
-        "file_name": file_name,
-        "row": row,
-        "column": column,
-        "rule": rule,
-        "value": value,
-        "message": message,
-        "precinct_id": precinct_id,
-    }
 
 
 def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> list[str]:
