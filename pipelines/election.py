@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import csv
 import json
+import operator
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from pipelines.errors import InputError
 
 _ELECTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+PRECINCT_COLUMNS = ("precinct_id", "region_id", "registered_voters")
+_BATCH = 65_536  # iteration builds Python objects one batch at a time, never for a whole table at once
+_INT64_DIGITS = 18  # any whole number of at most this many digits fits in int64
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,178 @@ class Precinct:
     registered_voters: int
 
 
+class PrecinctTable(Sequence[Precinct]):
+    """Precincts held as three columns in declaration order; a `Precinct` is built only when one is read.
+
+    Compares equal to another table or to a tuple of `Precinct` with the same rows, and hashes like that
+    tuple, so an `ElectionDeclaration` compares by content whichever form its precincts take.
+    """
+
+    __slots__ = ("_hash", "_ids", "_index", "_regions", "_voters")
+
+    def __init__(self, precinct_ids: Any, region_ids: Any, registered_voters: Any) -> None:
+        """Columns as pyarrow arrays, pandas Series, numpy arrays or lists; they are copied, never shared."""
+        self._ids = _string_column(precinct_ids, "precinct_id")
+        self._regions = _string_column(region_ids, "region_id")
+        given = np.asarray(registered_voters)
+        if given.ndim != 1 or (given.size and given.dtype.kind not in "iu"):
+            raise TypeError(f"registered_voters must be one column of integers, not {given.dtype}")
+        voters = given.astype(np.int64)
+        voters.flags.writeable = False
+        if not len(self._ids) == len(self._regions) == len(voters):
+            raise ValueError("precinct columns must have the same length")
+        self._voters: npt.NDArray[np.int64] = voters
+        self._index: pd.Index | None = None  # built on the first `subset`, then kept
+        self._hash: int | None = None
+
+    @classmethod
+    def from_precincts(cls, precincts: Iterable[Precinct]) -> PrecinctTable:
+        if isinstance(precincts, PrecinctTable):
+            return precincts
+        rows = list(precincts)
+        return cls(
+            [p.precinct_id for p in rows],
+            [p.region_id for p in rows],
+            np.array([p.registered_voters for p in rows], dtype=np.int64),
+        )
+
+    @property
+    def precinct_ids(self) -> pa.StringArray:
+        return self._ids
+
+    @property
+    def region_ids(self) -> pa.StringArray:
+        return self._regions
+
+    @property
+    def registered_voters(self) -> npt.NDArray[np.int64]:
+        """Read-only."""
+        return self._voters
+
+    def frame(self) -> pd.DataFrame:
+        """precinct_id and region_id as str, registered_voters as int64, in declaration order."""
+        return pd.DataFrame(
+            {
+                "precinct_id": self._ids.to_pandas().astype("str"),
+                "region_id": self._regions.to_pandas().astype("str"),
+                "registered_voters": self._voters.copy(),
+            }
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """One plain dictionary per precinct, as the declaration's JSON form lists them."""
+        return [
+            {"precinct_id": pid, "region_id": rid, "registered_voters": voters}
+            for pid, rid, voters in zip(
+                self._ids.to_pylist(), self._regions.to_pylist(), self._voters.tolist(), strict=True
+            )
+        ]
+
+    def subset(self, precinct_ids: Iterable[str]) -> PrecinctTable:
+        """The declared precincts among `precinct_ids`, in declaration order; undeclared ids are left out."""
+        if isinstance(precinct_ids, str):
+            raise TypeError("subset takes a collection of precinct ids, not one id")
+        if isinstance(precinct_ids, pa.Array | pa.ChunkedArray):
+            wanted = precinct_ids.to_pylist()
+        else:
+            wanted = list(precinct_ids)
+        index = self._unique_index()
+        if index is None:  # ids repeat (a hand-built table): keep every row that carries a wanted id
+            mask = pc.is_in(self._ids, value_set=pa.array(wanted, type=pa.string()))
+            rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        else:
+            found = index.get_indexer(pd.Index(wanted, dtype="str"))
+            rows = np.unique(found[found >= 0])
+        return self._take(rows)
+
+    def ids_are_unique(self) -> bool:
+        if len(self) > 1 and pc.all(pc.greater(self._ids[1:], self._ids[:-1])).as_py():
+            return True  # ids in strictly increasing order (as generated): no hash table needed
+        return self._unique_index() is not None
+
+    def _unique_index(self) -> pd.Index | None:
+        if self._index is None:
+            # Built once: a batch of 1,000 ids out of 1,000,000 then costs milliseconds, not a scan.
+            self._index = pd.Index(self._ids.to_pandas(), dtype="str", copy=False)
+        return self._index if self._index.is_unique else None
+
+    def _take(self, rows: npt.NDArray[np.intp]) -> PrecinctTable:
+        positions = pa.array(rows, type=pa.int64())
+        return PrecinctTable(self._ids.take(positions), self._regions.take(positions), self._voters[rows])
+
+    def __len__(self) -> int:
+        return len(self._voters)
+
+    @overload
+    def __getitem__(self, index: int) -> Precinct: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> PrecinctTable: ...
+
+    def __getitem__(self, index: int | slice) -> Precinct | PrecinctTable:
+        if isinstance(index, slice):
+            return self._take(np.arange(len(self))[index])
+        position = operator.index(index)
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError("precinct index out of range")
+        return Precinct(
+            self._ids[position].as_py(), self._regions[position].as_py(), int(self._voters[position])
+        )
+
+    def __iter__(self) -> Iterator[Precinct]:
+        for start in range(0, len(self), _BATCH):
+            stop = start + _BATCH
+            yield from map(
+                Precinct,
+                self._ids[start:stop].to_pylist(),
+                self._regions[start:stop].to_pylist(),
+                self._voters[start:stop].tolist(),
+            )
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, Precinct):
+            return False
+        same = pc.and_(
+            pc.equal(self._ids, item.precinct_id), pc.equal(self._regions, item.region_id)
+        ).to_numpy(zero_copy_only=False)
+        return bool(np.any(same & (self._voters == item.registered_voters)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PrecinctTable):
+            return other is self or (
+                self._ids.equals(other._ids)
+                and self._regions.equals(other._regions)
+                and bool(np.array_equal(self._voters, other._voters))
+            )
+        if isinstance(other, tuple):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            # The hash of the equal tuple: costly once (a Precinct per row), then kept.
+            self._hash = hash(tuple(self))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"PrecinctTable(<{len(self)} precincts>)"
+
+
+def _string_column(values: Any, name: str) -> pa.StringArray:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    column = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+    if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
+        column = column.cast(pa.string())
+    if column.type != pa.string():
+        raise TypeError(f"{name} must be a column of text, not {column.type}")
+    if column.null_count:
+        raise ValueError(f"{name} must not hold missing values")
+    return column
+
+
 @dataclass(frozen=True)
 class ElectionDeclaration:
     election_id: str
@@ -52,7 +235,7 @@ class ElectionDeclaration:
     rule_profile: str
     lists: tuple[PartyList, ...]
     regions: tuple[Region, ...]
-    precincts: tuple[Precinct, ...] = field(repr=False)
+    precincts: tuple[Precinct, ...] | PrecinctTable = field(repr=False)
     against_all_on_ballot: bool = False
     synthetic: bool = False
     source_note: str = ""
@@ -61,6 +244,18 @@ class ElectionDeclaration:
     def list_ids(self) -> tuple[str, ...]:
         """In ballot order. Cached: ingestion asks for it once per protocol row."""
         return tuple(p.list_id for p in sorted(self.lists, key=lambda p: p.ballot_order))
+
+    def precinct_table(self) -> PrecinctTable:
+        """The precincts as columns, whichever form they were declared in."""
+        return self._precinct_columns
+
+    @cached_property
+    def _precinct_columns(self) -> PrecinctTable:
+        return PrecinctTable.from_precincts(self.precincts)
+
+    def with_precincts(self, precincts: PrecinctTable | tuple[Precinct, ...]) -> ElectionDeclaration:
+        """The same declaration over other precincts (a part of them, for a batch)."""
+        return replace(self, precincts=precincts)
 
     def to_json_dict(self, *, include_precincts: bool = True) -> dict[str, Any]:
         """Canonical dictionary form: the payload of the ElectionDeclared event."""
@@ -87,7 +282,9 @@ class ElectionDeclaration:
                 for r in self.regions
             ],
         }
-        if include_precincts:
+        if isinstance(self.precincts, PrecinctTable) and include_precincts:
+            out["precincts"] = self.precincts.records()
+        elif include_precincts:
             out["precincts"] = [
                 {
                     "precinct_id": p.precinct_id,
@@ -110,32 +307,156 @@ def _require(obj: Mapping[str, Any], key: str, kind: type, where: str, file: str
     return value
 
 
-def _precincts_from_csv(path: Path, file: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class _PrecinctSource:
+    """Where precincts were read, so that a bad value is named by its file and, for a CSV, its row."""
+
+    file: str
+    first_row: int | None = None  # CSV row (header = 1) of the first precinct; None when inline
+
+    def row(self, position: int) -> int | None:
+        return None if self.first_row is None else self.first_row + position
+
+
+def _first(mask: Any) -> int | None:
+    """Position of the first true value of a boolean column, or None."""
+    position = int(pc.index(pa.array(mask) if isinstance(mask, np.ndarray) else mask, True).as_py())
+    return None if position < 0 else position
+
+
+def _read_precincts_csv(path: Path, file: str) -> tuple[PrecinctTable, _PrecinctSource]:
+    """Read the sidecar in one vectorised pass, refusing the first bad row of each kind."""
+    source = _PrecinctSource(path.name, first_row=2)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            for line, row in enumerate(reader, start=2):
-                try:
-                    voters = int(row["registered_voters"])
-                except (KeyError, TypeError, ValueError):
-                    raise InputError(
-                        "registered_voters must be a whole number",
-                        file=path.name,
-                        row=line,
-                        column="registered_voters",
-                        value=row.get("registered_voters"),
-                    ) from None
-                rows.append(
-                    {
-                        "precinct_id": row.get("precinct_id", ""),
-                        "region_id": row.get("region_id", ""),
-                        "registered_voters": voters,
-                    }
-                )
+        header = _csv_header(path, source)
+        bad_rows: list[Any] = []
+
+        def stop_at(row: Any) -> str:
+            bad_rows.append(row)
+            return "error"
+
+        try:
+            table = pa_csv.read_csv(
+                str(path),
+                # One thread: only then does pyarrow number the rows it refuses.
+                read_options=pa_csv.ReadOptions(use_threads=False),
+                parse_options=pa_csv.ParseOptions(invalid_row_handler=stop_at, newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={name: pa.string() for name in header},
+                    include_columns=list(PRECINCT_COLUMNS),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            raise _csv_error(path, source, bad_rows, exc) from None
     except OSError as exc:
         raise InputError(f"cannot read precincts file: {exc.strerror}", file=file) from None
-    return rows
+    if table.num_rows == 0:
+        raise InputError("the precincts file lists no precincts", file=source.file, rule="required")
+    ids, regions = table["precinct_id"].combine_chunks(), table["region_id"].combine_chunks()
+    voters = _whole_numbers(table["registered_voters"].combine_chunks(), source)
+    for column, values in (("precinct_id", ids), ("region_id", regions)):
+        blank = _first(pc.equal(pc.utf8_trim_whitespace(values), ""))
+        if blank is not None:
+            raise InputError(
+                f"{column!r} must be a non-empty text",
+                file=source.file,
+                row=source.row(blank),
+                column=column,
+                rule="required",
+                value=values[blank].as_py(),
+            )
+    return PrecinctTable(ids, regions, voters), source
+
+
+def _csv_header(path: Path, source: _PrecinctSource) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        try:
+            header = next(csv.reader(handle), None)
+        except UnicodeDecodeError:
+            raise InputError(
+                "precincts file is not UTF-8 text", file=source.file, row=1, rule="encoding"
+            ) from None
+    if not header:
+        raise InputError("the precincts file lists no precincts", file=source.file, rule="required")
+    for column in PRECINCT_COLUMNS:
+        if column not in header:
+            raise InputError(
+                f"the precincts file has no column {column!r}",
+                file=source.file,
+                row=1,
+                column=column,
+                rule="required",
+            )
+        if header.count(column) > 1:
+            raise InputError(
+                f"the precincts file names column {column!r} twice",
+                file=source.file,
+                row=1,
+                column=column,
+                rule="unique_columns",
+            )
+    return header
+
+
+def _csv_error(path: Path, source: _PrecinctSource, bad_rows: list[Any], exc: Exception) -> InputError:
+    if bad_rows:
+        bad = bad_rows[0]
+        return InputError(
+            f"a row has {bad.actual_columns} fields where the header names {bad.expected_columns}",
+            file=source.file,
+            row=bad.number,
+            rule="column_count",
+            value=bad.text,
+        )
+    if "UTF8" in str(exc):
+        return InputError(
+            "precincts file is not UTF-8 text",
+            file=source.file,
+            row=_first_undecodable_line(path),
+            rule="encoding",
+        )
+    return InputError(f"precincts file is not valid CSV: {exc}", file=source.file, rule="csv")
+
+
+def _first_undecodable_line(path: Path) -> int | None:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _whole_numbers(text: pa.StringArray, source: _PrecinctSource) -> npt.NDArray[np.int64]:
+    """registered_voters as int64; accepts what int() accepts of plain digits: spaces around, a sign."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    bad = _first(pc.invert(pc.match_substring_regex(trimmed, pattern=r"^[+-]?[0-9]+$")))
+    message, rule = "registered_voters must be a whole number", "whole_number"
+    if bad is None:
+        unsigned = pc.replace_substring_regex(trimmed, pattern=r"^\+", replacement="")
+        try:
+            return np.asarray(pc.cast(unsigned, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+        except pa.ArrowInvalid:
+            # Only a number beyond int64 gets here; the long ones are few, so look at them one by one.
+            long = np.flatnonzero(
+                pc.greater(pc.utf8_length(unsigned), _INT64_DIGITS).to_numpy(zero_copy_only=False)
+            )
+            bad = next(
+                (int(at) for at in long if not -(2**63) <= int(unsigned[int(at)].as_py()) < 2**63),
+                int(long[0]) if long.size else 0,
+            )
+            message, rule = "registered_voters is too large", "int64"
+    raise InputError(
+        message,
+        file=source.file,
+        row=source.row(bad),
+        column="registered_voters",
+        rule=rule,
+        value=text[bad].as_py(),
+    )
 
 
 def parse_declaration(
@@ -186,22 +507,22 @@ def parse_declaration(
         name = str(data["precincts_csv"])
         if "/" in name or "\\" in name or name.startswith(".."):
             raise InputError("precincts_csv must name a file beside the declaration", file=file, value=name)
-        precincts_raw: list[Any] = _precincts_from_csv(base_dir / name, file)
+        precincts, source = _read_precincts_csv(base_dir / name, file)
     else:
         raw = data.get("precincts")
         if not isinstance(raw, list) or not raw:
             raise InputError(
                 "declaration: 'precincts' must be a non-empty array", file=file, column="precincts"
             )
-        precincts_raw = raw
-    precincts = tuple(
-        Precinct(
-            precinct_id=_require(item, "precinct_id", str, f"precincts[{i}]", file),
-            region_id=_require(item, "region_id", str, f"precincts[{i}]", file),
-            registered_voters=_require(item, "registered_voters", int, f"precincts[{i}]", file),
+        precincts = PrecinctTable.from_precincts(
+            Precinct(
+                precinct_id=_require(item, "precinct_id", str, f"precincts[{i}]", file),
+                region_id=_require(item, "region_id", str, f"precincts[{i}]", file),
+                registered_voters=_require(item, "registered_voters", int, f"precincts[{i}]", file),
+            )
+            for i, item in enumerate(raw, start=1)
         )
-        for i, item in enumerate(precincts_raw, start=1)
-    )
+        source = _PrecinctSource(file)
     declaration = ElectionDeclaration(
         election_id=election_id,
         name=str(data.get("name", election_id)),
@@ -215,6 +536,7 @@ def parse_declaration(
         source_note=str(data.get("source_note", "")),
     )
     _check_consistency(declaration, file)
+    _check_precincts(precincts, regions, source)
     return declaration
 
 
@@ -227,29 +549,48 @@ def _check_consistency(decl: ElectionDeclaration, file: str) -> None:
         ("list_id", [p.list_id for p in decl.lists]),
         ("ballot_order", [str(p.ballot_order) for p in decl.lists]),
         ("region_id", [r.region_id for r in decl.regions]),
-        ("precinct_id", [p.precinct_id for p in decl.precincts]),
     ):
         repeated = dupes(values)
         if repeated:
             raise InputError(
                 f"declaration: {label} must be unique", file=file, column=label, value=sorted(repeated)[0]
             )
-    region_ids = {r.region_id for r in decl.regions}
-    for p in decl.precincts:
-        if p.region_id not in region_ids:
-            raise InputError(
-                f"precinct {p.precinct_id} names an undeclared region",
-                file=file,
-                column="region_id",
-                value=p.region_id,
-            )
-        if p.registered_voters < 0:
-            raise InputError(
-                "registered_voters must be >= 0",
-                file=file,
-                column="registered_voters",
-                value=p.registered_voters,
-            )
+
+
+def _check_precincts(table: PrecinctTable, regions: tuple[Region, ...], source: _PrecinctSource) -> None:
+    """Unique ids, declared regions, no negative counts: each refusal names the first row that breaks it."""
+    ids = table.precinct_ids
+    if not table.ids_are_unique():
+        repeat = _first(pd.Series(ids.to_pandas()).duplicated().to_numpy()) or 0
+        raise InputError(
+            "declaration: precinct_id must be unique",
+            file=source.file,
+            row=source.row(repeat),
+            column="precinct_id",
+            rule="unique",
+            value=ids[repeat].as_py(),
+        )
+    declared = pa.array([r.region_id for r in regions], type=pa.string())
+    undeclared = _first(pc.invert(pc.is_in(table.region_ids, value_set=declared)))
+    negative = _first(table.registered_voters < 0)
+    if undeclared is not None and (negative is None or undeclared <= negative):
+        raise InputError(
+            f"precinct {ids[undeclared].as_py()} names an undeclared region",
+            file=source.file,
+            row=source.row(undeclared),
+            column="region_id",
+            rule="declared_region",
+            value=table.region_ids[undeclared].as_py(),
+        )
+    if negative is not None:
+        raise InputError(
+            "registered_voters must be >= 0",
+            file=source.file,
+            row=source.row(negative),
+            column="registered_voters",
+            rule="non_negative",
+            value=int(table.registered_voters[negative]),
+        )
 
 
 def load_declaration(path: Path) -> ElectionDeclaration:
