@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, SupportsIndex, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -158,12 +158,12 @@ class PrecinctTable(Sequence[Precinct]):
         return len(self._voters)
 
     @overload
-    def __getitem__(self, index: int) -> Precinct: ...
+    def __getitem__(self, index: SupportsIndex) -> Precinct: ...
 
     @overload
     def __getitem__(self, index: slice) -> PrecinctTable: ...
 
-    def __getitem__(self, index: int | slice) -> Precinct | PrecinctTable:
+    def __getitem__(self, index: SupportsIndex | slice) -> Precinct | PrecinctTable:
         if isinstance(index, slice):
             return self._take(np.arange(len(self))[index])
         position = operator.index(index)
@@ -356,17 +356,21 @@ def _read_precincts_csv(path: Path, file: str) -> tuple[PrecinctTable, _Precinct
         raise InputError("the precincts file lists no precincts", file=source.file, rule="required")
     ids, regions = table["precinct_id"].combine_chunks(), table["region_id"].combine_chunks()
     voters = _whole_numbers(table["registered_voters"].combine_chunks(), source)
-    for column, values in (("precinct_id", ids), ("region_id", regions)):
-        blank = _first(pc.equal(pc.utf8_trim_whitespace(values), ""))
-        if blank is not None:
-            raise InputError(
-                f"{column!r} must be a non-empty text",
-                file=source.file,
-                row=source.row(blank),
-                column=column,
-                rule="required",
-                value=values[blank].as_py(),
-            )
+    blank = {
+        column: _first(pc.equal(pc.utf8_trim_whitespace(values), ""))
+        for column, values in (("precinct_id", ids), ("region_id", regions))
+    }
+    found = [(position, column) for column, position in blank.items() if position is not None]
+    if found:
+        position, column = min(found)  # the first row; within it, precinct_id before region_id
+        raise InputError(
+            f"{column!r} must be a non-empty text",
+            file=source.file,
+            row=source.row(position),
+            column=column,
+            rule="required",
+            value=table[column][position].as_py(),
+        )
     return PrecinctTable(ids, regions, voters), source
 
 
