@@ -2,7 +2,10 @@
 
 Every projection table is written here and nowhere else. `update_projections` applies the events
 after the checkpoint; `rebuild_projections` empties the tables and applies the whole log, which
-must give byte-identical tables (`projection_checksums` proves it).
+must give byte-identical tables (`projection_checksums` proves it). Both are one path: set-based
+SQL over the events after the checkpoint (all of them for a rebuild), so that an update costs what
+its batch holds. Running totals per region and list move by deltas: the contribution of every
+precinct the batch touches is subtracted as it stood and added as it stands.
 """
 
 from __future__ import annotations
@@ -34,13 +37,15 @@ PROJECTION_TABLES = (
     "proj_regions",
     "proj_precincts",
     "proj_precinct_results",
-    "proj_precinct_votes",
     "proj_annulments",
+    "proj_region_totals",
+    "proj_region_list_votes",
     "proj_batches",
     "proj_anomalies",
     "proj_quarantine",
     "proj_publications",
     "proj_published_seats",
+    "proj_publication_progress",
     "proj_seat_table",
     "proj_oe_elections",
     "proj_oe_counties",
@@ -81,26 +86,35 @@ def update_projections(conn: duckdb.DuckDBPyConnection) -> int:
     head = int(str(head_row[0])) if head_row else 0
     if head <= since:
         return since
-    _apply_declarations(conn, since)
+    new_elections = _apply_declarations(conn, since)
+    _start_totals(conn, new_elections)
+    _touched_precincts(conn, since)
+    _collect_contributions(conn, sign=-1)  # as they stood: superseded protocols, precincts not yet annulled
     _apply_protocols(conn, since)
     conn.execute(
         """
         INSERT INTO proj_annulments
         SELECT election_id, payload->>'$.precinct_id', position,
                payload->>'$.reason', payload->>'$.decided_by'
-        FROM events WHERE event_type = 'PrecinctAnnulled' AND position > ? ORDER BY position
+        FROM events WHERE event_type = 'PrecinctAnnulled' AND position > ?
         """,
         [since],
     )
+    _collect_contributions(conn, sign=1)  # as they stand now
+    _apply_deltas(conn)
     _apply_batches(conn, since)
     _apply_publications(conn, since)
+    _apply_publication_progress(conn, since)
     _apply_openelections(conn, since)
     _set_checkpoint(conn, head)
     return head
 
 
-def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> None:
+def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> list[str]:
+    """Project the elections declared after `since`; return their ids."""
+    declared = []
     for position, election_id, _batch, _at, payload in _payload_events(conn, since, (ELECTION_DECLARED,)):
+        declared.append(election_id)
         conn.execute(
             "INSERT INTO proj_elections VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -128,12 +142,144 @@ def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> None:
         )
         conn.execute(
             "INSERT INTO proj_precincts SELECT election_id, precinct_id, region_id, registered_voters "
-            "FROM declared_precincts WHERE position = ? ORDER BY precinct_id",
+            "FROM declared_precincts WHERE position = ?",
             [position],
         )
+    return declared
+
+
+def _start_totals(conn: duckdb.DuckDBPyConnection, election_ids: list[str]) -> None:
+    """Zero totals for every region (and list) of newly declared elections, every precinct pending."""
+    if not election_ids:
+        return
+    conn.execute("CREATE OR REPLACE TEMP TABLE _new_elections (election_id VARCHAR)")
+    conn.executemany("INSERT INTO _new_elections VALUES (?)", [[e] for e in election_ids])
+    conn.execute(
+        """
+        INSERT INTO proj_region_totals
+        SELECT g.election_id, g.region_id, count(p.precinct_id), 0, 0, 0, count(p.precinct_id),
+               coalesce(sum(p.registered_voters), 0), 0, 0, 0, 0
+        FROM proj_regions g
+        JOIN _new_elections USING (election_id)
+        LEFT JOIN proj_precincts p USING (election_id, region_id)
+        GROUP BY g.election_id, g.region_id
+        """
+    )
+    conn.execute(
+        """
+        INSERT INTO proj_region_list_votes
+        SELECT g.election_id, g.region_id, l.list_id, 0
+        FROM proj_regions g JOIN _new_elections USING (election_id) JOIN proj_lists l USING (election_id)
+        """
+    )
+    conn.execute("DROP TABLE _new_elections")
+
+
+def _touched_precincts(conn: duckdb.DuckDBPyConnection, since: int) -> None:
+    """The precincts whose contribution to the totals the events after `since` may change."""
+    conn.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _touched AS
+        SELECT election_id, precinct_id FROM protocol_facts WHERE position > $since
+        UNION
+        SELECT election_id, payload->>'$.precinct_id' FROM events
+        WHERE event_type = 'PrecinctAnnulled' AND position > $since
+        """,
+        {"since": since},
+    )
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _region_deltas ("
+        "election_id VARCHAR, region_id VARCHAR, reported BIGINT, annulled BIGINT, counted BIGINT, "
+        "pending BIGINT, registered_counted BIGINT, ballots_cast BIGINT, invalid_ballots BIGINT, "
+        "against_all BIGINT)"
+    )
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _list_deltas ("
+        "election_id VARCHAR, region_id VARCHAR, list_id VARCHAR, votes BIGINT)"
+    )
+
+
+def _collect_contributions(conn: duckdb.DuckDBPyConnection, *, sign: int) -> None:
+    """Add `sign` times what the touched precincts contribute to the totals in the current state."""
+    conn.execute(
+        """
+        INSERT INTO _region_deltas
+        WITH p AS (
+            SELECT d.election_id, d.region_id, d.registered_voters,
+                   r.precinct_id IS NOT NULL AS reported, a.precinct_id IS NOT NULL AS annulled,
+                   r.precinct_id IS NOT NULL AND a.precinct_id IS NULL AS counted,
+                   r.ballots_cast, r.invalid_ballots, r.against_all
+            FROM _touched t
+            JOIN proj_precincts d USING (election_id, precinct_id)
+            LEFT JOIN proj_precinct_results r USING (election_id, precinct_id)
+            LEFT JOIN proj_annulments a USING (election_id, precinct_id)
+        )
+        SELECT election_id, region_id,
+               $sign * count(*) FILTER (WHERE reported),
+               $sign * count(*) FILTER (WHERE annulled),
+               $sign * count(*) FILTER (WHERE counted),
+               $sign * count(*) FILTER (WHERE NOT reported AND NOT annulled),
+               $sign * coalesce(sum(registered_voters) FILTER (WHERE counted), 0),
+               $sign * coalesce(sum(ballots_cast) FILTER (WHERE counted), 0),
+               $sign * coalesce(sum(invalid_ballots) FILTER (WHERE counted), 0),
+               $sign * coalesce(sum(against_all) FILTER (WHERE counted), 0)
+        FROM p GROUP BY election_id, region_id
+        """,
+        {"sign": sign},
+    )
+    conn.execute(
+        """
+        INSERT INTO _list_deltas
+        SELECT r.election_id, r.region_id, v.list_id, $sign * sum(v.votes)
+        FROM _touched t
+        JOIN proj_precinct_results r USING (election_id, precinct_id)
+        JOIN protocol_votes v ON v.position = r.protocol_position
+        WHERE NOT EXISTS (SELECT 1 FROM proj_annulments a
+                          WHERE a.election_id = r.election_id AND a.precinct_id = r.precinct_id)
+        GROUP BY r.election_id, r.region_id, v.list_id
+        """,
+        {"sign": sign},
+    )
+
+
+def _apply_deltas(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(
+        """
+        UPDATE proj_region_totals t SET
+            precincts_reported = t.precincts_reported + d.reported,
+            precincts_annulled = t.precincts_annulled + d.annulled,
+            precincts_counted = t.precincts_counted + d.counted,
+            precincts_pending = t.precincts_pending + d.pending,
+            registered_voters_counted = t.registered_voters_counted + d.registered_counted,
+            ballots_cast = t.ballots_cast + d.ballots_cast,
+            invalid_ballots = t.invalid_ballots + d.invalid_ballots,
+            against_all = t.against_all + d.against_all
+        FROM (
+            SELECT election_id, region_id, sum(reported) AS reported, sum(annulled) AS annulled,
+                   sum(counted) AS counted, sum(pending) AS pending,
+                   sum(registered_counted) AS registered_counted, sum(ballots_cast) AS ballots_cast,
+                   sum(invalid_ballots) AS invalid_ballots, sum(against_all) AS against_all
+            FROM _region_deltas GROUP BY election_id, region_id
+        ) d
+        WHERE t.election_id = d.election_id AND t.region_id = d.region_id
+        """
+    )
+    conn.execute(
+        """
+        UPDATE proj_region_list_votes t SET votes = t.votes + d.votes
+        FROM (
+            SELECT election_id, region_id, list_id, sum(votes) AS votes
+            FROM _list_deltas GROUP BY election_id, region_id, list_id
+        ) d
+        WHERE t.election_id = d.election_id AND t.region_id = d.region_id AND t.list_id = d.list_id
+        """
+    )
+    for table in ("_touched", "_region_deltas", "_list_deltas"):
+        conn.execute(f"DROP TABLE {table}")
 
 
 def _apply_protocols(conn: duckdb.DuckDBPyConnection, since: int) -> None:
+    """The latest protocol of each precinct replaces the one in force (their votes follow by position)."""
     conn.execute(
         """
         CREATE OR REPLACE TEMP TABLE _latest_protocols AS
@@ -142,93 +288,58 @@ def _apply_protocols(conn: duckdb.DuckDBPyConnection, since: int) -> None:
         """,
         [since],
     )
-    conn.execute(
-        """
-        DELETE FROM proj_precinct_results r USING _latest_protocols l
-        WHERE r.election_id = l.election_id AND r.precinct_id = l.precinct_id
-        """
-    )
+    if since > 0:  # a rebuild starts from empty tables: nothing to replace
+        conn.execute(
+            """
+            DELETE FROM proj_precinct_results r USING _latest_protocols l
+            WHERE r.election_id = l.election_id AND r.precinct_id = l.precinct_id
+            """
+        )
     conn.execute(
         """
         INSERT INTO proj_precinct_results
         SELECT election_id, precinct_id, region_id, protocol_version, position, registered_voters,
                ballots_issued, ballots_cast, invalid_ballots, against_all
-        FROM _latest_protocols ORDER BY election_id, precinct_id
-        """
-    )
-    conn.execute(
-        """
-        DELETE FROM proj_precinct_votes v USING _latest_protocols l
-        WHERE v.election_id = l.election_id AND v.precinct_id = l.precinct_id
-        """
-    )
-    conn.execute(
-        """
-        INSERT INTO proj_precinct_votes
-        SELECT l.election_id, l.precinct_id, v.list_id, v.votes
-        FROM _latest_protocols l JOIN protocol_votes v USING (position)
-        ORDER BY l.election_id, l.precinct_id, v.list_id
+        FROM _latest_protocols
         """
     )
     conn.execute("DROP TABLE _latest_protocols")
 
 
 def _apply_batches(conn: duckdb.DuckDBPyConnection, since: int) -> None:
-    for position, election_id, batch_id, at, p in _payload_events(
-        conn, since, (BATCH_RECEIVED, BATCH_QUARANTINED, ROW_QUARANTINED)
-    ):
-        assert batch_id is not None
-        if "rows_total" in p:  # BatchReceived
-            conn.execute(
-                "INSERT INTO proj_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    batch_id,
-                    election_id,
-                    position,
-                    p["file_name"],
-                    p["file_format"],
-                    p["size_bytes"],
-                    at,
-                    p["rows_total"],
-                    p["rows_applied"],
-                    p["rows_duplicate"],
-                    p["rows_quarantined"],
-                    p["quarantined_whole"],
-                ],
-            )
-            _insert_many(
-                conn,
-                "INSERT INTO proj_anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        election_id,
-                        batch_id,
-                        position,
-                        a["kind"],
-                        a.get("precinct_id"),
-                        p["file_name"],
-                        a.get("row"),
-                        a["detail"],
-                    ]
-                    for a in p.get("anomalies", [])
-                ],
-            )
-        else:  # a quarantined row or file
-            conn.execute(
-                "INSERT INTO proj_quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    position,
-                    election_id,
-                    batch_id,
-                    p["file_name"],
-                    p.get("row"),
-                    p.get("column"),
-                    p["rule"],
-                    p.get("value"),
-                    p["message"],
-                    p.get("precinct_id"),
-                ],
-            )
+    """Received files, their anomaly flags and quarantined rows and files, straight from the payloads."""
+    conn.execute(
+        """
+        INSERT INTO proj_batches
+        SELECT batch_id, election_id, position, payload->>'$.file_name', payload->>'$.file_format',
+               CAST(payload->>'$.size_bytes' AS BIGINT), occurred_at,
+               CAST(payload->>'$.rows_total' AS INTEGER), CAST(payload->>'$.rows_applied' AS INTEGER),
+               CAST(payload->>'$.rows_duplicate' AS INTEGER), CAST(payload->>'$.rows_quarantined' AS INTEGER),
+               CAST(payload->>'$.quarantined_whole' AS BOOLEAN)
+        FROM events WHERE event_type = $received AND position > $since
+        """,
+        {"received": BATCH_RECEIVED, "since": since},
+    )
+    conn.execute(
+        """
+        INSERT INTO proj_anomalies
+        SELECT e.election_id, e.batch_id, e.position, a.value->>'$.kind', a.value->>'$.precinct_id',
+               e.payload->>'$.file_name', CAST(a.value->>'$.row' AS INTEGER), a.value->>'$.detail'
+        FROM events e, json_each(e.payload, '$.anomalies') a
+        WHERE e.event_type = $received AND e.position > $since
+        """,
+        {"received": BATCH_RECEIVED, "since": since},
+    )
+    conn.execute(
+        """
+        INSERT INTO proj_quarantine
+        SELECT position, election_id, batch_id, payload->>'$.file_name', CAST(payload->>'$.row' AS INTEGER),
+               payload->>'$.column', payload->>'$.rule', payload->>'$.value', payload->>'$.message',
+               payload->>'$.precinct_id'
+        FROM events WHERE event_type IN ($row, $file) AND position > $since
+        """,
+        {"row": ROW_QUARANTINED, "file": BATCH_QUARANTINED, "since": since},
+    )
 
 
 def _apply_publications(conn: duckdb.DuckDBPyConnection, since: int) -> None:
@@ -279,6 +390,38 @@ def _apply_publications(conn: duckdb.DuckDBPyConnection, since: int) -> None:
                 for r in p["seats"]
             ],
         )
+
+
+def _apply_publication_progress(conn: duckdb.DuckDBPyConnection, since: int) -> None:
+    """Precincts reported by each new publication's base position: those with a protocol in force
+    now, less those whose first protocol came after that position (none, when it is the head)."""
+    conn.execute(
+        """
+        INSERT INTO proj_publication_progress
+        WITH pubs AS (
+            SELECT publication_id, election_id, based_on_position FROM proj_publications
+            WHERE position > $since
+        ), later AS (
+            SELECT DISTINCT f.election_id, f.precinct_id FROM protocol_facts f
+            WHERE f.position > (SELECT min(based_on_position) FROM pubs)
+              AND f.election_id IN (SELECT election_id FROM pubs)
+        ), firsts AS (
+            SELECT f.election_id, min(f.position) AS first_position
+            FROM protocol_facts f JOIN later USING (election_id, precinct_id)
+            GROUP BY f.election_id, f.precinct_id
+        ), now AS (
+            SELECT election_id, count(*) AS reported FROM proj_precinct_results
+            WHERE election_id IN (SELECT election_id FROM pubs) GROUP BY election_id
+        )
+        SELECT p.publication_id, p.election_id, p.based_on_position,
+               coalesce(any_value(n.reported), 0) - count(f.first_position)
+        FROM pubs p
+        LEFT JOIN now n USING (election_id)
+        LEFT JOIN firsts f ON f.election_id = p.election_id AND f.first_position > p.based_on_position
+        GROUP BY p.publication_id, p.election_id, p.based_on_position
+        """,
+        {"since": since},
+    )
 
 
 def _apply_openelections(conn: duckdb.DuckDBPyConnection, since: int) -> None:
@@ -332,7 +475,7 @@ def _apply_openelections(conn: duckdb.DuckDBPyConnection, since: int) -> None:
         SELECT r.election_id, r.office, r.district, r.county, r.party, r.candidate,
                sum(r.votes)::BIGINT, count(DISTINCT r.precinct)::INTEGER
         FROM oe_results r JOIN _oe_touched USING (election_id, office, district, county)
-        GROUP BY ALL ORDER BY ALL
+        GROUP BY ALL
         """
     )
     conn.execute("DROP TABLE _oe_touched")

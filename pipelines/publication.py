@@ -16,10 +16,6 @@ from pipelines.errors import PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
     CERTIFICATION_OVERRIDDEN,
-    ELECTION_DECLARED,
-    PRECINCT_ANNULLED,
-    PROTOCOL_AMENDED,
-    PROTOCOL_REPORTED,
     RESULTS_CERTIFIED,
     RESULTS_PUBLISHED,
     NewEvent,
@@ -28,13 +24,12 @@ from pipelines.events import (
 )
 from pipelines.migrations import first_row
 from pipelines.projections import update_projections
-from pipelines.publication_files import check_folder_name, warehouse_of, write_publication
+from pipelines.publication_files import RESULT_EVENTS, check_folder_name, warehouse_of, write_publication
 from pipelines.rule_profiles import profile_to_dict
 from pipelines.seat_allocation import Allocation
 from pipelines.seat_table import allocate_totals, election_profile, national_totals
 
 Status = Literal["provisional", "certified"]
-_RESULT_EVENTS = (ELECTION_DECLARED, PROTOCOL_REPORTED, PROTOCOL_AMENDED, PRECINCT_ANNULLED)
 
 
 @dataclass(frozen=True)
@@ -57,12 +52,12 @@ def table_checksum(records: list[dict[str, Any]]) -> str:
 
 def last_result_position(store: EventStore, election_id: str) -> int:
     """The last event that changed this election's results: what a publication is based on."""
-    marks = ", ".join("?" for _ in _RESULT_EVENTS)
+    marks = ", ".join("?" for _ in RESULT_EVENTS)
     row = first_row(
         store.conn.execute(
             "SELECT coalesce(max(position), 0) FROM events "
             f"WHERE election_id = ? AND event_type IN ({marks})",
-            [election_id, *_RESULT_EVENTS],
+            [election_id, *RESULT_EVENTS],
         )
     )
     return int(str(row[0])) if row else 0

@@ -28,7 +28,9 @@ import pyarrow.parquet as pq
 from pipelines.cli.output import spreadsheet_safe
 from pipelines.errors import InputError
 from pipelines.event_store import utc_now
+from pipelines.events import ELECTION_DECLARED, PRECINCT_ANNULLED, PROTOCOL_AMENDED, PROTOCOL_REPORTED
 from pipelines.migrations import first_row
+from pipelines.projections import checkpoint
 from pipelines.seat_allocation.model import RECORD_FIELDS
 from pipelines.warehouse_paths import WarehousePaths
 
@@ -188,21 +190,7 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
             [election_id],
         ).fetchall()
     ]
-    params = {"election": election_id, "as_of": based_on}
-    votes: dict[str, dict[str, int]] = {}
-    for region_id, list_id, count in conn.execute(_REGION_VOTES_SQL, params).fetchall():
-        votes.setdefault(str(region_id), {})[str(list_id)] = int(count)
-    regions = []
-    for region_id, name, *figures in conn.execute(_AREA_SQL, params).fetchall():
-        region_votes = votes.get(str(region_id), {})
-        regions.append(
-            AreaTotals(
-                str(region_id),
-                str(name),
-                dict(zip(TOTAL_FIELDS, (int(f) for f in figures), strict=True)),
-                {info.list_id: region_votes.get(info.list_id, 0) for info in lists},
-            )
-        )
+    regions = _area_totals(conn, election_id, based_on, lists)
     national = AreaTotals(
         None,
         str(election_row[1]),
@@ -231,16 +219,73 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
     )
 
 
+_CURRENT_AREA_SQL = """
+SELECT g.region_id, g.name, t.precincts_expected, t.precincts_reported, t.precincts_annulled,
+       t.precincts_pending, t.registered_voters, t.registered_voters_counted, t.ballots_cast,
+       t.invalid_ballots, t.against_all
+FROM proj_regions g JOIN proj_region_totals t USING (election_id, region_id)
+WHERE g.election_id = $election
+ORDER BY g.name, g.region_id
+"""
+
+_CURRENT_REGION_VOTES_SQL = """
+SELECT region_id, list_id, votes FROM proj_region_list_votes WHERE election_id = $election
+"""
+
+# The events that change an election's results: a publication is based on the last of them.
+RESULT_EVENTS = (ELECTION_DECLARED, PROTOCOL_REPORTED, PROTOCOL_AMENDED, PRECINCT_ANNULLED)
+
+
+def results_unchanged_since(conn: duckdb.DuckDBPyConnection, election_id: str, position: int) -> bool:
+    """Whether the projections stand at the log's head and no event after `position` changed this
+    election's results: then the running totals are the state as of `position`."""
+    marks = ", ".join("?" for _ in RESULT_EVENTS)
+    row = first_row(
+        conn.execute(
+            "SELECT (SELECT coalesce(max(position), 0) FROM events), "
+            f"NOT EXISTS (SELECT 1 FROM events WHERE position > ? AND election_id = ? "
+            f"AND event_type IN ({marks}))",
+            [position, election_id, *RESULT_EVENTS],
+        )
+    )
+    return row is not None and int(str(row[0])) == checkpoint(conn) and bool(row[1])
+
+
+def _area_totals(
+    conn: duckdb.DuckDBPyConnection, election_id: str, based_on: int, lists: Sequence[ListInfo]
+) -> list[AreaTotals]:
+    """Each region's figures as of `based_on`: the running totals when they stand there (a
+    publication of the current results), else counted from the log."""
+    params: dict[str, object] = {"election": election_id}
+    if results_unchanged_since(conn, election_id, based_on):
+        area_sql, votes_sql = _CURRENT_AREA_SQL, _CURRENT_REGION_VOTES_SQL
+    else:
+        area_sql, votes_sql = _AREA_SQL, _REGION_VOTES_SQL
+        params["as_of"] = based_on
+    votes: dict[str, dict[str, int]] = {}
+    for region_id, list_id, count in conn.execute(votes_sql, params).fetchall():
+        votes.setdefault(str(region_id), {})[str(list_id)] = int(count)
+    regions = []
+    for region_id, name, *figures in conn.execute(area_sql, params).fetchall():
+        region_votes = votes.get(str(region_id), {})
+        regions.append(
+            AreaTotals(
+                str(region_id),
+                str(name),
+                dict(zip(TOTAL_FIELDS, (int(f) for f in figures), strict=True)),
+                {info.list_id: region_votes.get(info.list_id, 0) for info in lists},
+            )
+        )
+    return regions
+
+
 def _history(conn: duckdb.DuckDBPyConnection, election_id: str, up_to: int) -> list[HistoryPoint]:
     rows = conn.execute(
         """
-        WITH firsts AS (
-            SELECT precinct_id, min(position) AS first_position FROM protocol_facts
-            WHERE election_id = $election GROUP BY precinct_id
-        ), pubs AS (
-            SELECT p.*, (SELECT count(*) FROM firsts f WHERE f.first_position <= p.based_on_position)
-                   AS reported
-            FROM proj_publications p WHERE p.election_id = $election AND p.position <= $up_to
+        WITH pubs AS (
+            SELECT p.*, g.precincts_reported AS reported
+            FROM proj_publications p JOIN proj_publication_progress g USING (publication_id)
+            WHERE p.election_id = $election AND p.position <= $up_to
         )
         SELECT p.publication_id, p.status, p.position, p.based_on_position, p.published_at, p.reported,
                s.list_id, s.seats

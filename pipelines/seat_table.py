@@ -1,7 +1,8 @@
 """National totals of an election and the seat allocation over them, now or as of a log position.
 
-"Now" reads the projections; "as of" reads the log itself, so time travel needs no stored history
-of projections. Both give the same answer at the log's head (tested).
+"Now" reads the running totals (proj_region_totals, proj_region_list_votes), which cost nothing
+to read whatever the store holds; "as of" reads the log itself, so time travel needs no stored
+history of projections. Both give the same answer at the log's head (tested).
 """
 
 from __future__ import annotations
@@ -42,14 +43,6 @@ WITH latest AS (
 )
 """
 
-_CURRENT_SQL = """
-WITH live AS (
-    SELECT r.*, r.protocol_position AS position FROM proj_precinct_results r
-    WHERE r.election_id = $election AND NOT EXISTS (
-        SELECT 1 FROM proj_annulments a WHERE a.election_id = r.election_id AND a.precinct_id = r.precinct_id)
-)
-"""
-
 
 def resolve_as_of(conn: duckdb.DuckDBPyConnection, as_of: str | int | None) -> int | None:
     """A log position, or the last position whose event occurred at or before an ISO timestamp."""
@@ -67,25 +60,10 @@ def resolve_as_of(conn: duckdb.DuckDBPyConnection, as_of: str | int | None) -> i
 def national_totals(
     conn: duckdb.DuckDBPyConnection, election_id: str, *, as_of: int | None = None
 ) -> NationalTotals:
-    prefix = _CURRENT_SQL if as_of is None else _AS_OF_SQL
-    params: dict[str, object] = {"election": election_id}
-    if as_of is not None:
-        params["as_of"] = as_of
-    row = first_row(
-        conn.execute(
-            prefix + "SELECT count(*), coalesce(sum(ballots_cast), 0), coalesce(sum(invalid_ballots), 0), "
-            "coalesce(sum(against_all), 0) FROM live",
-            params,
-        )
-    )
-    assert row is not None
-    votes = dict(
-        conn.execute(
-            prefix + "SELECT v.list_id, sum(v.votes) FROM live JOIN protocol_votes v USING (position) "
-            "GROUP BY v.list_id",
-            params,
-        ).fetchall()
-    )
+    if as_of is None:
+        figures, votes = _current_figures(conn, election_id)
+    else:
+        figures, votes = _figures_as_of(conn, election_id, as_of)
     lists = conn.execute(
         "SELECT list_id, name, ballot_order, candidates FROM proj_lists "
         "WHERE election_id = ? ORDER BY ballot_order",
@@ -97,10 +75,10 @@ def national_totals(
     return NationalTotals(
         election_id=election_id,
         as_of_position=as_of if as_of is not None else int(str(head[0])) if head else 0,
-        precincts_counted=int(str(row[0])),
-        ballots_cast=int(str(row[1])),
-        invalid_ballots=int(str(row[2])),
-        against_all=int(str(row[3])),
+        precincts_counted=figures[0],
+        ballots_cast=figures[1],
+        invalid_ballots=figures[2],
+        against_all=figures[3],
         list_votes=tuple(
             ListVotes(
                 list_id=l_id, name=name, votes=int(votes.get(l_id, 0)), ballot_order=order, candidates=cand
@@ -108,6 +86,51 @@ def national_totals(
             for l_id, name, order, cand in lists
         ),
     )
+
+
+_Figures = tuple[tuple[int, int, int, int], dict[str, int]]
+
+
+def _current_figures(conn: duckdb.DuckDBPyConnection, election_id: str) -> _Figures:
+    """Counted precincts, ballots and votes per list from the running totals."""
+    row = first_row(
+        conn.execute(
+            "SELECT coalesce(sum(precincts_counted), 0), coalesce(sum(ballots_cast), 0), "
+            "coalesce(sum(invalid_ballots), 0), coalesce(sum(against_all), 0) "
+            "FROM proj_region_totals WHERE election_id = ?",
+            [election_id],
+        )
+    )
+    assert row is not None
+    votes = conn.execute(
+        "SELECT list_id, sum(votes) FROM proj_region_list_votes WHERE election_id = ? GROUP BY list_id",
+        [election_id],
+    ).fetchall()
+    return _ints(row), {str(list_id): int(count) for list_id, count in votes}
+
+
+def _figures_as_of(conn: duckdb.DuckDBPyConnection, election_id: str, as_of: int) -> _Figures:
+    params: dict[str, object] = {"election": election_id, "as_of": as_of}
+    row = first_row(
+        conn.execute(
+            _AS_OF_SQL
+            + "SELECT count(*), coalesce(sum(ballots_cast), 0), coalesce(sum(invalid_ballots), 0), "
+            "coalesce(sum(against_all), 0) FROM live",
+            params,
+        )
+    )
+    assert row is not None
+    votes = conn.execute(
+        _AS_OF_SQL + "SELECT v.list_id, sum(v.votes) FROM live JOIN protocol_votes v USING (position) "
+        "GROUP BY v.list_id",
+        params,
+    ).fetchall()
+    return _ints(row), {str(list_id): int(count) for list_id, count in votes}
+
+
+def _ints(row: tuple[object, ...]) -> tuple[int, int, int, int]:
+    a, b, c, d = (int(str(x)) for x in row)
+    return a, b, c, d
 
 
 def election_profile(conn: duckdb.DuckDBPyConnection, election_id: str) -> RuleProfile:
