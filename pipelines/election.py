@@ -375,13 +375,14 @@ def _read_precincts_csv(path: Path, file: str) -> tuple[PrecinctTable, _Precinct
 
 
 def _csv_header(path: Path, source: _PrecinctSource) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        try:
-            header = next(csv.reader(handle), None)
-        except UnicodeDecodeError:
-            raise InputError(
-                "precincts file is not UTF-8 text", file=source.file, row=1, rule="encoding"
-            ) from None
+    with path.open("rb") as handle:
+        first_line = handle.readline()
+    try:
+        header = next(csv.reader([first_line.decode("utf-8-sig")]), None)
+    except UnicodeDecodeError:
+        raise InputError(
+            "precincts file is not UTF-8 text", file=source.file, row=1, rule="encoding"
+        ) from None
     if not header:
         raise InputError("the precincts file lists no precincts", file=source.file, rule="required")
     for column in PRECINCT_COLUMNS:
