@@ -70,6 +70,23 @@ def test_frame_has_typed_columns_in_declaration_order() -> None:
     ]
 
 
+def test_a_table_is_rebuilt_from_its_frame_or_from_arrow_columns() -> None:
+    table = PrecinctTable.from_precincts(ROWS)
+    frame = table.frame()
+    assert PrecinctTable(frame["precinct_id"], frame["region_id"], frame["registered_voters"]) == ROWS
+    arrow = pa.Table.from_pandas(frame).cast(
+        pa.schema(
+            [
+                ("precinct_id", pa.large_string()),
+                ("region_id", pa.string()),
+                ("registered_voters", pa.int64()),
+            ]
+        )
+    )
+    rebuilt = PrecinctTable(arrow["precinct_id"], arrow["region_id"], arrow["registered_voters"])
+    assert rebuilt == table
+
+
 def test_changing_a_frame_leaves_the_table_as_it_was() -> None:
     table = PrecinctTable.from_precincts(ROWS)
     frame = table.frame()
