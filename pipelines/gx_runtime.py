@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -36,6 +36,8 @@ RESULTS_SUBDIR = "_gx_validation_results"
 
 _lock = threading.Lock()
 _contexts: dict[Path | None, Any] = {}
+# Results stored by this process whose Data Docs page is not rendered yet, per Data Docs folder.
+_unrendered: dict[Path, list[Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -139,23 +141,31 @@ def run_suite(
     run_name: str,
     data_docs_dir: Path | None = None,
 ) -> SuiteRun:
-    """Validate each check's frame (every one has an int `row` column) in one GX run per check.
+    """Validate each check's frame (every one has an int `row` column) with GX.
 
-    Failures name rows by `row` (and cells by `column`). With `data_docs_dir` the runs' results are
-    stored there as one validation result, and the Data Docs site is rebuilt for it; `docs_index` is the
-    site's index.html.
+    Every expectation runs first with `BOOLEAN_ONLY` (cheap: no lists of failing records); those that
+    fail run again with `COMPLETE`, which names the failing rows by `row` (and cells by `column`). With
+    `data_docs_dir` the runs' results are stored there as one validation result; the site itself is
+    rendered by `build_data_docs`, once per ingest run, and `docs_index` is the index it writes.
     """
     failures: list[ExpectationFailure] = []
     results: list[Any] = []
     for number, check in enumerate(checks):
-        result = _validate(check, suite_name=f"{suite_name}.{number}", parameters=parameters)
+        name = f"{suite_name}.{number}"
+        every = range(len(check.expectations))
+        result = _validate(check, every, complete=False, suite_name=name, parameters=parameters)
+        failed = [_spec_index(outcome) for outcome in result.results if not _passed(check, outcome)]
+        if failed:
+            detailed = _validate(check, failed, complete=True, suite_name=name, parameters=parameters)
+            by_index = {_spec_index(outcome): outcome for outcome in detailed.results}
+            result.results = [by_index.get(_spec_index(outcome), outcome) for outcome in result.results]
+            failures.extend(_failures(check, detailed))
         results.append(result)
-        failures.extend(_failures(check, result))
     evaluated = sum(len(result.results) for result in results)
     docs_index = None
     if data_docs_dir is not None:
         merged = _merged_result(results, suite_name=suite_name)
-        docs_index = _build_docs(gx_context(data_docs_dir), merged, suite_name=suite_name, run_name=run_name)
+        docs_index = _store_result(data_docs_dir, merged, suite_name=suite_name, run_name=run_name)
     return SuiteRun(failures=tuple(failures), evaluated=evaluated, docs_index=docs_index)
 
 
@@ -166,15 +176,39 @@ def _suite(name: str, configs_json: str) -> Any:
     return gx.ExpectationSuite(name=name, expectations=json.loads(configs_json))
 
 
-def _validate(check: FrameCheck, *, suite_name: str, parameters: Mapping[str, Any]) -> Any:
+def _spec_index(outcome: Any) -> int:
+    # GX may evaluate expectations in another order than the suite lists them, hence the index in meta.
+    return int(outcome.expectation_config.meta["expectation_index"])
+
+
+def _passed(check: FrameCheck, outcome: Any) -> bool:
+    if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+        spec = check.expectations[_spec_index(outcome)]
+        raise RuntimeError(
+            f"GX could not evaluate rule {spec.rule} on {spec.column}: "
+            f"{outcome.exception_info.get('exception_message')}"
+        )
+    return bool(outcome.success)
+
+
+def _validate(
+    check: FrameCheck,
+    indexes: Iterable[int],
+    *,
+    complete: bool,
+    suite_name: str,
+    parameters: Mapping[str, Any],
+) -> Any:
+    """GX's result for the expectations of `check` at `indexes`; `complete` lists the failing records."""
     # GX's own validator behind `Batch.validate`, given the batch parameters directly: `get_batch()` and
     # then `validate()` would load the frame twice, and loading fingerprints (hashes) the whole frame.
     import_gx()  # first, so that GX's loggers are quiet before any of its modules loads
     from great_expectations.validator.v1_validator import Validator
 
+    chosen = list(indexes)
     configs = []
-    for index, spec in enumerate(check.expectations):
-        config = spec.as_gx_dict()
+    for index in chosen:
+        config = check.expectations[index].as_gx_dict()
         config["meta"]["expectation_index"] = index
         configs.append(config)
     suite = _suite(suite_name, json.dumps(configs, sort_keys=True))
@@ -182,15 +216,18 @@ def _validate(check: FrameCheck, *, suite_name: str, parameters: Mapping[str, An
     batch_definition = (
         context.data_sources.get(_DATASOURCE).get_asset(_ASSET).get_batch_definition(_BATCH_DEFINITION)
     )
-    validator = Validator(
-        batch_definition=batch_definition,
-        batch_parameters={"dataframe": check.frame},
-        result_format={
+    result_format: dict[str, Any] = {"result_format": "BOOLEAN_ONLY"}
+    if complete:
+        result_format = {
             "result_format": "COMPLETE",
             "unexpected_index_column_names": list(check.index_columns),
             # The pandas "query" is a string of every failing index; nothing reads it.
             "return_unexpected_index_query": False,
-        },
+        }
+    validator = Validator(
+        batch_definition=batch_definition,
+        batch_parameters={"dataframe": check.frame},
+        result_format=result_format,
     )
     return validator.validate_expectation_suite(suite, dict(parameters))
 
@@ -198,15 +235,9 @@ def _validate(check: FrameCheck, *, suite_name: str, parameters: Mapping[str, An
 def _failures(check: FrameCheck, result: Any) -> list[ExpectationFailure]:
     by_cell = "column" in check.index_columns
     failures: list[ExpectationFailure] = []
-    # GX may evaluate expectations in another order than the suite lists them, hence the index in meta.
     for outcome in result.results:
-        spec = check.expectations[int(outcome.expectation_config.meta["expectation_index"])]
-        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(
-                f"GX could not evaluate rule {spec.rule} on {spec.column}: "
-                f"{outcome.exception_info.get('exception_message')}"
-            )
-        if outcome.success:
+        spec = check.expectations[_spec_index(outcome)]
+        if _passed(check, outcome):
             continue
         indexes = outcome.result.get("unexpected_index_list") or []
         if by_cell:
@@ -240,7 +271,7 @@ def _merged_result(results: Sequence[Any], *, suite_name: str) -> Any:
     )
 
 
-def _build_docs(context: Any, result: Any, *, suite_name: str, run_name: str) -> Path:
+def _result_key(suite_name: str, run_name: str) -> Any:
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
@@ -248,11 +279,53 @@ def _build_docs(context: Any, result: Any, *, suite_name: str, run_name: str) ->
     )
 
     name = _safe_name(run_name)
-    key = ValidationResultIdentifier(
+    return ValidationResultIdentifier(
         expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
         run_id=RunIdentifier(run_name=name, run_time=datetime.now(UTC)),
         batch_identifier=name,
     )
-    context.validation_results_store.set(key, result)
-    urls: dict[str, str] = context.build_data_docs(site_names=[_SITE], resource_identifiers=[key])
+
+
+def _store_result(data_docs_dir: Path, result: Any, *, suite_name: str, run_name: str) -> Path:
+    """Keep one file's result for the site; the index.html that `build_data_docs` will write."""
+    key = _result_key(suite_name, run_name)
+    gx_context(data_docs_dir).validation_results_store.set(key, result)
+    with _lock:
+        _unrendered.setdefault(data_docs_dir.resolve(), []).append(key)
+    return data_docs_dir / "index.html"
+
+
+def _without_page(data_docs_dir: Path, keys: Iterable[Any]) -> list[Any]:
+    """The stored results among `keys` whose page the site lacks (found by GX's own page naming)."""
+    from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
+
+    pages = TupleFilesystemStoreBackend(
+        base_directory=str(data_docs_dir),
+        filepath_prefix="validations",
+        filepath_suffix=".html",
+        suppress_store_backend_id=True,
+    )
+    return [key for key in keys if not pages.has_key(key.to_tuple())]
+
+
+def build_data_docs(data_docs_dir: Path) -> Path | None:
+    """Render the Data Docs site in `data_docs_dir`: a page per stored result lacking one, and the index.
+
+    Call once at the end of an ingest run (rendering per file cost about a second each). Results stored
+    by other processes are found through their missing pages. None when no result was ever stored there.
+    """
+    folder = data_docs_dir.resolve()
+    if not (folder / RESULTS_SUBDIR).is_dir():
+        return None
+    context = gx_context(folder)
+    with _lock:
+        pending = _unrendered.pop(folder, [])
+    known = set(pending)
+    stored = [key for key in context.validation_results_store.list_keys() if key not in known]
+    pending.extend(_without_page(folder, stored))
+    index = folder / "index.html"
+    if not pending and index.is_file():
+        return index
+    # An empty list would render every stored result again.
+    urls: dict[str, str] = context.build_data_docs(site_names=[_SITE], resource_identifiers=pending or None)
     return Path(urls[_SITE].removeprefix("file://"))

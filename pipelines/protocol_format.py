@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 FileKind = Literal["protocol", "annulment"]
 
@@ -126,6 +127,9 @@ def read_raw_table(path: Path, *, list_ids: Sequence[str]) -> RawTable | FormatR
         return text
     had_bom = data.startswith(_UTF8_BOM)
     with _collector_paused():
+        simple = _simple_table(text, list_ids=list_ids, had_bom=had_bom)
+        if simple is not None:
+            return simple
         records = _split_records(text)
         if isinstance(records, FormatRejection):
             return records
@@ -328,6 +332,86 @@ def _frame(header: Sequence[str], records: Sequence[_Record]) -> pd.DataFrame:
     columns: dict[str, object] = {"row": lines}
     for name, values in zip(header, cells, strict=True):
         # Through pyarrow: several times faster than pd.array(values, dtype="str") on 100,000 cells.
-        text = pd.Series(pa.array(values, type=pa.large_string()), dtype=_TEXT)
-        columns[name] = text.str.strip()
+        columns[name] = _text_column(pa.array(values, type=pa.large_string()))
     return pd.DataFrame(columns)
+
+
+def _text_column(values: pa.Array) -> pd.Series:
+    return pd.Series(values, dtype=_TEXT).str.strip()
+
+
+def _simple_table(text: str, *, list_ids: Sequence[str], had_bom: bool) -> RawTable | FormatRejection | None:
+    """The table of a simple file, read by lines with Arrow; None for any other file.
+
+    Simple: no quote, no line break but LF or CRLF, no line longer than the csv module's field limit
+    (it rejects such a field). Every line is then one record and its fields are split by commas, so this
+    gives exactly what `_split_records` and `_table_from_records` give, several times faster.
+    """
+    if '"' in text or text.count("\r") != text.count("\r\n"):
+        return None
+    body_text = text.replace("\r\n", "\n") if "\r" in text else text
+    lines = pc.list_flatten(pc.split_pattern(pa.array([body_text], type=pa.large_string()), "\n"))
+    if pc.max(pc.utf8_length(lines)).as_py() > csv.field_size_limit():
+        return None
+    kept = _not_blank(lines)
+    numbers = np.flatnonzero(kept) + 1
+    if not len(numbers):
+        return FormatRejection("empty_file", "the file holds no records")
+    records = lines.filter(pa.array(kept))
+    header = [name.strip() for name in str(records[0].as_py()).split(",")]
+    kind = _header_problem(header, list_ids)
+    if isinstance(kind, FormatRejection):
+        return kind
+    if len(records) == 1:
+        return FormatRejection("no_data_rows", "the file has a header but no data rows")
+    width = len(header)
+    records, numbers = records[1:], numbers[1:]
+    widths = pc.add(pc.count_substring(records, ","), 1).to_numpy()
+    if widths[-1] < width and not text.endswith(("\n", "\r")):
+        return FormatRejection(
+            "truncated_file",
+            f"line {numbers[-1]}: the last record has {widths[-1]} of {width} fields and no line end: "
+            "the file is cut off",
+        )
+    good = widths == width
+    problems = [
+        RowFormatProblem(
+            int(numbers[bad]),
+            "field_count",
+            f"{widths[bad]} fields where the header has {width}",
+            str(records[int(bad)].as_py())[:200],
+        )
+        for bad in np.flatnonzero(~good)
+    ]
+    may_repeat = good & pc.match_substring(records, header[0]).to_numpy(zero_copy_only=False)
+    for position in np.flatnonzero(may_repeat):
+        if [cell.strip() for cell in str(records[int(position)].as_py()).split(",")] == header:
+            good[position] = False
+            problems.append(
+                RowFormatProblem(
+                    int(numbers[position]), "repeated_header", "the header is repeated inside the data", None
+                )
+            )
+    problems.sort(key=lambda problem: problem.row)
+    cells = pc.list_flatten(pc.split_pattern(records.filter(pa.array(good)), ","))
+    columns: dict[str, object] = {"row": numbers[good]}
+    for index, name in enumerate(header):
+        columns[name] = _text_column(cells.take(pa.array(np.arange(index, len(cells), width))))
+    return RawTable(
+        kind=kind,
+        columns=tuple(header),
+        frame=pd.DataFrame(columns),
+        row_problems=tuple(problems),
+        had_bom=had_bom,
+        line_ending=_line_ending(text),
+    )
+
+
+def _not_blank(lines: pa.Array) -> np.ndarray:
+    """Lines the csv module reads as a record: those whose fields are not all blank (Python's strip)."""
+    # A line that starts with printable ASCII other than blank and comma is a record; the others (empty
+    # lines, leading blanks, commas or non-ASCII) are few and decided in Python.
+    kept: np.ndarray = pc.match_substring_regex(lines, "^[!-+\\--~]").to_numpy(zero_copy_only=False)
+    for position in np.flatnonzero(~kept):
+        kept[position] = bool(str(lines[int(position)].as_py()).replace(",", "").strip())
+    return kept

@@ -276,34 +276,80 @@ def _row_frame(frame: pd.DataFrame, expectations: Sequence[ExpectationSpec]) -> 
     return frame[[name for name in frame.columns if name in used]]
 
 
-def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """One row per file row and count or text column (`cell_frame` in the suite file), built column-wise."""
+@dataclass(frozen=True)
+class _Cells:
+    """The file's distinct cells per column, GX's cell frame, and which file rows hold each of them.
+
+    The cell rules judge a cell by its column, text and parsed count only, so GX runs them once per
+    distinct cell (a count column of 100,000 rows holds a few thousand) instead of once per row and
+    column; a failing cell is then the failure of every row that holds it.
+    """
+
+    frame: pd.DataFrame  # `cell_frame` of the suite file; `row` is the first file row holding the cell
+    rows: np.ndarray  # the file row of each record of the batch
+    codes: Mapping[str, np.ndarray]  # per column: for each record, the position of its cell in `firsts`
+    firsts: Mapping[str, np.ndarray]  # per column: the record position of each distinct cell's first holder
+
+
+def _distinct(text: pd.Series, count: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per record the code of its (text, count) pair, and the first record of each code."""
+    codes, _ = pd.factorize(text)
+    if len(codes) == 0:
+        return codes, codes
+    if count is not None:
+        count_codes, _ = pd.factorize(count, use_na_sentinel=False)
+        codes, _ = pd.factorize(codes.astype("int64") * (int(count_codes.max()) + 1) + count_codes)
+    # factorize numbers codes in order of first appearance: a record is a first holder where the
+    # running maximum of the codes grows.
+    highest = np.maximum.accumulate(codes)
+    firsts = np.flatnonzero(np.concatenate([[True], highest[1:] > highest[:-1]]))
+    return codes, firsts
+
+
+def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> _Cells:
+    """One record per distinct (column, text, count) cell of the count and text columns."""
     required = groups.get("required_counts", [])
-    counts = [*required, *groups.get("optional_counts", [])]
+    optional = groups.get("optional_counts", [])
+    bounded = set(groups.get("nonnegative_counts", []))
     texts = list(groups.get("text_columns", []))
-    bounded = groups.get("nonnegative_counts", [])
-    names = [*counts, *texts]
-    size = len(frame)
+    rows = frame["row"].to_numpy(dtype="int64")
+    codes: dict[str, np.ndarray] = {}
+    firsts: dict[str, np.ndarray] = {}
+    parts: list[pd.DataFrame] = []
+    for name in (*required, *optional, *texts):
+        count = frame[f"n__{name}"].to_numpy(dtype="float64") if name in bounded else None
+        codes[name], firsts[name] = _distinct(frame[name], count)
+        text = frame[name].iloc[firsts[name]].reset_index(drop=True)
+        missing = pd.Series(np.nan, index=text.index, dtype=text.dtype)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": rows[firsts[name]],
+                    "column": name,
+                    "required_text": text if name in required else missing,
+                    "optional_text": text if name in optional else missing,
+                    "free_text": text if name in texts else missing,
+                    "count": count[firsts[name]] if count is not None else np.nan,
+                }
+            )
+        )
+    cells = pd.concat(parts, ignore_index=True)
+    cells["column"] = cells["column"].astype("category")
+    return _Cells(cells, rows, codes, firsts)
 
-    def member_of(group: Sequence[str]) -> np.ndarray:
-        return np.repeat([name in group for name in names], size)
 
-    # Categorical: GX copies the frame's rows per rule, and copying codes is far cheaper than 2 million
-    # strings; count cells take few distinct values.
-    text = pd.concat([frame[name] for name in names], ignore_index=True).astype("category")
-    parsed = [frame[f"n__{name}"].to_numpy(dtype="float64") for name in counts]
-    count = pd.Series(np.concatenate([*parsed, np.full(size * len(texts), np.nan)]))
-    is_count = member_of(counts)
-    return pd.DataFrame(
-        {
-            "row": np.tile(frame["row"].to_numpy(dtype="int64"), len(names)),
-            "column": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), size), categories=names),
-            "required_text": text.where(member_of(required)),
-            "optional_text": text.where(is_count & ~member_of(required)),
-            "free_text": text.where(~is_count),
-            "count": count.where(member_of(bounded)),
-        }
-    )
+def _cell_failures(failure: ExpectationFailure, cells: _Cells) -> ExpectationFailure:
+    """A cell expectation's failing distinct cells as the failure of every file row holding them."""
+    first_rows = pd.DataFrame({"row": failure.rows, "column": failure.columns})
+    found: list[tuple[int, str]] = []
+    for name, group in first_rows.groupby("column", sort=False):
+        column = str(name)
+        position_of = {int(row): code for code, row in enumerate(cells.rows[cells.firsts[column]])}
+        failing = [position_of[int(row)] for row in group["row"]]
+        held = np.isin(cells.codes[column], failing)
+        found.extend((int(row), column) for row in cells.rows[held])
+    found.sort()
+    return ExpectationFailure(failure.spec, tuple(r for r, _ in found), tuple(c for _, c in found))
 
 
 def _whole(values: pd.Series) -> list[str]:
@@ -435,8 +481,10 @@ def validate_file(
     suite_name = f"{kind}-v1"
     row_rules = expand_suite(suite_name, batch.groups)
     checks = [FrameCheck(_row_frame(batch.frame, row_rules), row_rules)]
+    cells = None
     if cell_rules := cell_suite(suite_name):
-        checks.append(FrameCheck(_cell_frame(batch.frame, batch.groups), cell_rules, ("row", "column")))
+        cells = _cell_frame(batch.frame, batch.groups)
+        checks.append(FrameCheck(cells.frame, cell_rules, ("row", "column")))
     run = run_suite(
         checks,
         suite_name=suite_name,
@@ -447,7 +495,11 @@ def validate_file(
     rejections = [
         RowRejection(display_name, p.row, None, p.rule, p.value, p.message, None) for p in table.row_problems
     ]
-    rejections.extend(_rejections_from_failures(run.failures, table, batch.frame, display_name))
+    failures = [
+        _cell_failures(failure, cells) if failure.columns and cells is not None else failure
+        for failure in run.failures
+    ]
+    rejections.extend(_rejections_from_failures(failures, table, batch.frame, display_name))
     rejections.sort(key=lambda r: (r.row, r.rule, r.column or ""))
     rejected_rows = {r.row for r in rejections}
     passed = batch.frame[~batch.frame["row"].isin(rejected_rows)]

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.gx_runtime import gx_context
+from pipelines.gx_runtime import build_data_docs, gx_context
 from pipelines.validation import ReportedProtocol, validate_file
 from tests.integration.validation_support import HEADER, csv_text, declaration, good_row, write
 
@@ -24,6 +24,9 @@ def test_data_docs_are_built_for_every_run(tmp_path: Path) -> None:
     one = validate_file(first, display_name="first.csv", election=ELECTION, reported={}, data_docs_dir=docs)
     two = validate_file(second, display_name="second.csv", election=ELECTION, reported={}, data_docs_dir=docs)
     assert one.data_docs == two.data_docs == docs / "index.html"
+    # The site is rendered once per ingest run, not per file.
+    assert not (docs / "index.html").exists()
+    assert build_data_docs(docs) == docs / "index.html"
     index = (docs / "index.html").read_text(encoding="utf-8")
     assert "first.csv" in index and "second.csv" in index
     pages = sorted((docs / "validations").rglob("*.html"))

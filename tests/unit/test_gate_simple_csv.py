@@ -1,0 +1,104 @@
+"""The quote-free fast reader gives exactly what the csv-module reader gives, on random files."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines import protocol_format
+from pipelines.protocol_format import FormatRejection, RawTable, read_raw_table
+
+LISTS = ("amanat", "ak_zhol", "auyl")
+HEADER = [
+    "election_id",
+    "precinct_id",
+    "region",
+    "registered_voters",
+    "ballots_cast",
+    "invalid_ballots",
+    *LISTS,
+]
+# Cells that test stripping, blanks and non-ASCII (Python's strip and Arrow's must agree on these).
+CELLS = ["1", " 2 ", "", "  ", "\t7", "x", "-3", "+4", "\xa0", "\xa05\xa0", "ü", "\u2028", "\x85", "P-1 "]
+
+
+def random_line(rng: random.Random) -> str:
+    choice = rng.random()
+    if choice < 0.55:
+        return ",".join(rng.choice(CELLS) for _ in HEADER)
+    if choice < 0.62:
+        return ""
+    if choice < 0.68:
+        return "," * rng.randrange(0, 12)
+    if choice < 0.72:
+        return rng.choice([" ", "\t", "\xa0", " , ,", "\u2028,", "\x85"])
+    if choice < 0.8:
+        return ",".join(rng.choice(CELLS) for _ in range(rng.randrange(1, 14)))
+    if choice < 0.86:
+        return ",".join(f" {name} " if rng.random() < 0.5 else name for name in HEADER)
+    if choice < 0.9:
+        return ",".join([*HEADER[:-1], "auyl2"])
+    return ",".join([HEADER[0], *(rng.choice(CELLS) for _ in HEADER[1:])])
+
+
+def random_file(rng: random.Random) -> str:
+    lines = [random_line(rng) for _ in range(rng.randrange(0, 3))]
+    lines.append(",".join(HEADER) if rng.random() < 0.9 else random_line(rng))
+    lines.extend(random_line(rng) for _ in range(rng.randrange(0, 40)))
+    newline = rng.choice(["\n", "\r\n"])
+    text = newline.join(lines)
+    return text + newline if rng.random() < 0.7 else text
+
+
+def read_both(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode("utf-8"))
+    fast = read_raw_table(path, list_ids=LISTS)
+    with monkeypatch.context() as patch:
+        patch.setattr(protocol_format, "_simple_table", lambda *args, **kwargs: None)
+        slow = read_raw_table(path, list_ids=LISTS)
+    return fast, slow
+
+
+def same(fast: object, slow: object) -> None:
+    if isinstance(slow, FormatRejection):
+        assert fast == slow
+        return
+    assert isinstance(fast, RawTable) and isinstance(slow, RawTable)
+    assert (fast.kind, fast.columns, fast.row_problems, fast.had_bom, fast.line_ending) == (
+        slow.kind,
+        slow.columns,
+        slow.row_problems,
+        slow.had_bom,
+        slow.line_ending,
+    )
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_fast_reader_matches_the_csv_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    text = random_file(random.Random(seed))
+    fast, slow = read_both(tmp_path, text, monkeypatch)
+    same(fast, slow)
+
+
+def test_fast_reader_is_used_for_a_plain_file_and_not_for_a_quoted_one(tmp_path: Path) -> None:
+    plain = ",".join(HEADER) + "\n" + ",".join(["e", "P-1", "n", "9", "5", "1", "2", "1", "1"]) + "\n"
+    assert isinstance(protocol_format._simple_table(plain, list_ids=LISTS, had_bom=False), RawTable)
+    quoted = plain.replace("P-1", '"P-1"')
+    assert protocol_format._simple_table(quoted, list_ids=LISTS, had_bom=False) is None
+    lone_cr = plain.replace("\n", "\r")
+    assert protocol_format._simple_table(lone_cr, list_ids=LISTS, had_bom=False) is None
+
+
+def test_a_line_above_the_field_limit_is_left_to_the_csv_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(protocol_format.csv, "field_size_limit", lambda: 40)
+    text = ",".join(HEADER) + "\n" + ",".join(["e", "P-1", "x" * 50, "9", "5", "1", "2", "1", "1"]) + "\n"
+    assert protocol_format._simple_table(text, list_ids=LISTS, had_bom=False) is None
