@@ -76,7 +76,7 @@ class PrecinctTable(Sequence[Precinct]):
         if not len(self._ids) == len(self._regions) == len(voters):
             raise ValueError("precinct columns must have the same length")
         self._voters: npt.NDArray[np.int64] = voters
-        self._index: pd.Index | None = None  # built on the first `subset`, then kept
+        self._index: pd.Index | None = None  # id -> row, built when first needed, then kept
         self._hash: int | None = None
 
     @classmethod
@@ -140,6 +140,7 @@ class PrecinctTable(Sequence[Precinct]):
         return self._take(rows)
 
     def ids_are_unique(self) -> bool:
+        """No precinct id appears twice."""
         if len(self) > 1 and pc.all(pc.greater(self._ids[1:], self._ids[:-1])).as_py():
             return True  # ids in strictly increasing order (as generated): no hash table needed
         return self._unique_index() is not None
