@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import random
 from pathlib import Path
 
@@ -99,6 +100,6 @@ def test_fast_reader_is_used_for_a_plain_file_and_not_for_a_quoted_one(tmp_path:
 def test_a_line_above_the_field_limit_is_left_to_the_csv_module(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(protocol_format.csv, "field_size_limit", lambda: 40)
+    monkeypatch.setattr(csv, "field_size_limit", lambda: 40)
     text = ",".join(HEADER) + "\n" + ",".join(["e", "P-1", "x" * 50, "9", "5", "1", "2", "1", "1"]) + "\n"
     assert protocol_format._simple_table(text, list_ids=LISTS, had_bom=False) is None
