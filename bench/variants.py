@@ -102,8 +102,10 @@ def ingest_phases() -> Iterator[PhaseClock]:
 
     clock = PhaseClock()
     clock.wrap(ingest, "validate_file", "validate (GX gate)")
-    clock.wrap(ingest.Ingestor, "_stored_protocols", "read stored protocols")
+    clock.wrap(ingest, "reported_protocols", "read stored protocols")
+    clock.wrap(ingest, "decide_protocols", "decide rows")
     clock.wrap(EventStore, "append", "append events")
+    clock.wrap(EventStore, "append_protocols", "append protocol events")
     clock.wrap(ingest, "update_projections", "project (file commits)")
     clock.wrap(ingest, "publish_changed", "allocate + publish")
     clock.wrap(publication, "write_publication_folder", "publication folder")

@@ -3,7 +3,8 @@
 Appending assigns global positions and per-stream versions, stores bulky figures in typed fact
 tables, and chains each event's hash to the previous one. The content an event's hash covers is
 computed by one SQL query (`_CONTENT_SQL`) both when appending and when verifying, so the two
-can never drift apart.
+can never drift apart; only the text of a protocol's votes may come from the wide table being
+appended (`wide_votes_text`), spelled exactly as verification spells it from the stored rows.
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ _TS = "'%Y-%m-%dT%H:%M:%S.%f'"
 # {events} is the events table (or the staging table of an append); {since} bounds the positions.
 _CONTENT_SQL = f"""
 WITH votes AS (
-    SELECT position, string_agg(lp(list_id) || lp(votes), '' ORDER BY list_id) AS votes_text
-    FROM protocol_votes WHERE position > $since GROUP BY position
+    {{votes}}
 ), protocol AS (
     SELECT f.position,
            lp(f.election_id) || lp(f.precinct_id) || lp(f.region_id) || lp(f.protocol_version)
@@ -75,6 +75,33 @@ LEFT JOIN oe_rows o USING (position)
 LEFT JOIN oe_pseudo q USING (position)
 ORDER BY e.position
 """
+
+# The text of a protocol's votes: (list id, votes) in list id order, from the stored figures.
+_VOTES_FROM_LOG = """
+    SELECT position, string_agg(lp(list_id) || lp(votes), '' ORDER BY list_id) AS votes_text
+    FROM protocol_votes WHERE position > $since GROUP BY position"""
+
+
+def content_sql(events: str, *, stored_hashes: bool, votes: str = _VOTES_FROM_LOG) -> str:
+    """The digest of each event after `$since` in `events`; `votes` may give the votes' text from a
+    wide table of the same figures (one column per list), which spells it without sorting."""
+    prev, hash_ = ("prev_hash", "event_hash") if stored_hashes else ("NULL", "NULL")
+    return _CONTENT_SQL.format(events=events, prev=prev, hash=hash_, votes=votes)
+
+
+def wide_votes_text(table: str, list_ids: Sequence[str]) -> str:
+    """`_VOTES_FROM_LOG` for a table with one column per list id: the same text, list ids in order."""
+    parts = [f"lp({sql_text(i)}) || lp({sql_name(i)})" for i in sorted(list_ids)]
+    return f"SELECT position, {' || '.join(parts)} AS votes_text FROM {table}"
+
+
+def sql_name(name: str) -> str:
+    """Any text as an SQL identifier (list ids name columns of protocol files)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def chain_hash(prev_hash: str, digest: str) -> str:
@@ -281,9 +308,7 @@ class EventStore:
             )
         }
         votes: dict[str, list[Any]] = {"position": [], "list_id": [], "votes": []}
-        precincts: dict[str, list[Any]] = {
-            k: [] for k in ("position", "election_id", "precinct_id", "region_id", "registered_voters")
-        }
+        precincts: list[pd.DataFrame] = []
         positions = []
         for offset, event in enumerate(events, start=1):
             position = last_position + offset
@@ -320,20 +345,20 @@ class EventStore:
                     votes["position"].append(position)
                     votes["list_id"].append(list_id)
                     votes["votes"].append(count)
-            for precinct in event.precincts:
-                precincts["position"].append(position)
-                precincts["election_id"].append(event.election_id)
-                precincts["precinct_id"].append(precinct.precinct_id)
-                precincts["region_id"].append(precinct.region_id)
-                precincts["registered_voters"].append(precinct.registered_voters)
+            if event.precincts is not None:
+                declared = event.precincts.frame()
+                declared.insert(0, "election_id", event.election_id)
+                declared.insert(0, "position", position)
+                precincts.append(declared)
         self._insert("protocol_facts", facts)
         self._insert("protocol_votes", votes)
-        self._insert("declared_precincts", precincts)
+        for declared in precincts:
+            self._insert_frame("declared_precincts", declared)
         staged = pd.DataFrame(rows)
         self.conn.register("staged_events", staged)
         try:
             digests = self.conn.execute(
-                _CONTENT_SQL.format(events="staged_events", prev="NULL", hash="NULL"),
+                content_sql("staged_events", stored_hashes=False),
                 {"since": last_position},
             ).fetchall()
         finally:
@@ -384,7 +409,7 @@ class EventStore:
         if appended == 0:
             conn.execute("DROP TABLE _staged_protocols")
             return 0
-        lists = ", ".join('"' + i.replace('"', '""') + '"' for i in list_ids)
+        lists = ", ".join(sql_name(i) for i in list_ids)
         conn.execute(
             """
             INSERT INTO protocol_facts
@@ -411,7 +436,11 @@ class EventStore:
         )
         digests = conn.execute(
             "SELECT position, digest FROM ("
-            + _CONTENT_SQL.format(events="_staged_events", prev="NULL", hash="NULL")
+            + content_sql(
+                "_staged_events",
+                stored_hashes=False,
+                votes=wide_votes_text("_staged_protocols", list_ids),
+            )
             + ") ORDER BY position",
             {"since": last_position},
         ).fetchnumpy()
@@ -436,9 +465,11 @@ class EventStore:
         return appended
 
     def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
-        if not columns["position"]:
-            return
-        frame = pd.DataFrame(columns)
+        if columns["position"]:
+            self._insert_frame(table, pd.DataFrame(columns))
+
+    def _insert_frame(self, table: str, frame: pd.DataFrame) -> None:
+        columns = list(frame.columns)
         view = f"staged_{table}"
         self.conn.register(view, frame)
         try:
@@ -467,9 +498,7 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
             "0)) t(position, line, election_id, kind, county, precinct, office, district, label, votes) "
             "LIMIT 0"
         )
-    rows = conn.execute(
-        _CONTENT_SQL.format(events="events", prev="prev_hash", hash="event_hash"), {"since": -1}
-    ).fetchall()
+    rows = conn.execute(content_sql("events", stored_hashes=True), {"since": -1}).fetchall()
     prev = GENESIS_HASH
     for position, stored_prev, stored_hash, digest in rows:
         if stored_prev != prev:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from pipelines.election import PrecinctTable
+
 ELECTION_DECLARED: Final = "ElectionDeclared"
 BATCH_RECEIVED: Final = "BatchReceived"
 BATCH_QUARANTINED: Final = "BatchQuarantined"
@@ -84,13 +86,6 @@ class ProtocolFacts:
 
 
 @dataclass(frozen=True)
-class DeclaredPrecinct:
-    precinct_id: str
-    region_id: str
-    registered_voters: int
-
-
-@dataclass(frozen=True)
 class NewEvent:
     """An event not yet in the log: the store assigns position, stream version, time and hashes."""
 
@@ -101,7 +96,7 @@ class NewEvent:
     occurred_at: datetime
     batch_id: str | None = None
     protocol: ProtocolFacts | None = None
-    precincts: tuple[DeclaredPrecinct, ...] = field(default=(), repr=False)
+    precincts: PrecinctTable | None = field(default=None, repr=False)  # ElectionDeclared: stored columnar
 
     def __post_init__(self) -> None:
         if self.event_type not in EVENT_TYPES:

@@ -14,15 +14,17 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined
-from pipelines.election import ElectionDeclaration, PartyList, Precinct, Region, parse_declaration
+from pipelines.election import ElectionDeclaration, PartyList, PrecinctTable, Region, parse_declaration
 from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
@@ -30,7 +32,6 @@ from pipelines.events import (
     BATCH_RECEIVED,
     ELECTION_DECLARED,
     PRECINCT_ANNULLED,
-    DeclaredPrecinct,
     NewEvent,
     batch_stream,
     election_stream,
@@ -137,6 +138,17 @@ def sniff_election_id(data: bytes) -> str | None:
 
 
 def sniff_precinct_ids(data: bytes) -> list[str]:
+    """The precinct ids a protocol file names, as far as it can be read (validation says the rest)."""
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(data),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=["precinct_id"], column_types={"precinct_id": pa.string()}
+            ),
+        )
+        return [str(p).strip() for p in table.column("precinct_id").to_pylist() if p is not None]
+    except (pa.ArrowException, KeyError):
+        pass  # quotes across lines, ragged rows...: the tolerant reader below
     try:
         text = data.decode("utf-8-sig")
         reader = csv.reader(io.StringIO(text))
@@ -196,14 +208,15 @@ class Ingestor:
         conn = self.store.conn
         conn.register("wanted_precincts", wanted)
         try:
-            rows = conn.execute(
+            found = conn.execute(
                 "SELECT d.precinct_id, d.region_id, d.registered_voters FROM declared_precincts d "
-                "JOIN wanted_precincts w USING (precinct_id) WHERE d.election_id = ?",
+                "JOIN wanted_precincts w USING (precinct_id) WHERE d.election_id = ? ORDER BY d.precinct_id",
                 [election.election_id],
-            ).fetchall()
+            ).df()
         finally:
             conn.unregister("wanted_precincts")
-        return replace(election, precincts=tuple(Precinct(str(p), str(r), int(v)) for p, r, v in rows))
+        table = PrecinctTable(found["precinct_id"], found["region_id"], found["registered_voters"])
+        return election.with_precincts(table)
 
     def _annulled(self, election_id: str) -> set[str]:
         rows = self.store.conn.execute(
@@ -366,10 +379,7 @@ class Ingestor:
                 payload,
                 received_at,
                 batch_id=archived.sha256,
-                precincts=tuple(
-                    DeclaredPrecinct(p.precinct_id, p.region_id, p.registered_voters)
-                    for p in declaration.precincts
-                ),
+                precincts=declaration.precinct_table(),
             ),
         ]
         self._commit(events)

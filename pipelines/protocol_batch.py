@@ -16,17 +16,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.event_store import sql_name as quoted
+from pipelines.event_store import sql_text
 from pipelines.events import PROTOCOL_AMENDED, PROTOCOL_REPORTED, canonical_json
 from pipelines.validation import ReportedProtocol
 
 FIGURE_COLUMNS = ("registered_voters", "ballots_issued", "ballots_cast", "invalid_ballots", "against_all")
-# The temp table `decide_protocols` leaves for `EventStore.append_protocols`, one row per event to append.
+# The temp view `decide_protocols` leaves for `EventStore.append_protocols`, one row per event to append;
+# it reads the decided batch, which stays until the next file is decided.
 TO_APPEND = "_protocols_to_append"
-
-
-def quoted(name: str) -> str:
-    """A list id as an SQL identifier: list ids are the declaration's, any text."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -112,17 +110,24 @@ def decide_protocols(
     list_ids: Sequence[str],
     file_name: str,
 ) -> BatchDecision:
-    """Decide every accepted row; leave the rows to apply in the temp table `TO_APPEND`.
+    """Decide every accepted row; leave the rows to apply in the temp view `TO_APPEND`.
 
     `accepted` is `ValidationOutcome.accepted` of a protocol file: one row per precinct, whole numbers.
     """
     lists = ", ".join(quoted(i) for i in list_ids)
-    _table_from_frame(conn, "_batch", accepted)
-    conn.execute(
-        f"CREATE OR REPLACE TEMP TABLE _batch_votes AS "
-        f"UNPIVOT (SELECT precinct_id, {lists} FROM _batch) ON {lists} INTO NAME list_id VALUE votes"
-    )
+    conn.register("_batch", accepted)  # read in place; `TO_APPEND` reads it until the next file
     same_figures = " AND ".join(f"f.{c} = b.{c}" for c in FIGURE_COLUMNS)
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _same_version AS
+        SELECT b.precinct_id, f.position, ({same_figures}) AS figures_equal
+        FROM protocol_facts f
+        JOIN _batch b ON f.precinct_id = b.precinct_id AND f.protocol_version = b.version
+        WHERE f.election_id = $election
+        """,
+        {"election": election_id},
+    )
+    # Only rows resent with a version already accepted need their votes compared: usually none.
     conn.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _decided AS
@@ -130,15 +135,13 @@ def decide_protocols(
             SELECT f.precinct_id, max(f.protocol_version) AS max_version
             FROM protocol_facts f JOIN _batch b USING (precinct_id)
             WHERE f.election_id = $election GROUP BY f.precinct_id
-        ), same_version AS (
-            SELECT b.precinct_id, f.position, ({same_figures}) AS figures_equal
-            FROM protocol_facts f JOIN _batch b
-              ON f.precinct_id = b.precinct_id AND f.protocol_version = b.version
-            WHERE f.election_id = $election
+        ), resent_votes AS (
+            UNPIVOT (SELECT precinct_id, {lists} FROM _batch SEMI JOIN _same_version USING (precinct_id))
+            ON {lists} INTO NAME list_id VALUE votes
         ), votes_differ AS (
             SELECT s.precinct_id
-            FROM same_version s JOIN protocol_votes v USING (position)
-            JOIN _batch_votes bv ON bv.precinct_id = s.precinct_id AND bv.list_id = v.list_id
+            FROM _same_version s JOIN protocol_votes v USING (position)
+            JOIN resent_votes bv ON bv.precinct_id = s.precinct_id AND bv.list_id = v.list_id
             GROUP BY s.precinct_id
             HAVING count(*) FILTER (WHERE v.votes <> bv.votes) > 0
                 OR count(*) <> {len(list_ids)}
@@ -155,7 +158,7 @@ def decide_protocols(
                END AS decision
         FROM _batch b
         LEFT JOIN known k USING (precinct_id)
-        LEFT JOIN same_version s USING (precinct_id)
+        LEFT JOIN _same_version s USING (precinct_id)
         LEFT JOIN votes_differ d USING (precinct_id)
         LEFT JOIN (SELECT precinct_id FROM proj_annulments WHERE election_id = $election) a
             USING (precinct_id)
@@ -171,7 +174,6 @@ def decide_protocols(
         ).fetchall()
     ]
     _rows_to_append(conn, election_id=election_id, file_name=file_name, list_ids=list_ids)
-    conn.execute("DROP TABLE _batch_votes; DROP TABLE _decided; DROP TABLE _batch")
     return BatchDecision(
         applied=int(counts.get("reported", 0)) + int(counts.get("amended", 0)),
         duplicates=int(counts.get("duplicate", 0)),
@@ -184,7 +186,9 @@ def _rows_to_append(
 ) -> None:
     # Payloads are canonical JSON (sorted keys, no spaces); texts are escaped by Python's json, as
     # `canonical_json` does for every other event, so that both paths spell a payload alike.
-    name = json.dumps(file_name, ensure_ascii=False)
+    # A view takes no parameters: the texts go in as SQL literals.
+    name = sql_text(json.dumps(file_name, ensure_ascii=False))
+    election = sql_text(election_id)
     amended = conn.execute(
         "SELECT d.row, b.reason FROM _decided d JOIN _batch b USING (row) WHERE d.decision = 'amended'"
     ).fetchall()
@@ -199,27 +203,25 @@ def _rows_to_append(
     _table_from_frame(conn, "_reasons", reasons)
     conn.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {TO_APPEND} AS
+        CREATE OR REPLACE TEMP VIEW {TO_APPEND} AS
         SELECT b.row AS seq,
-               'precinct:' || $election || '/' || b.precinct_id AS stream_id,
+               'precinct:' || {election} || '/' || b.precinct_id AS stream_id,
                CASE d.decision WHEN 'amended' THEN '{PROTOCOL_AMENDED}' ELSE '{PROTOCOL_REPORTED}' END
                    AS event_type,
                CASE d.decision
-                   WHEN 'amended' THEN '{{"file_name":' || $name || ',"reason":' || r.reason_json
+                   WHEN 'amended' THEN '{{"file_name":' || {name} || ',"reason":' || r.reason_json
                         || ',"row":' || CAST(b.row AS VARCHAR) || ',"supersedes_version":'
                         || CAST(d.max_version AS VARCHAR) || '}}'
-                   ELSE '{{"file_name":' || $name || ',"row":' || CAST(b.row AS VARCHAR) || '}}'
+                   ELSE '{{"file_name":' || {name} || ',"row":' || CAST(b.row AS VARCHAR) || '}}'
                END AS payload,
                b.precinct_id, p.region_id, b.version AS protocol_version,
                {", ".join(f"b.{c}" for c in (*FIGURE_COLUMNS, *map(quoted, list_ids)))}
         FROM _batch b JOIN _decided d USING (row)
-        JOIN declared_precincts p ON p.election_id = $election AND p.precinct_id = b.precinct_id
+        JOIN declared_precincts p ON p.election_id = {election} AND p.precinct_id = b.precinct_id
         LEFT JOIN _reasons r USING (row)
         WHERE d.decision IN ('reported', 'amended')
         """,
-        {"election": election_id, "name": name},
     )
-    conn.execute("DROP TABLE _reasons")
 
 
 def _problem(file_name: str, row: int, pid: str, version: int, top: int | None, rule: str) -> dict[str, Any]:
