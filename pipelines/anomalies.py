@@ -13,6 +13,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+_COUNTS = ("registered_voters", "ballots_cast", "invalid_ballots")
+
 
 @dataclass(frozen=True)
 class Anomaly:
@@ -38,8 +40,11 @@ def _percent(numerator: int, denominator: int) -> str:
 
 def _above(numerator: pd.Series, denominator: pd.Series, share: Fraction, *, or_equal: bool) -> pd.Series:
     """numerator/denominator > share (or >=), exactly, false where denominator is 0."""
-    left = numerator.astype(object) * share.denominator
-    right = denominator.astype(object) * share.numerator
+    largest = max(int(numerator.abs().max()), int(denominator.abs().max()), 0) if len(numerator) else 0
+    # Exact in int64 while no product can reach 2**62; Python ints (object arrays) beyond that.
+    exact = "int64" if largest * max(share.numerator, share.denominator) < 2**62 else object
+    left = numerator.astype(exact) * share.denominator
+    right = denominator.astype(exact) * share.numerator
     hit = (left >= right) if or_equal else (left > right)
     return hit.astype(bool) & (denominator > 0)
 
@@ -66,15 +71,20 @@ def protocol_anomalies(
     top = votes.max(axis=1)
     top_list = votes.idxmax(axis=1) if len(list_ids) else pd.Series([""] * len(frame))
     found: list[tuple[int, Anomaly]] = []
+    rows = frame["row"].to_numpy()
+    precincts = frame["precinct_id"].to_numpy()
+    # Plain arrays: reading flagged rows through `frame.at` cost more than finding them.
+    arrays = {name: frame[name].to_numpy() for name in (*list_ids, *_COUNTS)}
+    tops = top_list.to_numpy()
+    valids = valid.to_numpy()
 
     def add(mask: pd.Series, kind: str, describe: Callable[[int], str]) -> None:
         for i in np.flatnonzero(mask.to_numpy()):
-            row = int(frame.at[int(i), "row"])
-            precinct = str(frame.at[int(i), "precinct_id"])
-            found.append((row, Anomaly(kind, precinct, describe(int(i)), file, row)))
+            row = int(rows[i])
+            found.append((row, Anomaly(kind, str(precincts[i]), describe(int(i)), file, row)))
 
     def value(i: int, column: str) -> int:
-        return int(frame.at[i, column])
+        return int(arrays[column][i])
 
     full = (cast == registered) & (registered > 0)
     high = _above(cast, registered, thresholds.turnout_share, or_equal=False) & ~full
@@ -93,8 +103,8 @@ def protocol_anomalies(
         dominant,
         "dominant_list",
         lambda i: (
-            f"list {top_list.iloc[i]} has {value(i, str(top_list.iloc[i]))} of {int(valid.iloc[i])} "
-            f"valid votes ({_percent(value(i, str(top_list.iloc[i])), int(valid.iloc[i]))})"
+            f"list {tops[i]} has {value(i, str(tops[i]))} of {int(valids[i])} "
+            f"valid votes ({_percent(value(i, str(tops[i])), int(valids[i]))})"
         ),
     )
     invalid = _above(frame["invalid_ballots"], cast, thresholds.invalid_share, or_equal=False)

@@ -57,6 +57,7 @@ _COUNTS_REQUIRED = ("registered_voters", "ballots_cast", "invalid_ballots")
 _COUNTS_OPTIONAL = ("ballots_issued", "against_all", "version")
 _PROTOCOL_HEAD = ("row", *PROTOCOL_COLUMNS)
 _ANNULMENT_HEAD = ("row", *ANNULMENT_COLUMNS)
+_WHOLE = "^[+-]?[0-9]+$"
 _RESERVED_NAMES = frozenset({"row", *PROTOCOL_REQUIRED, *PROTOCOL_OPTIONAL, *ANNULMENT_COLUMNS})
 
 
@@ -168,15 +169,26 @@ def _parse_counts(text: pd.Series, *, default: pd.Series | float | None = None) 
 
     With `default`, an empty cell takes the default instead of NaN.
     """
-    is_int = text.str.fullmatch(r"[+-]?[0-9]+").fillna(False).astype(bool)
-    huge = is_int & (text.str.len() > 15)
+    cells = pa.array(text)
+    # Unsigned digits are checked several times faster than by the regex, which decides the rest.
+    digits = pc.ascii_is_decimal(cells)
+    is_int = digits if pc.all(digits).as_py() is not False else pc.match_substring_regex(cells, _WHOLE)
+    huge = pc.and_(is_int, pc.greater(pc.utf8_length(cells), 15))
+    readable = pc.and_not(is_int, huge)
     # Arrow's cast is several times faster than pd.to_numeric on text, and exact for <= 15 digits.
-    whole = pc.cast(pa.array(text.where(is_int & ~huge), from_pandas=True), pa.float64())
+    whole = pc.cast(pc.if_else(readable, cells, pa.scalar(None, cells.type)), pa.float64())
     values = pd.Series(whole.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
-    values = values.mask(huge, np.where(text.str.startswith("-"), -np.inf, np.inf))
+    if pc.any(huge).as_py():
+        negative = pc.starts_with(cells, "-").to_numpy(zero_copy_only=False)
+        values = values.mask(_flags(huge), np.where(negative, -np.inf, np.inf))
     if default is not None:
-        values = values.mask(text == "", default)
+        values = values.mask(_flags(pc.equal(cells, "")), default)
     return values
+
+
+def _flags(mask: Any) -> np.ndarray:
+    flags: np.ndarray = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    return flags
 
 
 def _allowance_limit(registered: pd.Series, allowance: Fraction | int, cap: int) -> pd.Series:
@@ -189,6 +201,19 @@ def _allowance_limit(registered: pd.Series, allowance: Fraction | int, cap: int)
     whole = registered.clip(lower=0, upper=cap).fillna(0).astype("int64").astype(object)
     extra = (whole * allowance.numerator // allowance.denominator).astype("float64")
     return (registered + extra).where(registered.notna())
+
+
+def _declared_regions(election: ElectionDeclaration, precinct_ids: pd.Series) -> pd.Series:
+    """Each row's declared region, missing for a precinct the declaration does not hold.
+
+    Looks up only the file's precincts: the declaration may hold just those, or every precinct of the
+    election (its table keeps an index for that, built once).
+    """
+    ids = pa.array(precinct_ids.to_numpy(dtype=object), type=pa.string())
+    declared = election.precinct_table().subset(ids)
+    found = pc.index_in(ids, value_set=declared.precinct_ids)
+    regions = pc.take(declared.region_ids, found)
+    return pd.Series(regions.to_numpy(zero_copy_only=False), index=precinct_ids.index, dtype="str")
 
 
 @dataclass(frozen=True)
@@ -223,8 +248,7 @@ def _protocol_batch(
             columns[f"n__{name}"] = (
                 default if isinstance(default, pd.Series) else pd.Series(default, index=raw.index)
             )
-    region_of = {p.precinct_id: p.region_id for p in election.precincts}
-    columns["d__declared_region"] = raw["precinct_id"].map(region_of)
+    columns["d__declared_region"] = _declared_regions(election, raw["precinct_id"])
     # An undeclared region is reported as such, not also as a mismatch.
     columns["d__known_region"] = raw["region"].where(
         raw["region"].isin({r.region_id for r in election.regions})
@@ -262,8 +286,7 @@ def _protocol_batch(
 
 def _annulment_batch(table: RawTable, election: ElectionDeclaration) -> _Batch:
     raw = table.frame
-    region_of = {p.precinct_id: p.region_id for p in election.precincts}
-    frame = raw.assign(d__declared_region=raw["precinct_id"].map(region_of))
+    frame = raw.assign(d__declared_region=_declared_regions(election, raw["precinct_id"]))
     groups = {"text_columns": list(ANNULMENT_COLUMNS)}
     return _Batch(frame, groups, {"election_ids": [election.election_id]})
 
