@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import random
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -54,6 +55,18 @@ def random_file(rng: random.Random) -> str:
     return text + newline if rng.random() < 0.7 else text
 
 
+def clean_file(rng: random.Random) -> str:
+    """Every line after the header a record (Arrow's CSV reader takes these), now and then a bad one."""
+    lines = [random_line(rng) for _ in range(rng.randrange(0, 2))]
+    lines.append(",".join(HEADER))
+    for _ in range(rng.randrange(1, 30)):
+        roll = rng.random()
+        lines.append(random_line(rng) if roll < 0.05 else ",".join(rng.choice(CELLS[:9]) for _ in HEADER))
+    newline = rng.choice(["\n", "\r\n"])
+    text = newline.join(lines)
+    return text + newline if rng.random() < 0.7 else text
+
+
 def read_both(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode("utf-8"))
@@ -86,6 +99,38 @@ def test_fast_reader_matches_the_csv_module(
     text = random_file(random.Random(seed))
     fast, slow = read_both(tmp_path, text, monkeypatch)
     same(fast, slow)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_arrow_reader_matches_the_csv_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    text = clean_file(random.Random(seed))
+    fast, slow = read_both(tmp_path, text, monkeypatch)
+    same(fast, slow)
+
+
+def test_arrow_reader_takes_clean_files_and_leaves_bad_ones_to_the_line_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    arrow_frame = protocol_format._arrow_frame
+    made: list[pd.DataFrame | None] = []
+
+    def spy(*args: Any, **kwargs: Any) -> pd.DataFrame | None:
+        made.append(arrow_frame(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(protocol_format, "_arrow_frame", spy)
+    taken = 0
+    for seed in range(200):
+        made.clear()
+        table = protocol_format._simple_table(clean_file(random.Random(seed)), list_ids=LISTS, had_bom=False)
+        if isinstance(table, RawTable) and made and made[0] is not None:
+            taken += 1
+            assert not table.row_problems and made[0] is table.frame
+        elif isinstance(table, RawTable) and table.row_problems:
+            assert not made or made[0] is None
+    assert taken > 50
 
 
 def test_fast_reader_is_used_for_a_plain_file_and_not_for_a_quoted_one(tmp_path: Path) -> None:
