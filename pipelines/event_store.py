@@ -191,8 +191,7 @@ class EventStore:
             remove_leftovers(paths)
             conn = duckdb.connect(str(paths.database))
             try:
-                apply_migrations(conn)
-                apply_views(conn)
+                apply_views(conn, force=bool(apply_migrations(conn)))
                 yield cls(conn, paths.log_heads)
             finally:
                 conn.close()

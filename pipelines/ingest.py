@@ -37,6 +37,7 @@ from pipelines.events import (
     election_stream,
     precinct_stream,
 )
+from pipelines.gx_runtime import build_data_docs
 from pipelines.migrations import first_row
 from pipelines.projections import update_projections
 from pipelines.protocol_batch import TO_APPEND, decide_protocols, reported_protocols, row_problem
@@ -170,6 +171,7 @@ class Ingestor:
         self.archive = RawArchive(paths.archive)
         self.policy = policy or ValidationPolicy()
         self._elections: dict[str, ElectionDeclaration] = {}
+        self.validated_files = 0
 
     # -- state lookups -------------------------------------------------------------------------
 
@@ -393,6 +395,7 @@ class Ingestor:
         eid = election.election_id
         conn = self.store.conn
         named = sniff_precinct_ids(data)
+        self.validated_files += 1
         outcome = validate_file(
             archived.path,
             display_name=name,
@@ -575,6 +578,8 @@ def ingest_paths(
             publish_changed(store, changed_elections(ingestor, summary.files), summary, occurred_at=run_end)
         if files:
             ingestor.archive.mark_run_end(run_end)
+        if ingestor.validated_files:  # for people reading why rows were refused: once, after the results
+            build_data_docs(wpaths.data_docs)
     if files:
         refresh_snapshot(wpaths)
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,28 @@ def apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def apply_views(conn: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the analyst views; they hold no data, so replacing them is always safe."""
-    for path in sorted(VIEWS_DIR.glob("*.sql")):
-        conn.execute(path.read_text(encoding="utf-8"))
+def apply_views(conn: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
+    """(Re)create the analyst views when their SQL changed; they hold no data, so replacing them is
+    always safe. Returns whether they were replaced (every writer opens the warehouse, and replacing
+    them all costs a quarter of a second). `force` after a migration, which may have moved what
+    they read."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(VIEWS_DIR.glob("*.sql"))]
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_views (sha256 VARCHAR NOT NULL)")
+    current = first_row(conn.execute("SELECT sha256 FROM schema_views"))
+    if current is not None and current[0] == digest and not force:
+        return False
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for text in texts:
+            conn.execute(text)
+        conn.execute("DELETE FROM schema_views")
+        conn.execute("INSERT INTO schema_views VALUES (?)", [digest])
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return True
 
 
 def first_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
