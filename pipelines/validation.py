@@ -58,6 +58,7 @@ _COUNTS_OPTIONAL = ("ballots_issued", "against_all", "version")
 _PROTOCOL_HEAD = ("row", *PROTOCOL_COLUMNS)
 _ANNULMENT_HEAD = ("row", *ANNULMENT_COLUMNS)
 _WHOLE = "^[+-]?[0-9]+$"
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
 _RESERVED_NAMES = frozenset({"row", *PROTOCOL_REQUIRED, *PROTOCOL_OPTIONAL, *ANNULMENT_COLUMNS})
 
 
@@ -206,14 +207,15 @@ def _allowance_limit(registered: pd.Series, allowance: Fraction | int, cap: int)
 def _declared_regions(election: ElectionDeclaration, precinct_ids: pd.Series) -> pd.Series:
     """Each row's declared region, missing for a precinct the declaration does not hold.
 
-    Looks up only the file's precincts: the declaration may hold just those, or every precinct of the
-    election (its table keeps an index for that, built once).
+    The cost follows the file: the declaration may hold just the file's precincts, or every precinct
+    of the election, whose table keeps an index for picking a file's precincts out.
     """
-    ids = pa.array(precinct_ids.to_numpy(dtype=object), type=pa.string())
-    declared = election.precinct_table().subset(ids)
+    ids = pc.cast(pa.array(precinct_ids), pa.string())
+    declared = election.precinct_table()
+    if len(declared) > 2 * len(ids):
+        declared = declared.subset(ids)
     found = pc.index_in(ids, value_set=declared.precinct_ids)
-    regions = pc.take(declared.region_ids, found)
-    return pd.Series(regions.to_numpy(zero_copy_only=False), index=precinct_ids.index, dtype="str")
+    return pd.Series(pc.take(declared.region_ids, found), index=precinct_ids.index, dtype=_TEXT)
 
 
 @dataclass(frozen=True)
@@ -253,13 +255,18 @@ def _protocol_batch(
     columns["d__known_region"] = raw["region"].where(
         raw["region"].isin({r.region_id for r in election.regions})
     )
-    parts = [columns[f"n__{name}"] for name in (*lists, "against_all", "invalid_ballots")]
-    columns["d__sum_of_parts"] = pd.concat(parts, axis=1).sum(axis=1, skipna=False)
+    parts = [columns[f"n__{name}"].to_numpy() for name in (*lists, "against_all", "invalid_ballots")]
+    # Exact: whole numbers below the cap, so every partial sum stays below 2**53; NaN if any part is.
+    columns["d__sum_of_parts"] = pd.Series(np.sum(parts, axis=0), index=raw.index)
     columns["d__issued_limit"] = _allowance_limit(
         columns["n__registered_voters"], policy.day_allowance, policy.count_cap
     )
     version = columns["n__version"]
-    reported_version = raw["precinct_id"].map({k: float(v.version) for k, v in reported.items()})
+    reported_version = (
+        raw["precinct_id"].map({k: float(v.version) for k, v in reported.items()})
+        if reported
+        else pd.Series(np.nan, index=raw.index)
+    )
     amendment = version > 1
     columns["d__amended_version"] = reported_version.fillna(0.0).where(amendment)
     columns["d__amendment_reason"] = reason.where(amendment)
@@ -314,19 +321,37 @@ class _Cells:
     firsts: Mapping[str, np.ndarray]  # per column: the record position of each distinct cell's first holder
 
 
+_SAMPLE = 1000
+
+
 def _distinct(text: pd.Series, count: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Per record the code of its (text, count) pair, and the first record of each code."""
+    if len(text) > _SAMPLE and not text.iloc[:_SAMPLE].duplicated().any():
+        # A column of distinct texts (precinct ids): hashing it would find nothing to share.
+        every = np.arange(len(text))
+        return every, every
     codes, _ = pd.factorize(text)
-    if len(codes) == 0:
-        return codes, codes
-    if count is not None:
+    firsts = _first_holders(codes)
+    if count is not None and not _same_where_same(count, codes, firsts):
+        # An empty optional cell takes a default from its row (ballots_issued: ballots_cast).
         count_codes, _ = pd.factorize(count, use_na_sentinel=False)
         codes, _ = pd.factorize(codes.astype("int64") * (int(count_codes.max()) + 1) + count_codes)
-    # factorize numbers codes in order of first appearance: a record is a first holder where the
-    # running maximum of the codes grows.
-    highest = np.maximum.accumulate(codes)
-    firsts = np.flatnonzero(np.concatenate([[True], highest[1:] > highest[:-1]]))
+        firsts = _first_holders(codes)
     return codes, firsts
+
+
+def _first_holders(codes: np.ndarray) -> np.ndarray:
+    """factorize numbers codes in order of first appearance: a first holder is where their maximum grows."""
+    if len(codes) == 0:
+        return codes
+    highest = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.concatenate([[True], highest[1:] > highest[:-1]]))
+
+
+def _same_where_same(values: np.ndarray, codes: np.ndarray, firsts: np.ndarray) -> bool:
+    """Whether records of one code hold one value (NaN equal to NaN)."""
+    first = values[firsts][codes]
+    return bool(np.all((values == first) | (np.isnan(values) & np.isnan(first))))
 
 
 def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> _Cells:
