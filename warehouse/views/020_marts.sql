@@ -25,39 +25,38 @@ LEFT JOIN proj_annulments a USING (election_id, precinct_id);
 COMMENT ON VIEW precinct_results IS 'Every declared precinct with its protocol in force (if reported) and whether it is annulled.';
 
 CREATE OR REPLACE VIEW precinct_list_votes AS
-SELECT v.election_id,
-       v.precinct_id,
+SELECT r.election_id,
+       r.precinct_id,
        r.region_id,
        v.list_id,
        l.name AS list_name,
        l.ballot_order,
        v.votes,
        a.precinct_id IS NOT NULL AS annulled
-FROM proj_precinct_votes v
-JOIN proj_precinct_results r USING (election_id, precinct_id)
-JOIN proj_lists l USING (election_id, list_id)
-LEFT JOIN proj_annulments a USING (election_id, precinct_id);
+FROM proj_precinct_results r
+JOIN protocol_votes v ON v.position = r.protocol_position
+JOIN proj_lists l ON l.election_id = r.election_id AND l.list_id = v.list_id
+LEFT JOIN proj_annulments a ON a.election_id = r.election_id AND a.precinct_id = r.precinct_id;
 COMMENT ON VIEW precinct_list_votes IS 'Votes per list of each reported precinct''s protocol in force.';
 
+-- From the running totals (proj_region_totals), kept by deltas: no scan of a million precincts.
 CREATE OR REPLACE VIEW region_totals AS
 SELECT g.election_id,
        g.region_id,
        g.name AS region_name,
-       count(p.precinct_id) AS precincts_expected,
-       count(p.precinct_id) FILTER (WHERE p.reported) AS precincts_reported,
-       count(p.precinct_id) FILTER (WHERE p.annulled) AS precincts_annulled,
-       count(p.precinct_id) FILTER (WHERE p.counted) AS precincts_counted,
-       count(p.precinct_id) FILTER (WHERE NOT p.reported AND NOT p.annulled) AS precincts_pending,
-       coalesce(sum(p.registered_voters), 0)::BIGINT AS registered_voters,
-       coalesce(sum(p.registered_voters) FILTER (WHERE p.counted), 0)::BIGINT AS registered_voters_counted,
-       coalesce(sum(p.ballots_cast) FILTER (WHERE p.counted), 0)::BIGINT AS ballots_cast,
-       coalesce(sum(p.invalid_ballots) FILTER (WHERE p.counted), 0)::BIGINT AS invalid_ballots,
-       coalesce(sum(p.against_all) FILTER (WHERE p.counted), 0)::BIGINT AS against_all,
-       pct(sum(p.ballots_cast) FILTER (WHERE p.counted),
-           sum(p.registered_voters) FILTER (WHERE p.counted)) AS turnout_pct
+       t.precincts_expected,
+       t.precincts_reported,
+       t.precincts_annulled,
+       t.precincts_counted,
+       t.precincts_pending,
+       t.registered_voters,
+       t.registered_voters_counted,
+       t.ballots_cast,
+       t.invalid_ballots,
+       t.against_all,
+       pct(t.ballots_cast, t.registered_voters_counted) AS turnout_pct
 FROM proj_regions g
-LEFT JOIN precinct_results p USING (election_id, region_id)
-GROUP BY ALL;
+JOIN proj_region_totals t USING (election_id, region_id);
 COMMENT ON VIEW region_totals IS 'Per region: precincts expected/reported/annulled and the ballots of counted precincts.';
 
 CREATE OR REPLACE VIEW region_list_votes AS
@@ -71,10 +70,7 @@ SELECT t.election_id,
        pct(coalesce(v.votes, 0), t.ballots_cast) AS share_of_ballots_pct
 FROM region_totals t
 JOIN proj_lists l USING (election_id)
-LEFT JOIN (
-    SELECT election_id, region_id, list_id, sum(votes)::BIGINT AS votes
-    FROM precinct_list_votes WHERE NOT annulled GROUP BY ALL
-) v USING (election_id, region_id, list_id);
+LEFT JOIN proj_region_list_votes v USING (election_id, region_id, list_id);
 COMMENT ON VIEW region_list_votes IS 'Per region and list: votes of counted precincts and their share of ballots cast.';
 
 CREATE OR REPLACE VIEW national_totals AS
