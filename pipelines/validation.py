@@ -10,7 +10,7 @@ caller appends `accepted` and records the rest. See docs/validation.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -360,29 +360,33 @@ def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> _Ce
     optional = groups.get("optional_counts", [])
     bounded = set(groups.get("nonnegative_counts", []))
     texts = list(groups.get("text_columns", []))
+    names = [*required, *optional, *texts]
     rows = frame["row"].to_numpy(dtype="int64")
     codes: dict[str, np.ndarray] = {}
     firsts: dict[str, np.ndarray] = {}
-    parts: list[pd.DataFrame] = []
-    for name in (*required, *optional, *texts):
+    cell_texts: list[pa.ChunkedArray] = []
+    counts: list[np.ndarray] = []
+    for name in names:
         count = frame[f"n__{name}"].to_numpy(dtype="float64") if name in bounded else None
         codes[name], firsts[name] = _distinct(frame[name], count)
-        text = frame[name].iloc[firsts[name]].reset_index(drop=True)
-        missing = pd.Series(np.nan, index=text.index, dtype=text.dtype)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "row": rows[firsts[name]],
-                    "column": name,
-                    "required_text": text if name in required else missing,
-                    "optional_text": text if name in optional else missing,
-                    "free_text": text if name in texts else missing,
-                    "count": count[firsts[name]] if count is not None else np.nan,
-                }
-            )
-        )
-    cells = pd.concat(parts, ignore_index=True)
-    cells["column"] = cells["column"].astype("category")
+        cell_texts.append(pa.chunked_array(pa.array(frame[name])).take(pa.array(firsts[name])))
+        counts.append(count[firsts[name]] if count is not None else np.full(len(firsts[name]), np.nan))
+    sizes = [len(firsts[name]) for name in names]
+
+    def member_of(group: Collection[str]) -> np.ndarray:
+        return np.repeat([name in group for name in names], sizes)
+
+    text = pd.Series(pa.chunked_array(cell_texts, type=pa.large_string()), dtype=_TEXT)
+    cells = pd.DataFrame(
+        {
+            "row": np.concatenate([rows[firsts[name]] for name in names]),
+            "column": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), sizes), categories=names),
+            "required_text": text.where(member_of(required)),
+            "optional_text": text.where(member_of(optional)),
+            "free_text": text.where(member_of(texts)),
+            "count": np.concatenate(counts),
+        }
+    )
     return _Cells(cells, rows, codes, firsts)
 
 
