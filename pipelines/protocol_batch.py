@@ -184,6 +184,8 @@ def decide_protocols(
 def _rows_to_append(
     conn: duckdb.DuckDBPyConnection, *, election_id: str, file_name: str, list_ids: Sequence[str]
 ) -> None:
+    # The gate accepted a row only if its region is the precinct's declared region (rule
+    # region_mismatch), so the row's region is the one to store.
     # Payloads are canonical JSON (sorted keys, no spaces); texts are escaped by Python's json, as
     # `canonical_json` does for every other event, so that both paths spell a payload alike.
     # A view takes no parameters: the texts go in as SQL literals.
@@ -214,10 +216,9 @@ def _rows_to_append(
                         || CAST(d.max_version AS VARCHAR) || '}}'
                    ELSE '{{"file_name":' || {name} || ',"row":' || CAST(b.row AS VARCHAR) || '}}'
                END AS payload,
-               b.precinct_id, p.region_id, b.version AS protocol_version,
+               b.precinct_id, b.region AS region_id, b.version AS protocol_version,
                {", ".join(f"b.{c}" for c in (*FIGURE_COLUMNS, *map(quoted, list_ids)))}
         FROM _batch b JOIN _decided d USING (row)
-        JOIN declared_precincts p ON p.election_id = {election} AND p.precinct_id = b.precinct_id
         LEFT JOIN _reasons r USING (row)
         WHERE d.decision IN ('reported', 'amended')
         """,
