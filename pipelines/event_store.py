@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 import pandas as pd
@@ -145,8 +145,7 @@ def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[None]
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
+                    holder = _lock_holder(handle) or "another process"
                     raise WriterBusy(
                         f"the warehouse {paths.root} is being written by {holder}; "
                         f"gave up after waiting {wait_seconds:g}s - run the command again when it finishes"
@@ -159,6 +158,18 @@ def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[None]
         yield
     finally:
         handle.close()  # closing releases the flock
+
+
+def _lock_holder(handle: IO[str]) -> str:
+    """Who holds the lock, as it wrote itself in; a holder that has just taken the lock may not have
+    written its pid yet, so look again for a moment before giving up on naming it."""
+    for _ in range(20):
+        handle.seek(0)
+        holder = handle.read().strip()
+        if holder:
+            return holder
+        time.sleep(0.05)
+    return ""
 
 
 def remove_leftovers(paths: WarehousePaths) -> list[Path]:

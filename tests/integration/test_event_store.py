@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -147,6 +149,30 @@ def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
         EventStore.open_writer(paths, wait_seconds=0.3),
     ):
         pass
+
+
+def test_a_writer_that_has_not_yet_written_its_pid_is_still_named(tmp_path: Path) -> None:
+    """The holder takes the lock, then writes its pid: a waiter giving up in between names it anyway."""
+    paths = WarehousePaths(tmp_path / "wh")
+    paths.ensure()
+    handle = paths.writer_lock.open("a+")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+
+    def write_pid() -> None:
+        handle.write("pid 4242")
+        handle.flush()
+
+    late = threading.Timer(0.3, write_pid)
+    late.start()
+    try:
+        with (
+            pytest.raises(WriterBusy, match="being written by pid 4242"),
+            writer_lock(paths, wait_seconds=0.0),
+        ):
+            pass
+    finally:
+        late.join()
+        handle.close()
 
 
 def test_the_next_writer_removes_what_a_killed_writer_left_half_written(tmp_path: Path) -> None:
