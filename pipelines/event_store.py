@@ -188,6 +188,16 @@ def remove_leftovers(paths: WarehousePaths) -> list[Path]:
     return found
 
 
+# DuckDB takes up to 80 % of the machine's memory for its buffers by default; the writer shares its
+# machine with Airflow and readers, so it is held to this and spills to disk beyond it.
+WRITER_MEMORY_ENV = "ELECTIONS_WRITER_MEMORY"
+DEFAULT_WRITER_MEMORY = "1GB"
+
+
+def writer_config() -> dict[str, str | bool | int | float | list[str]]:
+    return {"memory_limit": os.environ.get(WRITER_MEMORY_ENV, DEFAULT_WRITER_MEMORY)}
+
+
 class EventStore:
     """The event log of one warehouse, opened by its single writer."""
 
@@ -200,7 +210,7 @@ class EventStore:
     def open_writer(cls, paths: WarehousePaths, *, wait_seconds: float = 300.0) -> Iterator[EventStore]:
         with writer_lock(paths, wait_seconds=wait_seconds):
             remove_leftovers(paths)
-            conn = duckdb.connect(str(paths.database))
+            conn = duckdb.connect(str(paths.database), config=writer_config())
             try:
                 apply_views(conn, force=bool(apply_migrations(conn)))
                 yield cls(conn, paths.log_heads)
