@@ -200,20 +200,25 @@ def _touched_precincts(conn: duckdb.DuckDBPyConnection, since: int) -> bool:
 
 def _collect_contributions(conn: duckdb.DuckDBPyConnection, *, sign: int) -> None:
     """Add `sign` times what the touched precincts contribute to the totals in the current state."""
+    # One pass over the million-row projections; both contributions read this small table.
+    conn.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _touched_state AS
+        SELECT t.election_id, t.precinct_id, d.region_id AS declared_region, d.registered_voters,
+               r.region_id, r.protocol_position, r.ballots_cast, r.invalid_ballots, r.against_all,
+               r.precinct_id IS NOT NULL AS reported, a.precinct_id IS NOT NULL AS annulled,
+               r.precinct_id IS NOT NULL AND a.precinct_id IS NULL AS counted
+        FROM _touched t
+        LEFT JOIN proj_precincts d USING (election_id, precinct_id)
+        LEFT JOIN proj_precinct_results r USING (election_id, precinct_id)
+        LEFT JOIN proj_annulments a USING (election_id, precinct_id)
+        """
+    )
+    # Figures as publication_files._AREA_SQL counts them: declared precincts, by declared region.
     conn.execute(
         """
         INSERT INTO _region_deltas
-        WITH p AS (
-            SELECT d.election_id, d.region_id, d.registered_voters,
-                   r.precinct_id IS NOT NULL AS reported, a.precinct_id IS NOT NULL AS annulled,
-                   r.precinct_id IS NOT NULL AND a.precinct_id IS NULL AS counted,
-                   r.ballots_cast, r.invalid_ballots, r.against_all
-            FROM _touched t
-            JOIN proj_precincts d USING (election_id, precinct_id)
-            LEFT JOIN proj_precinct_results r USING (election_id, precinct_id)
-            LEFT JOIN proj_annulments a USING (election_id, precinct_id)
-        )
-        SELECT election_id, region_id,
+        SELECT election_id, declared_region,
                $sign * count(*) FILTER (WHERE reported),
                $sign * count(*) FILTER (WHERE annulled),
                $sign * count(*) FILTER (WHERE counted),
@@ -222,23 +227,24 @@ def _collect_contributions(conn: duckdb.DuckDBPyConnection, *, sign: int) -> Non
                $sign * coalesce(sum(ballots_cast) FILTER (WHERE counted), 0),
                $sign * coalesce(sum(invalid_ballots) FILTER (WHERE counted), 0),
                $sign * coalesce(sum(against_all) FILTER (WHERE counted), 0)
-        FROM p GROUP BY election_id, region_id
+        FROM _touched_state WHERE declared_region IS NOT NULL
+        GROUP BY election_id, declared_region
         """,
         {"sign": sign},
     )
+    # Votes as _REGION_VOTES_SQL counts them: counted protocols, by the protocol's region. FILTER,
+    # not WHERE: with WHERE, DuckDB pushes the sum below the join and groups all 20M vote rows.
     conn.execute(
         """
         INSERT INTO _list_deltas
-        SELECT r.election_id, r.region_id, v.list_id, $sign * sum(v.votes)
-        FROM _touched t
-        JOIN proj_precinct_results r USING (election_id, precinct_id)
-        JOIN protocol_votes v ON v.position = r.protocol_position
-        WHERE NOT EXISTS (SELECT 1 FROM proj_annulments a
-                          WHERE a.election_id = r.election_id AND a.precinct_id = r.precinct_id)
-        GROUP BY r.election_id, r.region_id, v.list_id
+        SELECT s.election_id, s.region_id, v.list_id,
+               $sign * coalesce(sum(v.votes) FILTER (WHERE s.counted), 0)
+        FROM _touched_state s JOIN protocol_votes v ON v.position = s.protocol_position
+        GROUP BY s.election_id, s.region_id, v.list_id
         """,
         {"sign": sign},
     )
+    conn.execute("DROP TABLE _touched_state")
 
 
 def _apply_deltas(conn: duckdb.DuckDBPyConnection) -> None:
