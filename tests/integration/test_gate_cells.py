@@ -139,7 +139,7 @@ def test_clean_results_are_kept_without_lists_and_failed_ones_with_them(tmp_path
     outcomes = store.get(key).results
     failed = [o for o in outcomes if not o.success]
     assert [o.expectation_config.meta["rule"] for o in failed] == ["does_not_add_up"]
-    assert [item["row"] for item in failed[0].result["unexpected_index_list"]] == [3]
+    assert [item["record"] for item in failed[0].result["unexpected_index_list"]] == [3]
     assert all("unexpected_index_list" not in o.result for o in outcomes if o.success)
 
 
