@@ -34,39 +34,42 @@ GENESIS_HASH = "0" * 64
 
 _TS = "'%Y-%m-%dT%H:%M:%S.%f'"
 # {events} is the events table (or the staging table of an append); {since} bounds the positions.
+# Every part is an lp() text, never NULL, so concat() spells exactly what a chain of || would; it
+# builds each text in one allocation where || copies it once per part (a third of the append time).
 _CONTENT_SQL = f"""
 WITH votes AS (
     {{votes}}
 ), protocol AS (
     SELECT f.position,
-           lp(f.election_id) || lp(f.precinct_id) || lp(f.region_id) || lp(f.protocol_version)
-           || lp(f.registered_voters) || lp(f.ballots_issued) || lp(f.ballots_cast)
-           || lp(f.invalid_ballots) || lp(f.against_all) || lp(v.votes_text) AS facts
+           concat(lp(f.election_id), lp(f.precinct_id), lp(f.region_id), lp(f.protocol_version),
+                  lp(f.registered_voters), lp(f.ballots_issued), lp(f.ballots_cast),
+                  lp(f.invalid_ballots), lp(f.against_all), lp(v.votes_text)) AS facts
     FROM protocol_facts f LEFT JOIN votes v USING (position) WHERE f.position > $since
 ), precincts AS (
     SELECT position,
-           string_agg(lp(election_id) || lp(precinct_id) || lp(region_id) || lp(registered_voters), ''
+           string_agg(concat(lp(election_id), lp(precinct_id), lp(region_id), lp(registered_voters)), ''
                       ORDER BY precinct_id) AS facts
     FROM declared_precincts WHERE position > $since GROUP BY position
 ), oe_rows AS (
     SELECT position,
-           string_agg(lp(line) || lp(election_id) || lp(county) || lp(precinct) || lp(office) || lp(district)
-                      || lp(party) || lp(candidate) || lp(votes) || lp(early_voting) || lp(election_day)
-                      || lp(absentee) || lp(provisional) || lp(other_modes), '' ORDER BY line) AS facts
+           string_agg(concat(lp(line), lp(election_id), lp(county), lp(precinct), lp(office), lp(district),
+                             lp(party), lp(candidate), lp(votes), lp(early_voting), lp(election_day),
+                             lp(absentee), lp(provisional), lp(other_modes)), '' ORDER BY line) AS facts
     FROM oe_results WHERE position > $since GROUP BY position
 ), oe_pseudo AS (
     SELECT position,
-           string_agg(lp(line) || lp(election_id) || lp(kind) || lp(county) || lp(precinct) || lp(office)
-                      || lp(district) || lp(label) || lp(votes), '' ORDER BY line) AS facts
+           string_agg(concat(lp(line), lp(election_id), lp(kind), lp(county), lp(precinct), lp(office),
+                             lp(district), lp(label), lp(votes)), '' ORDER BY line) AS facts
     FROM oe_pseudo_rows WHERE position > $since GROUP BY position
 )
 SELECT e.position, e.prev_hash_stored, e.event_hash_stored,
-       sha256(lp(e.position) || lp(e.stream_id) || lp(e.stream_version) || lp(e.event_type)
-              || lp(e.election_id) || lp(strftime(e.occurred_at, {_TS})) || lp(strftime(e.recorded_at, {_TS}))
-              || lp(e.batch_id) || lp(e.payload) || lp(p.facts) || lp(d.facts)
-              -- tagged and only when present, so that events without them keep their digests
-              || CASE WHEN o.facts IS NULL THEN '' ELSE 'R' || lp(o.facts) END
-              || CASE WHEN q.facts IS NULL THEN '' ELSE 'P' || lp(q.facts) END) AS digest
+       sha256(concat(lp(e.position), lp(e.stream_id), lp(e.stream_version), lp(e.event_type),
+                     lp(e.election_id), lp(strftime(e.occurred_at, {_TS})),
+                     lp(strftime(e.recorded_at, {_TS})),
+                     lp(e.batch_id), lp(e.payload), lp(p.facts), lp(d.facts),
+                     -- tagged and only when present, so that events without them keep their digests
+                     CASE WHEN o.facts IS NULL THEN '' ELSE 'R' || lp(o.facts) END,
+                     CASE WHEN q.facts IS NULL THEN '' ELSE 'P' || lp(q.facts) END)) AS digest
 FROM (SELECT *, {{prev}} AS prev_hash_stored, {{hash}} AS event_hash_stored
       FROM {{events}} WHERE position > $since) e
 LEFT JOIN protocol p USING (position)
@@ -78,7 +81,7 @@ ORDER BY e.position
 
 # The text of a protocol's votes: (list id, votes) in list id order, from the stored figures.
 _VOTES_FROM_LOG = """
-    SELECT position, string_agg(lp(list_id) || lp(votes), '' ORDER BY list_id) AS votes_text
+    SELECT position, string_agg(concat(lp(list_id), lp(votes)), '' ORDER BY list_id) AS votes_text
     FROM protocol_votes WHERE position > $since GROUP BY position"""
 
 
@@ -91,8 +94,8 @@ def content_sql(events: str, *, stored_hashes: bool, votes: str = _VOTES_FROM_LO
 
 def wide_votes_text(table: str, list_ids: Sequence[str]) -> str:
     """`_VOTES_FROM_LOG` for a table with one column per list id: the same text, list ids in order."""
-    parts = [f"lp({sql_text(i)}) || lp({sql_name(i)})" for i in sorted(list_ids)]
-    return f"SELECT position, {' || '.join(parts)} AS votes_text FROM {table}"
+    parts = [f"lp({sql_text(i)}), lp({sql_name(i)})" for i in sorted(list_ids)]
+    return f"SELECT position, concat({', '.join(parts)}) AS votes_text FROM {table}"
 
 
 def sql_name(name: str) -> str:
