@@ -418,12 +418,14 @@ class EventStore:
         conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _staged_protocols AS
-            SELECT r.*, $last + row_number() OVER (ORDER BY r.seq) AS position,
-                   coalesce(v.version, 0) + 1 AS stream_version
-            FROM {rows} r LEFT JOIN (
+            WITH numbered AS (  -- numbered on the keys alone: sorting the wide rows costs more
+                SELECT seq, stream_id, $last + row_number() OVER (ORDER BY seq) AS position FROM {rows}
+            ), versions AS (
                 SELECT stream_id, max(stream_version) AS version FROM events
-                WHERE stream_id IN (SELECT stream_id FROM {rows}) GROUP BY stream_id
-            ) v USING (stream_id)
+                WHERE stream_id IN (SELECT stream_id FROM numbered) GROUP BY stream_id
+            )
+            SELECT r.*, n.position, coalesce(v.version, 0) + 1 AS stream_version
+            FROM {rows} r JOIN numbered n USING (seq) LEFT JOIN versions v ON v.stream_id = r.stream_id
             """,
             {"last": last_position},
         )
