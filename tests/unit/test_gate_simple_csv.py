@@ -148,3 +148,21 @@ def test_a_line_above_the_field_limit_is_left_to_the_csv_module(
     monkeypatch.setattr(csv, "field_size_limit", lambda: 40)
     text = ",".join(HEADER) + "\n" + ",".join(["e", "P-1", "x" * 50, "9", "5", "1", "2", "1", "1"]) + "\n"
     assert protocol_format._simple_table(text, list_ids=LISTS, had_bom=False) is None
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_an_ascii_file_without_blanks_is_read_unstripped_and_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, newline: str
+) -> None:
+    rng = random.Random(7)
+    lines = [",".join(HEADER)]
+    lines.extend(
+        ",".join(rng.choice(["1", "-3", "+4", "x", "", "P-1", "=A1"]) for _ in HEADER) for _ in range(50)
+    )
+    text = newline.join(lines) + newline
+    assert " " not in text and "\t" not in text
+    fast, slow = read_both(tmp_path, text, monkeypatch)
+    same(fast, slow)
+    assert (
+        isinstance(fast, RawTable) and len(fast.frame) == 50 and list(fast.frame["row"]) == list(range(2, 52))
+    )
