@@ -162,7 +162,7 @@ def bench_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     data = dataset(size, args.seed, args.out)
     warehouse = args.out / "work" / f"n{size}"
     cap = int(args.max_rss_gb * GB)
-    full_repeats = args.full_repeats if args.full_repeats is not None else (3 if size <= 100_000 else 1)
+    full_repeats = args.full_repeats if args.full_repeats is not None else 3
     out: dict[str, Any] = {"polling_stations": size, "lists": LISTS}
     n = f"n={size:,}"
     on_data = {"data": str(data), "warehouse": str(warehouse)}
@@ -270,7 +270,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="e.g. 10000,100000")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5, help="runs of the cheap variants (median)")
-    parser.add_argument("--full-repeats", type=int, help="runs of (c) (default 3, 1 at a million)")
+    parser.add_argument("--full-repeats", type=int, help="runs of (c) (default 3)")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results")
     parser.add_argument("--max-rss-gb", type=float, default=12.0, help="stop a child above this RSS")
     parser.add_argument("--keep-warehouses", action="store_true", help="keep bench-results/work/")
