@@ -283,31 +283,29 @@ def _apply_deltas(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(f"DROP TABLE {table}")
 
 
+_LATEST_PROTOCOLS_SQL = """
+SELECT election_id, precinct_id, region_id, protocol_version, position, registered_voters,
+       ballots_issued, ballots_cast, invalid_ballots, against_all
+FROM protocol_facts WHERE position > $since
+QUALIFY row_number() OVER (PARTITION BY election_id, precinct_id ORDER BY position DESC) = 1
+"""
+
+
 def _apply_protocols(conn: duckdb.DuckDBPyConnection, since: int) -> None:
     """The latest protocol of each precinct replaces the one in force (their votes follow by position)."""
+    if since == 0:  # a rebuild starts from empty tables: nothing to replace
+        conn.execute("INSERT INTO proj_precinct_results " + _LATEST_PROTOCOLS_SQL, {"since": since})
+        return
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _latest_protocols AS " + _LATEST_PROTOCOLS_SQL, {"since": since}
+    )
     conn.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _latest_protocols AS
-        SELECT * FROM protocol_facts WHERE position > ?
-        QUALIFY row_number() OVER (PARTITION BY election_id, precinct_id ORDER BY position DESC) = 1
-        """,
-        [since],
-    )
-    if since > 0:  # a rebuild starts from empty tables: nothing to replace
-        conn.execute(
-            """
-            DELETE FROM proj_precinct_results r USING _latest_protocols l
-            WHERE r.election_id = l.election_id AND r.precinct_id = l.precinct_id
-            """
-        )
-    conn.execute(
-        """
-        INSERT INTO proj_precinct_results
-        SELECT election_id, precinct_id, region_id, protocol_version, position, registered_voters,
-               ballots_issued, ballots_cast, invalid_ballots, against_all
-        FROM _latest_protocols
+        DELETE FROM proj_precinct_results r USING _latest_protocols l
+        WHERE r.election_id = l.election_id AND r.precinct_id = l.precinct_id
         """
     )
+    conn.execute("INSERT INTO proj_precinct_results SELECT * FROM _latest_protocols")
     conn.execute("DROP TABLE _latest_protocols")
 
 
