@@ -373,17 +373,21 @@ def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> _Ce
         counts.append(count[firsts[name]] if count is not None else np.full(len(firsts[name]), np.nan))
     sizes = [len(firsts[name]) for name in names]
 
-    def member_of(group: Collection[str]) -> np.ndarray:
-        return np.repeat([name in group for name in names], sizes)
+    def text_of(group: Collection[str]) -> pd.Series:
+        """The cells' text where their column is in `group`, null elsewhere."""
+        chunks = [
+            text if name in group else pa.nulls(len(text), pa.large_string())
+            for name, text in zip(names, cell_texts, strict=True)
+        ]
+        return pd.Series(pa.chunked_array(chunks, type=pa.large_string()), dtype=_TEXT)
 
-    text = pd.Series(pa.chunked_array(cell_texts, type=pa.large_string()), dtype=_TEXT)
     cells = pd.DataFrame(
         {
             "row": np.concatenate([rows[firsts[name]] for name in names]),
             "column": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), sizes), categories=names),
-            "required_text": text.where(member_of(required)),
-            "optional_text": text.where(member_of(optional)),
-            "free_text": text.where(member_of(texts)),
+            "required_text": text_of(required),
+            "optional_text": text_of(optional),
+            "free_text": text_of(texts),
             "count": np.concatenate(counts),
         }
     )
