@@ -19,12 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined
-from pipelines.election import ElectionDeclaration, PartyList, PrecinctTable, Region, parse_declaration
+from pipelines.election import ElectionDeclaration, PartyList, Region, parse_declaration
 from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
@@ -40,7 +39,13 @@ from pipelines.events import (
 from pipelines.gx_runtime import build_data_docs
 from pipelines.migrations import first_row
 from pipelines.projections import update_projections
-from pipelines.protocol_batch import TO_APPEND, decide_protocols, reported_protocols, row_problem
+from pipelines.protocol_batch import (
+    TO_APPEND,
+    decide_protocols,
+    declared_precincts,
+    reported_protocols,
+    row_problem,
+)
 from pipelines.publication import Publication, publish
 from pipelines.raw_archive import ArchivedFile, RawArchive
 from pipelines.rule_profiles import load_profile
@@ -177,7 +182,7 @@ class Ingestor:
 
     def declared(self, election_id: str) -> ElectionDeclaration | None:
         """The declared election without its precincts: a file needs only the ones it names
-        (`_for_file`), and reading a million back per run would cost more than the file."""
+        (`declared_precincts`), and reading a million back per run would cost more than the file."""
         if election_id in self._elections:
             return self._elections[election_id]
         row = first_row(
@@ -203,22 +208,6 @@ class Ingestor:
         )
         self._elections[election_id] = declaration
         return declaration
-
-    def _for_file(self, election: ElectionDeclaration, precinct_ids: Sequence[str]) -> ElectionDeclaration:
-        """The declaration with only the declared precincts among `precinct_ids`."""
-        wanted = pd.DataFrame({"precinct_id": pd.Series(sorted(set(precinct_ids)), dtype="str")})
-        conn = self.store.conn
-        conn.register("wanted_precincts", wanted)
-        try:
-            found = conn.execute(
-                "SELECT d.precinct_id, d.region_id, d.registered_voters FROM declared_precincts d "
-                "JOIN wanted_precincts w USING (precinct_id) WHERE d.election_id = ? ORDER BY d.precinct_id",
-                [election.election_id],
-            ).df()
-        finally:
-            conn.unregister("wanted_precincts")
-        table = PrecinctTable(found["precinct_id"], found["region_id"], found["registered_voters"])
-        return election.with_precincts(table)
 
     def _annulled(self, election_id: str) -> set[str]:
         rows = self.store.conn.execute(
@@ -399,7 +388,7 @@ class Ingestor:
         outcome = validate_file(
             archived.path,
             display_name=name,
-            election=self._for_file(election, named),
+            election=election.with_precincts(declared_precincts(conn, eid, named)),
             reported=reported_protocols(conn, eid, named),
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,

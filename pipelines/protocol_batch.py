@@ -16,9 +16,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.election import PrecinctTable
 from pipelines.event_store import sql_name as quoted
 from pipelines.event_store import sql_text
-from pipelines.events import PROTOCOL_AMENDED, PROTOCOL_REPORTED, canonical_json
+from pipelines.events import PROTOCOL_AMENDED, PROTOCOL_REPORTED
 from pipelines.validation import ReportedProtocol
 
 FIGURE_COLUMNS = ("registered_voters", "ballots_issued", "ballots_cast", "invalid_ballots", "against_all")
@@ -66,6 +67,19 @@ def _table_from_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.Dat
         conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}")
     finally:
         conn.unregister(view)
+
+
+def declared_precincts(
+    conn: duckdb.DuckDBPyConnection, election_id: str, precinct_ids: Sequence[str]
+) -> PrecinctTable:
+    """The declared precincts among these ids: all a file's validation needs of a million."""
+    _wanted(conn, precinct_ids)
+    found = conn.execute(
+        "SELECT d.precinct_id, d.region_id, d.registered_voters FROM declared_precincts d "
+        "JOIN _wanted_precincts USING (precinct_id) WHERE d.election_id = ? ORDER BY d.precinct_id",
+        [election_id],
+    ).df()
+    return PrecinctTable(found["precinct_id"], found["region_id"], found["registered_voters"])
 
 
 def reported_protocols(
@@ -240,4 +254,4 @@ def _problem(file_name: str, row: int, pid: str, version: int, top: int | None, 
     return row_problem(file_name, row, pid, rule, message, "version", str(version))
 
 
-__all__ = ["TO_APPEND", "BatchDecision", "canonical_json", "decide_protocols", "reported_protocols"]
+__all__ = ["TO_APPEND", "BatchDecision", "decide_protocols", "declared_precincts", "reported_protocols"]
