@@ -3,13 +3,17 @@ are exactly what the documented hash content and canonical payloads say."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines.event_store import verify_connection
 from pipelines.events import canonical_json
 from pipelines.ingest import FileOutcome, ingest_paths
 from pipelines.warehouse_paths import WarehousePaths
@@ -139,3 +143,52 @@ def test_a_protocol_events_hash_is_the_documented_content_chained(tmp_path: Path
     content += _lp(payload) + _lp(facts_text) + _lp(None)  # no declared precincts in this event
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
     assert stored == hashlib.sha256((prev + digest).encode("ascii")).hexdigest()
+
+
+def test_list_ids_that_are_not_sql_names_are_stored_and_verified(tmp_path: Path) -> None:
+    """List ids name columns of the protocol file and of the SQL that appends it: any text must do."""
+    ids = ["it's", 'say "no"', "a; DROP TABLE events; --", "ünï cödé"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    declaration = {
+        "election_id": "odd-lists",
+        "name": "Odd list ids",
+        "date": "2021-01-10",
+        "rule_profile": "kz-mazhilis-2021",
+        "lists": [{"list_id": i, "name": f"List {n}", "ballot_order": n} for n, i in enumerate(ids, 1)],
+        "regions": [{"region_id": "north", "name": "North"}],
+        "precincts": [{"precinct_id": "P1", "region_id": "north", "registered_voters": 1000}],
+    }
+    (folder / "odd-lists.election.json").write_text(json.dumps(declaration), encoding="utf-8")
+    votes = [400, 100, 60, 20]
+    row = {
+        "election_id": "odd-lists",
+        "precinct_id": "P1",
+        "region": "north",
+        "registered_voters": 1000,
+        "ballots_cast": sum(votes) + 20,
+        "invalid_ballots": 20,
+        **dict(zip(ids, votes, strict=True)),
+    }
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    (folder / "odd.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    summary = ingest_paths([folder], warehouse=tmp_path / "wh")
+    assert [f.rows_applied for f in summary.files] == [0, 1]
+    paths = WarehousePaths(tmp_path / "wh")
+    with duckdb.connect(str(paths.database), read_only=True) as conn:
+        stored = dict(conn.execute("SELECT list_id, votes FROM protocol_votes").fetchall())
+        assert verify_connection(conn, paths).intact
+        assert conn.execute("SELECT count(*) FROM events").fetchall()[0][0] > 0
+    assert stored == dict(zip(ids, votes, strict=True))
+
+
+def test_a_file_whose_every_row_is_refused_appends_no_protocol(tmp_path: Path, warehouse: Path) -> None:
+    bad = [protocol("P001", invalid=-5), protocol("P999")]  # a negative count; an undeclared precinct
+    outcome = _ingest(warehouse, write_protocols(tmp_path / "in", "bad.csv", bad))
+    assert (outcome.status, outcome.rows_applied, outcome.rows_quarantined) == ("quarantined", 0, 2)
+    with duckdb.connect(str(WarehousePaths(warehouse).database), read_only=True) as conn:
+        kinds = conn.execute("SELECT DISTINCT event_type FROM events WHERE batch_id = ?", [outcome.batch_id])
+        assert {k for (k,) in kinds.fetchall()} == {"BatchReceived", "RowQuarantined"}
