@@ -130,26 +130,32 @@ def _amendment_anomalies(
 ) -> list[tuple[int, Anomaly]]:
     share = thresholds.amendment_change_share
     amendments = frame[(frame["version"] > 1) & frame["precinct_id"].isin(list(earlier_votes))]
+    if amendments.empty or not list_ids:
+        return []
+    precincts = amendments["precinct_id"].astype("str").tolist()
+    # A batch of amendments can be a whole recount (thousands of rows): the comparison is done on arrays,
+    # in Python ints (object arrays), so that it stays exact whatever the counts; only flagged rows loop.
+    old = np.array(
+        [[int(earlier_votes[p].get(list_id, 0)) for list_id in list_ids] for p in precincts], dtype=object
+    )
+    new = np.array([[int(v) for v in amendments[list_id].tolist()] for list_id in list_ids], dtype=object).T
+    moved = abs(new - old) * share.denominator > share.numerator * old
+    flagged = np.flatnonzero(moved.any(axis=1))
+    if not len(flagged):
+        return []
+    rows = amendments["row"].tolist()
+    versions = amendments["version"].tolist()
+    percent = f"{float(share * 100):g}%"
     out: list[tuple[int, Anomaly]] = []
-    # Amendments are few (a handful per election night), so a loop over them is cheap.
-    for _, row in amendments.iterrows():
-        before = earlier_votes[str(row["precinct_id"])]
-        changes = []
-        for list_id in list_ids:
-            old, new = int(before.get(list_id, 0)), int(row[list_id])
-            if abs(new - old) * share.denominator > share.numerator * old:
-                changes.append(f"{list_id} {old} -> {new}")
-        if changes:
-            detail = (
-                f"amendment to version {row['version']} moves list votes by more than "
-                f"{float(share * 100):g}%: " + ", ".join(changes)
-            )
-            out.append(
-                (
-                    int(row["row"]),
-                    Anomaly("amendment_change", str(row["precinct_id"]), detail, file, int(row["row"])),
-                )
-            )
+    for i in flagged:
+        changes = [
+            f"{list_id} {old[i, j]} -> {new[i, j]}" for j, list_id in enumerate(list_ids) if moved[i, j]
+        ]
+        detail = f"amendment to version {versions[i]} moves list votes by more than {percent}: " + ", ".join(
+            changes
+        )
+        row = int(rows[i])
+        out.append((row, Anomaly("amendment_change", precincts[i], detail, file, row)))
     return out
 
 
