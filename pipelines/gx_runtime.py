@@ -37,6 +37,8 @@ _RECORD = "record"  # the index GX names failing records by
 
 _lock = threading.Lock()
 _contexts: dict[Path | None, Any] = {}
+# The results store of each Data Docs folder, built without a context for storing (see _results_store).
+_results_stores: dict[Path, Any] = {}
 # Results stored by this process whose Data Docs page is not rendered yet, per Data Docs folder.
 _unrendered: dict[Path, list[Any]] = {}
 
@@ -180,13 +182,7 @@ def _new_context(data_docs_dir: Path | None) -> Any:
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
     )
     if data_docs_dir is not None:
-        config.stores["validation_results_store"] = {
-            "class_name": "ValidationResultsStore",
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(data_docs_dir / RESULTS_SUBDIR),
-            },
-        }
+        config.stores["validation_results_store"] = _results_store_config(data_docs_dir)
         config.data_docs_sites = {
             _SITE: {
                 "class_name": "SiteBuilder",
@@ -203,6 +199,36 @@ def _new_context(data_docs_dir: Path | None) -> Any:
         _ASSET
     ).add_batch_definition_whole_dataframe(_BATCH_DEFINITION)
     return context
+
+
+def _results_store_config(data_docs_dir: Path) -> dict[str, Any]:
+    return {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(data_docs_dir / RESULTS_SUBDIR),
+        },
+    }
+
+
+def _results_store(data_docs_dir: Path) -> Any:
+    """The store a Data Docs context of `data_docs_dir` keeps results in, built the way GX builds it.
+
+    Storing a result needs no context: building one (with its datasource) cost ~20 ms of the first
+    file's validation in a process, and the site is rendered later, once per run, by `build_data_docs`.
+    """
+    key = data_docs_dir.resolve()
+    with _lock:
+        if key not in _results_stores:
+            import_gx()
+            from great_expectations.data_context.store.store import Store
+
+            _results_stores[key] = Store.build_store_from_config(
+                name="validation_results_store",
+                config=_results_store_config(key),
+                runtime_environment={"root_directory": None},
+            )
+        return _results_stores[key]
 
 
 def gx_context(data_docs_dir: Path | None = None) -> Any:
@@ -402,7 +428,7 @@ def _result_key(suite_name: str, run_name: str) -> Any:
 def _store_result(data_docs_dir: Path, result: Any, *, suite_name: str, run_name: str) -> Path:
     """Keep one file's result for the site; the index.html that `build_data_docs` will write."""
     key = _result_key(suite_name, run_name)
-    gx_context(data_docs_dir).validation_results_store.set(key, result)
+    _results_store(data_docs_dir).set(key, result)
     with _lock:
         _unrendered.setdefault(data_docs_dir.resolve(), []).append(key)
     return data_docs_dir / "index.html"

@@ -78,3 +78,25 @@ def test_replaced_methods_give_the_same_stored_result_and_rejections(
     assert fast.expectations_run == own.expectations_run > 0
     assert fast_result["results"] and not fast_result["success"]
     assert fast_result == own_result
+
+
+def test_a_result_stored_without_a_context_is_read_back_by_the_data_docs_context(tmp_path: Path) -> None:
+    from pipelines.gx_runtime import build_data_docs, gx_context
+
+    tmp_path.joinpath("run").mkdir()
+    docs = tmp_path / "run" / "docs"
+    outcome = validate_file(
+        _breaking_file(tmp_path / "run"),
+        display_name="broken.csv",
+        election=ELECTION,
+        reported={},
+        data_docs_dir=docs,
+    )
+    store = gx_context(docs).validation_results_store
+    (key,) = store.list_keys()
+    result = store.get(key)
+    assert result.suite_name == "protocol-v1"
+    assert len(result.results) == outcome.expectations_run
+    assert not result.success
+    assert build_data_docs(docs) == docs / "index.html"
+    assert "broken.csv" in (docs / "index.html").read_text(encoding="utf-8")
