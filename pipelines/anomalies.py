@@ -133,12 +133,15 @@ def _amendment_anomalies(
     if amendments.empty or not list_ids:
         return []
     precincts = amendments["precinct_id"].astype("str").tolist()
-    # A batch of amendments can be a whole recount (thousands of rows): the comparison is done on arrays,
-    # in Python ints (object arrays), so that it stays exact whatever the counts; only flagged rows loop.
-    old = np.array(
-        [[int(earlier_votes[p].get(list_id, 0)) for list_id in list_ids] for p in precincts], dtype=object
-    )
-    new = np.array([[int(v) for v in amendments[list_id].tolist()] for list_id in list_ids], dtype=object).T
+    earlier = [earlier_votes[p] for p in precincts]
+    old_votes = [[before.get(list_id, 0) for list_id in list_ids] for before in earlier]
+    new_votes = amendments[list(list_ids)].to_numpy()
+    # A batch of amendments can be a whole recount (thousands of rows), so rows are compared as arrays:
+    # in int64 while no product can reach 2**62, in Python ints (object arrays) beyond that.
+    largest = max(max(map(max, old_votes)), int(np.abs(new_votes).max()))
+    exact = np.int64 if largest * max(share.numerator, share.denominator) < 2**61 else object
+    old = np.array(old_votes, dtype=object).astype(exact)
+    new = new_votes.astype(exact)
     moved = abs(new - old) * share.denominator > share.numerator * old
     flagged = np.flatnonzero(moved.any(axis=1))
     if not len(flagged):
@@ -149,7 +152,9 @@ def _amendment_anomalies(
     out: list[tuple[int, Anomaly]] = []
     for i in flagged:
         changes = [
-            f"{list_id} {old[i, j]} -> {new[i, j]}" for j, list_id in enumerate(list_ids) if moved[i, j]
+            f"{list_id} {int(old[i, j])} -> {int(new[i, j])}"
+            for j, list_id in enumerate(list_ids)
+            if moved[i, j]
         ]
         detail = f"amendment to version {versions[i]} moves list votes by more than {percent}: " + ", ".join(
             changes
