@@ -523,22 +523,15 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
             "0)) t(position, line, election_id, kind, county, precinct, office, district, label, votes) "
             "LIMIT 0"
         )
-    rows = conn.execute(content_sql("events", stored_hashes=True), {"since": -1}).fetchall()
-    prev = GENESIS_HASH
-    for position, stored_prev, stored_hash, digest in rows:
-        if stored_prev != prev:
-            return VerifyReport(
-                len(rows),
-                int(position),
-                f"event {position} does not follow the event before it "
-                "(an event was deleted, inserted or reordered)",
-            )
-        expected = chain_hash(prev, digest)
-        if stored_hash != expected:
-            return VerifyReport(
-                len(rows), int(position), f"event {position} was altered after it was written"
-            )
-        prev = stored_hash
+    # Read in batches: a million events' digests at once would hold ~1.5 GB.
+    result = conn.execute(content_sql("events", stored_hashes=True), {"since": -1})
+    events, broken, prev = 0, None, GENESIS_HASH
+    while batch := result.fetchmany(50_000):
+        events += len(batch)
+        if broken is None:  # once broken, the rest is only drained: DuckDB serves no other query before
+            broken, prev = _first_break(batch, prev)
+    if broken is not None:
+        return VerifyReport(events, *broken)
     orphans = first_row(
         conn.execute(
             "SELECT min(position) FROM (SELECT position FROM protocol_facts UNION ALL "
@@ -549,19 +542,34 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
     )
     if orphans is not None and orphans[0] is not None:
         return VerifyReport(
-            len(rows), int(orphans[0]), f"figures stored for position {orphans[0]} belong to no event"
+            events, int(orphans[0]), f"figures stored for position {orphans[0]} belong to no event"
         )
     if paths is not None:
         cut = _check_anchored_head(conn, paths.log_heads)
         if cut is not None:
-            return VerifyReport(len(rows), cut[0], cut[1])
+            return VerifyReport(events, cut[0], cut[1])
         from pipelines.raw_archive import RawArchive
 
         problem = RawArchive(paths.archive).verify_received(conn)
         if problem is not None:
             position, message = problem
-            return VerifyReport(len(rows), position, message)
-    return VerifyReport(len(rows), None, None)
+            return VerifyReport(events, position, message)
+    return VerifyReport(events, None, None)
+
+
+def _first_break(rows: list[Any], prev: str) -> tuple[tuple[int, str] | None, str]:
+    """The first event of `rows` that does not chain from `prev`, and the hash the next batch follows."""
+    for position, stored_prev, stored_hash, digest in rows:
+        if stored_prev != prev:
+            message = (
+                f"event {position} does not follow the event before it "
+                "(an event was deleted, inserted or reordered)"
+            )
+            return (int(position), message), prev
+        if stored_hash != chain_hash(prev, digest):
+            return (int(position), f"event {position} was altered after it was written"), prev
+        prev = stored_hash
+    return None, prev
 
 
 def _check_anchored_head(conn: duckdb.DuckDBPyConnection, heads_log: Path) -> tuple[int, str] | None:
