@@ -50,14 +50,30 @@ def table_checksum(records: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical_json(records).encode("utf-8")).hexdigest()
 
 
+# How far back from the log's head the last result event is looked for before the whole log is read.
+_RECENT_POSITIONS = 10_000
+
+
 def last_result_position(store: EventStore, election_id: str) -> int:
-    """The last event that changed this election's results: what a publication is based on."""
+    """The last event that changed this election's results: what a publication is based on.
+
+    Usually one of the latest events: those are read first (a few ms at a million events instead of a
+    scan of every event); the whole log only when none of them changed this election's results.
+    """
     marks = ", ".join("?" for _ in RESULT_EVENTS)
+    matching = f"election_id = ? AND event_type IN ({marks})"
+    recent = first_row(
+        store.conn.execute(
+            f"SELECT max(position) FROM events WHERE {matching} "
+            "AND position > (SELECT coalesce(max(position), 0) FROM events) - ?",
+            [election_id, *RESULT_EVENTS, _RECENT_POSITIONS],
+        )
+    )
+    if recent is not None and recent[0] is not None:
+        return int(str(recent[0]))
     row = first_row(
         store.conn.execute(
-            "SELECT coalesce(max(position), 0) FROM events "
-            f"WHERE election_id = ? AND event_type IN ({marks})",
-            [election_id, *RESULT_EVENTS],
+            f"SELECT coalesce(max(position), 0) FROM events WHERE {matching}", [election_id, *RESULT_EVENTS]
         )
     )
     return int(str(row[0])) if row else 0
