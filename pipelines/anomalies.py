@@ -129,7 +129,10 @@ def _amendment_anomalies(
     file: str | None,
 ) -> list[tuple[int, Anomaly]]:
     share = thresholds.amendment_change_share
-    amendments = frame[(frame["version"] > 1) & frame["precinct_id"].isin(list(earlier_votes))]
+    later = frame[frame["version"] > 1]
+    # Membership in Python: pandas' isin on Arrow strings converts the mapping's keys one by one.
+    compared = [precinct in earlier_votes for precinct in later["precinct_id"].astype("str").tolist()]
+    amendments = later[np.array(compared, dtype=bool)]
     if amendments.empty or not list_ids:
         return []
     precincts = amendments["precinct_id"].astype("str").tolist()
