@@ -91,3 +91,28 @@ def test_amendment_comparison_stays_exact_beyond_int64_products() -> None:
         if a.kind == "amendment_change"
     ]
     assert [a.detail.split(": ")[1] for a in found] == [f"b {big} -> {big + big // 10 + 1}"]
+
+
+def test_amendments_without_earlier_votes_are_not_compared() -> None:
+    row = {
+        "row": 2,
+        "precinct_id": "P-new",
+        "registered_voters": 1000,
+        "ballots_cast": 500,
+        "invalid_ballots": 0,
+        "against_all": 200,
+        "version": 2,
+        "a": 100,
+        "b": 100,
+        "c": 100,
+    }
+    data = pd.DataFrame([row, {**row, "row": 3, "precinct_id": "P-old", "a": 300, "c": 0}])
+    found = protocol_anomalies(
+        data,
+        list_ids=LISTS,
+        earlier_votes={"P-old": {"a": 100, "b": 100, "c": 100}},
+        thresholds=AnomalyThresholds(),
+        file=None,
+    )
+    assert [(a.kind, a.row) for a in found if a.kind == "amendment_change"] == [("amendment_change", 3)]
+    assert found[-1].detail.endswith(": a 100 -> 300, c 100 -> 0")
