@@ -102,7 +102,7 @@ def ingest_phases() -> Iterator[PhaseClock]:
 
     clock = PhaseClock()
     clock.wrap(ingest, "validate_file", "validate (GX gate)")
-    clock.wrap(ingest, "reported_protocols", "read stored protocols")
+    clock.wrap(ingest, "named_precincts", "read stored protocols")
     clock.wrap(ingest, "decide_protocols", "decide rows")
     clock.wrap(EventStore, "append", "append events")
     clock.wrap(EventStore, "append_protocols", "append protocol events")

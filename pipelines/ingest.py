@@ -42,8 +42,7 @@ from pipelines.projections import update_projections
 from pipelines.protocol_batch import (
     TO_APPEND,
     decide_protocols,
-    declared_precincts,
-    reported_protocols,
+    named_precincts,
     row_problem,
 )
 from pipelines.publication import Publication, publish
@@ -182,7 +181,7 @@ class Ingestor:
 
     def declared(self, election_id: str) -> ElectionDeclaration | None:
         """The declared election without its precincts: a file needs only the ones it names
-        (`declared_precincts`), and reading a million back per run would cost more than the file."""
+        (`named_precincts`), and reading a million back per run would cost more than the file."""
         if election_id in self._elections:
             return self._elections[election_id]
         row = first_row(
@@ -383,13 +382,13 @@ class Ingestor:
         name = archived.original_name
         eid = election.election_id
         conn = self.store.conn
-        named = sniff_precinct_ids(data)
+        declared, reported = named_precincts(conn, eid, sniff_precinct_ids(data))
         self.validated_files += 1
         outcome = validate_file(
             archived.path,
             display_name=name,
-            election=election.with_precincts(declared_precincts(conn, eid, named)),
-            reported=reported_protocols(conn, eid, named),
+            election=election.with_precincts(declared),
+            reported=reported,
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )

@@ -69,11 +69,16 @@ def _table_from_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.Dat
         conn.unregister(view)
 
 
-def declared_precincts(
+def named_precincts(
     conn: duckdb.DuckDBPyConnection, election_id: str, precinct_ids: Sequence[str]
-) -> PrecinctTable:
-    """The declared precincts among these ids: all a file's validation needs of a million."""
+) -> tuple[PrecinctTable, dict[str, ReportedProtocol]]:
+    """What validating a file needs of a million precincts: the declared ones among the ids it names,
+    and the protocol in force of those that have one. The ids are staged once for both lookups."""
     _wanted(conn, precinct_ids)
+    return _declared(conn, election_id), _reported(conn, election_id)
+
+
+def _declared(conn: duckdb.DuckDBPyConnection, election_id: str) -> PrecinctTable:
     found = conn.execute(
         "SELECT d.precinct_id, d.region_id, d.registered_voters FROM declared_precincts d "
         "JOIN _wanted_precincts USING (precinct_id) WHERE d.election_id = ? ORDER BY d.precinct_id",
@@ -82,13 +87,8 @@ def declared_precincts(
     return PrecinctTable(found["precinct_id"], found["region_id"], found["registered_voters"])
 
 
-def reported_protocols(
-    conn: duckdb.DuckDBPyConnection, election_id: str, precinct_ids: Sequence[str]
-) -> dict[str, ReportedProtocol]:
-    """The protocol in force (highest accepted version) of each of these precincts that has one."""
-    if not precinct_ids:
-        return {}
-    _wanted(conn, precinct_ids)
+def _reported(conn: duckdb.DuckDBPyConnection, election_id: str) -> dict[str, ReportedProtocol]:
+    """The protocol in force (highest accepted version) of each staged precinct that has one."""
     conn.execute(
         """
         CREATE OR REPLACE TEMP TABLE _reported AS
@@ -254,4 +254,4 @@ def _problem(file_name: str, row: int, pid: str, version: int, top: int | None, 
     return row_problem(file_name, row, pid, rule, message, "version", str(version))
 
 
-__all__ = ["TO_APPEND", "BatchDecision", "decide_protocols", "declared_precincts", "reported_protocols"]
+__all__ = ["TO_APPEND", "BatchDecision", "decide_protocols", "named_precincts"]
