@@ -8,6 +8,10 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_RULES_CANNOT_DECIDE = 3
+# `elections ingest` ran to the end but quarantined a file or a row: not a failure, not all accepted.
+EXIT_QUARANTINED = 4
+# `--as-of` a moment before any result of the election was reported: there is no table to show.
+EXIT_NO_RESULTS = 5
 
 
 class PipelineError(Exception):
