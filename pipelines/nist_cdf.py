@@ -1,36 +1,84 @@
 """A publication in the NIST SP 1500-100 (version 2) Election Results Common Data Format, JSON form.
 
-A faithful subset: ElectionReport with GpUnit (the country and its regions as ReportingUnits, with
-registered voters, participation and sub-units reported), Party (one per list, with its colour),
-and one Election holding one PartyContest whose PartySelections carry VoteCounts of type `total` per
-reporting unit; SummaryCounts give ballots cast and rejected (invalid) per unit. Not included: the
-seats won (the format has no seat count for a party contest; they are in seats.json), precinct-level
-units, candidates, ballot styles, offices and the Xmldsig signature.
+The document validates against NIST's JSON Schema (`schemas/nist/`, checked by `pipelines.nist_schema`).
+Where the format has no exact slot for one of our figures, the closest honest one is used and named
+here (docs/warehouse.md has the full table):
+
+- ballots cast -> `BallotCounts.BallotsCast`; invalid ballots -> `BallotCounts.BallotsRejected` (the
+  format has no "invalid" count; rejected ballots count for no selection, as invalid ones do);
+- registered voters -> `ReportingUnit.VotersRegistered`, ballots cast also -> `VotersParticipated`;
+- seats won by a list -> a `VoteCounts` of `Type` "seats" at the national unit (the format's own count
+  type for party contests); vacant seats among them -> a `VoteCounts` of `Type` "other", `OtherType`
+  "vacant-seats";
+- the number of list seats -> an ExternalIdentifier "elections-pipeline:list-seats" of the contest
+  (`NumberElected` exists only for candidate contests);
+- "against all" -> a `BallotMeasureSelection` of the party contest (a ballot choice that is no party);
+- the rules the seats were computed with -> ExternalIdentifiers "elections-pipeline:rule-profile" and
+  "elections-pipeline:rules" (the canonical JSON of the rules) of the contest.
+
+Our ids travel as ExternalIdentifiers of `Type` "other" and `OtherType` "elections-pipeline:<kind>".
+The report covers the nation and its regions; a publication made with `--precincts` (its event says so)
+adds every declared precinct, so the default export stays small at a million precincts. Not included:
+candidates, offices, ballot styles, single-member district contests.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from pipelines.events import canonical_json
 
 if TYPE_CHECKING:
-    from pipelines.publication_files import AreaTotals, PublishedResults
+    from pipelines.precinct_figures import PrecinctFigures
+    from pipelines.publication_files import AreaTotals, ListInfo, PublishedResults
 
-VENDOR_APPLICATION_ID = "elections-pipeline"
-ISSUER = "elections-pipeline (event-sourced results)"
-ISSUER_ABBREVIATION = "EP"
-_HEX_COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
+# The key of a publication event's payload that asks for every precinct in the export.
+PRECINCTS_IN_EXPORT: Final = "nist_cdf_precincts"
+
+VENDOR_APPLICATION_ID: Final = "elections-pipeline"
+ISSUER: Final = "elections-pipeline (event-sourced results)"
+ISSUER_ABBREVIATION: Final = "EP"
+ID_SCHEME: Final = "elections-pipeline"
+# Declared names come in whatever language the declaration used: BCP 47 "und" (undetermined) says so.
+NAME_LANGUAGE: Final = "und"
+LABEL_LANGUAGE: Final = "en"
+COUNTRY_UNIT: Final = "gpu-country"
+AGAINST_ALL_SELECTION: Final = "selection-against-all"
+_HEX_COLOR: Final = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
-def _text(content: str) -> dict[str, Any]:
+def _type(name: str) -> str:
+    return f"ElectionResults.{name}"
+
+
+def _text(content: str, language: str = NAME_LANGUAGE) -> dict[str, Any]:
     return {
-        "@type": "ElectionResults.InternationalizedText",
-        "Text": [{"@type": "ElectionResults.LanguageString", "Content": content, "Language": "en"}],
+        "@type": _type("InternationalizedText"),
+        "Text": [{"@type": _type("LanguageString"), "Content": content, "Language": language}],
     }
 
 
-def _unit_id(area: AreaTotals) -> str:
-    return "gpu-country" if area.region_id is None else f"gpu-region-{area.region_id}"
+def _identifier(kind: str, value: object) -> dict[str, Any]:
+    return {
+        "@type": _type("ExternalIdentifier"),
+        "Type": "other",
+        "OtherType": f"{ID_SCHEME}:{kind}",
+        "Value": str(value),
+    }
+
+
+def _region_unit(region_id: str) -> str:
+    return f"gpu-region-{region_id}"
+
+
+def _precinct_unit(precinct_id: str) -> str:
+    return f"gpu-precinct-{precinct_id}"
+
+
+def _area_unit(area: AreaTotals) -> str:
+    return COUNTRY_UNIT if area.region_id is None else _region_unit(area.region_id)
 
 
 def _party_id(list_id: str) -> str:
@@ -45,89 +93,202 @@ def results_status(results: PublishedResults) -> str:
     )
 
 
-def _reporting_unit(area: AreaTotals, children: list[str]) -> dict[str, Any]:
+def _count_status(status: str, *, other: str | None = None) -> dict[str, Any]:
+    status_entry: dict[str, Any] = {"@type": _type("CountStatus"), "Status": status, "Type": "total"}
+    if other is not None:
+        status_entry.update(Type="other", OtherType=other)
+    return status_entry
+
+
+def _progress(figures: Mapping[str, int]) -> str:
+    if figures["precincts_pending"] == 0:
+        return "completed"
+    return "in-process" if figures["precincts_reported"] + figures["precincts_annulled"] else "not-processed"
+
+
+def _area_unit_record(area: AreaTotals, children: Sequence[str]) -> dict[str, Any]:
     f = area.figures
-    unit: dict[str, Any] = {
-        "@type": "ElectionResults.ReportingUnit",
-        "@id": _unit_id(area),
-        "Name": area.name,
-        "Type": "country" if area.region_id is None else "other",
-        "SubUnitsReported": f["precincts_reported"],
-        "TotalSubUnits": f["precincts_expected"],
-        "VotersRegistered": f["registered_voters"],
-        "VotersParticipated": f["ballots_cast"],
-        "SummaryCounts": [
-            {
-                "@type": "ElectionResults.SummaryCounts",
-                "GpUnitId": _unit_id(area),
-                "Type": "total",
-                "BallotsCast": f["ballots_cast"],
-                "BallotsRejected": f["invalid_ballots"],
-            }
-        ],
-    }
-    if area.region_id is not None:
-        unit["OtherType"] = "region"
+    unit: dict[str, Any] = {"@type": _type("ReportingUnit"), "@id": _area_unit(area)}
+    if area.region_id is None:
+        unit.update(Type="country", Name=_text("Nation", LABEL_LANGUAGE))
+    else:
+        unit.update(
+            Type="other",
+            OtherType="election-region",
+            Name=_text(area.name),
+            ExternalIdentifier=[_identifier("region-id", area.region_id)],
+        )
+    unit.update(
+        SubUnitsReported=f["precincts_reported"],
+        TotalSubUnits=f["precincts_expected"],
+        VotersRegistered=f["registered_voters"],
+        VotersParticipated=f["ballots_cast"],
+        CountStatus=[_count_status(_progress(f))],
+    )
     if children:
-        unit["ComposingGpUnitIds"] = children
+        unit["ComposingGpUnitIds"] = list(children)
     return unit
+
+
+def _precinct_unit_record(precinct: PrecinctFigures) -> dict[str, Any]:
+    unit: dict[str, Any] = {
+        "@type": _type("ReportingUnit"),
+        "@id": _precinct_unit(precinct.precinct_id),
+        "Type": "precinct",
+        "ExternalIdentifier": [_identifier("precinct-id", precinct.precinct_id)],
+        "VotersRegistered": precinct.registered_voters,
+    }
+    if precinct.state == "reported":
+        unit["VotersParticipated"] = precinct.ballots_cast
+        unit["CountStatus"] = [_count_status("completed")]
+    elif precinct.state == "annulled":
+        unit["CountStatus"] = [_count_status("not-processed"), _count_status("completed", other="annulled")]
+    else:
+        unit["CountStatus"] = [_count_status("not-processed")]
+    return unit
+
+
+def _ballot_counts(unit_id: str, ballots_cast: int, invalid: int) -> dict[str, Any]:
+    return {
+        "@type": _type("BallotCounts"),
+        "GpUnitId": unit_id,
+        "Type": "total",
+        "BallotsCast": ballots_cast,
+        "BallotsRejected": invalid,
+    }
+
+
+def _vote_count(unit_id: str, count: int, kind: str = "total", other: str | None = None) -> dict[str, Any]:
+    vote_count: dict[str, Any] = {
+        "@type": _type("VoteCounts"),
+        "GpUnitId": unit_id,
+        "Type": kind,
+        "Count": count,
+    }
+    if other is not None:
+        vote_count["OtherType"] = other
+    return vote_count
+
+
+def _counted(precincts: Sequence[PrecinctFigures]) -> list[PrecinctFigures]:
+    return [p for p in precincts if p.state == "reported"]
+
+
+def _party(info: ListInfo) -> dict[str, Any]:
+    party: dict[str, Any] = {
+        "@type": _type("Party"),
+        "@id": _party_id(info.list_id),
+        "Name": _text(info.name),
+        "ExternalIdentifier": [_identifier("list-id", info.list_id)],
+    }
+    if info.candidates is not None:
+        party["ExternalIdentifier"].append(_identifier("list-candidates", info.candidates))
+    color = _HEX_COLOR.match(info.color or "")
+    if color:
+        party["Color"] = color.group(1).lower()
+    return party
+
+
+def _shows_against_all(results: PublishedResults) -> bool:
+    """ "Against all" is shown where it is on the ballot: declared so, counted by the rules, or voted for."""
+    return (
+        results.against_all_on_ballot
+        or results.rules.get("threshold_base") == "valid_list_votes_plus_against_all"
+        or results.national.figures["against_all"] > 0
+    )
+
+
+def _selections(results: PublishedResults, areas: Sequence[AreaTotals]) -> list[dict[str, Any]]:
+    precincts = _counted(results.precincts or [])
+    seats = {str(r["list_id"]): r for r in results.allocation}
+    selections: list[dict[str, Any]] = []
+    for info in results.lists:
+        counts = [_vote_count(_area_unit(a), a.votes[info.list_id]) for a in areas]
+        counts += [_vote_count(_precinct_unit(p.precinct_id), p.votes[info.list_id]) for p in precincts]
+        row = seats.get(info.list_id)
+        if row is not None:
+            counts.append(_vote_count(COUNTRY_UNIT, int(row["seats"]), "seats"))
+            if int(row.get("vacant_seats") or 0):
+                counts.append(_vote_count(COUNTRY_UNIT, int(row["vacant_seats"]), "other", "vacant-seats"))
+        selections.append(
+            {
+                "@type": _type("PartySelection"),
+                "@id": f"selection-{info.list_id}",
+                "PartyIds": [_party_id(info.list_id)],
+                "SequenceOrder": info.ballot_order,
+                "VoteCounts": counts,
+            }
+        )
+    if _shows_against_all(results):
+        counts = [_vote_count(_area_unit(a), a.figures["against_all"]) for a in areas]
+        counts += [_vote_count(_precinct_unit(p.precinct_id), p.against_all) for p in precincts]
+        selections.append(
+            {
+                "@type": _type("BallotMeasureSelection"),
+                "@id": AGAINST_ALL_SELECTION,
+                "Selection": _text("Against all", LABEL_LANGUAGE),
+                "ExternalIdentifier": [_identifier("figure", "against_all")],
+                "SequenceOrder": max((i.ballot_order for i in results.lists), default=0) + 1,
+                "VoteCounts": counts,
+            }
+        )
+    return selections
+
+
+def _reporting_units(results: PublishedResults) -> list[dict[str, Any]]:
+    precincts = results.precincts or []
+    by_region: dict[str, list[str]] = {}
+    for p in precincts:
+        by_region.setdefault(p.region_id, []).append(_precinct_unit(p.precinct_id))
+    units = [_area_unit_record(results.national, [_area_unit(r) for r in results.regions])]
+    units += [_area_unit_record(r, by_region.get(str(r.region_id), [])) for r in results.regions]
+    units += [_precinct_unit_record(p) for p in precincts]
+    return units
 
 
 def election_report(results: PublishedResults) -> dict[str, Any]:
     """The ElectionReport document of one publication (deterministic: no wall-clock time)."""
     areas = [results.national, *results.regions]
-    parties = []
-    for info in results.lists:
-        party: dict[str, Any] = {
-            "@type": "ElectionResults.Party",
-            "@id": _party_id(info.list_id),
-            "Name": _text(info.name),
-            "Abbreviation": info.list_id,
-        }
-        color = _HEX_COLOR.match(info.color or "")
-        if color:
-            party["Color"] = color.group(1).lower()
-        parties.append(party)
-    selections = [
-        {
-            "@type": "ElectionResults.PartySelection",
-            "@id": f"selection-{info.list_id}",
-            "PartyIds": [_party_id(info.list_id)],
-            "SequenceOrder": info.ballot_order,
-            "VoteCounts": [
-                {
-                    "@type": "ElectionResults.VoteCounts",
-                    "GpUnitId": _unit_id(area),
-                    "Type": "total",
-                    "Count": area.votes[info.list_id],
-                }
-                for area in areas
-            ],
-        }
-        for info in results.lists
+    national = results.national.figures
+    ballot_counts = [
+        _ballot_counts(_area_unit(a), a.figures["ballots_cast"], a.figures["invalid_ballots"]) for a in areas
+    ]
+    ballot_counts += [
+        _ballot_counts(_precinct_unit(p.precinct_id), p.ballots_cast, p.invalid_ballots)
+        for p in _counted(results.precincts or [])
     ]
     contest = {
-        "@type": "ElectionResults.PartyContest",
+        "@type": _type("PartyContest"),
         "@id": f"contest-{results.election_id}",
         "Name": f"{results.election_name}: party lists",
-        "ElectoralDistrictId": _unit_id(results.national),
+        "ElectionDistrictId": COUNTRY_UNIT,
+        "ExternalIdentifier": [
+            _identifier("list-seats", results.total_seats),
+            _identifier("rule-profile", results.rule_profile),
+            _identifier("rules", canonical_json(results.rules)),
+            _identifier("table-sha256", results.table_sha256),
+        ],
         "VoteVariation": "proportional",
-        "SubUnitsReported": results.national.figures["precincts_reported"],
-        "TotalSubUnits": results.national.figures["precincts_expected"],
-        "BallotSelection": selections,
+        "SubUnitsReported": national["precincts_reported"],
+        "TotalSubUnits": national["precincts_expected"],
+        "CountStatus": [_count_status(_progress(national))],
+        "ContestSelection": _selections(results, areas),
     }
     election = {
-        "@type": "ElectionResults.Election",
-        "ElectionScopeId": _unit_id(results.national),
+        "@type": _type("Election"),
+        "ElectionScopeId": COUNTRY_UNIT,
         "Name": _text(results.election_name),
         "StartDate": results.election_date,
         "EndDate": results.election_date,
         "Type": "general",
+        "ExternalIdentifier": [_identifier("election-id", results.election_id)],
+        "BallotCounts": ballot_counts,
+        "CountStatus": [_count_status(_progress(national))],
         "Contest": [contest],
     }
-    return {
-        "@type": "ElectionResults.ElectionReport",
-        "Format": "summary-contest",
+    report: dict[str, Any] = {
+        "@type": _type("ElectionReport"),
+        "Format": "summary-contest" if results.precincts is None else "precinct-level",
         "GeneratedDate": results.published_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "Issuer": ISSUER,
         "IssuerAbbreviation": ISSUER_ABBREVIATION,
@@ -136,14 +297,23 @@ def election_report(results: PublishedResults) -> dict[str, Any]:
         "SequenceEnd": 1,
         "Status": results_status(results),
         "IsTest": results.synthetic,
-        "Notes": (
-            f"Publication {results.publication_id}, based on event log position {results.based_on_position}, "
-            f"rule profile {results.rule_profile}, seat table sha256 {results.table_sha256}."
-        ),
-        "GpUnit": [
-            _reporting_unit(results.national, [_unit_id(r) for r in results.regions]),
-            *(_reporting_unit(r, []) for r in results.regions),
-        ],
-        "Party": parties,
-        "Election": [election],
     }
+    if results.synthetic:
+        report["TestType"] = "synthetic data"
+    report.update(
+        Notes=(
+            f"Publication {results.publication_id} ({results.status}), based on event log position "
+            f"{results.based_on_position}, rule profile {results.rule_profile}, seat table sha256 "
+            f"{results.table_sha256}."
+        ),
+        ExternalIdentifier=[
+            _identifier("publication-id", results.publication_id),
+            _identifier("publication-status", results.status),
+            _identifier("log-position", results.position),
+            _identifier("based-on-position", results.based_on_position),
+        ],
+        GpUnit=_reporting_units(results),
+        Party=[_party(info) for info in results.lists],
+        Election=[election],
+    )
+    return report

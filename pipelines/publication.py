@@ -188,6 +188,7 @@ def certify(
     *,
     override_reason: str | None = None,
     operator: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Publication:
     """Publish the certified seat table, once per election, when every declared precinct has reported
     or been annulled; `override_reason` certifies anyway and records a CertificationOverridden event."""
@@ -231,6 +232,6 @@ def certify(
                 ]
             )
             update_projections(store.conn)
-    publication = publish(store, election_id, status="certified")
+    publication = publish(store, election_id, status="certified", extra=extra)
     assert publication is not None  # no certified publication exists, so publish always publishes
     return publication

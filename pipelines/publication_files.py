@@ -30,6 +30,8 @@ from pipelines.errors import InputError
 from pipelines.event_store import utc_now
 from pipelines.events import ELECTION_DECLARED, PRECINCT_ANNULLED, PROTOCOL_AMENDED, PROTOCOL_REPORTED
 from pipelines.migrations import first_row
+from pipelines.nist_cdf import PRECINCTS_IN_EXPORT
+from pipelines.precinct_figures import PrecinctFigures, precinct_figures_as_of
 from pipelines.projections import checkpoint
 from pipelines.seat_allocation.model import RECORD_FIELDS
 from pipelines.warehouse_paths import WarehousePaths
@@ -64,6 +66,7 @@ class ListInfo:
     name: str
     ballot_order: int
     color: str | None
+    candidates: int | None = None  # the list's length (None: long enough for any seat count)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class PublishedResults:
     regions: Sequence[AreaTotals]
     history: Sequence[HistoryPoint]  # by position, this publication last
     synthetic: bool
+    precincts: Sequence[PrecinctFigures] | None = None  # only when the publication asked for them
+    against_all_on_ballot: bool = False
 
     @property
     def total_seats(self) -> int:
@@ -174,7 +179,8 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
     payload: dict[str, Any] = json.loads(payload_text)
     election_row = first_row(
         conn.execute(
-            "SELECT e.election_id, e.name, e.election_date, e.synthetic FROM proj_elections e "
+            "SELECT e.election_id, e.name, e.election_date, e.synthetic, e.against_all_on_ballot "
+            "FROM proj_elections e "
             "JOIN proj_publications p USING (election_id) WHERE p.publication_id = ?",
             [publication_id],
         )
@@ -183,9 +189,15 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
     election_id = str(election_row[0])
     based_on = int(payload["based_on_position"])
     lists = [
-        ListInfo(str(lid), str(name), int(str(order)), None if color is None else str(color))
-        for lid, name, order, color in conn.execute(
-            "SELECT list_id, name, ballot_order, color FROM proj_lists WHERE election_id = ? "
+        ListInfo(
+            str(lid),
+            str(name),
+            int(str(order)),
+            None if color is None else str(color),
+            None if candidates is None else int(str(candidates)),
+        )
+        for lid, name, order, color, candidates in conn.execute(
+            "SELECT list_id, name, ballot_order, color, candidates FROM proj_lists WHERE election_id = ? "
             "ORDER BY ballot_order",
             [election_id],
         ).fetchall()
@@ -216,6 +228,12 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
         regions=regions,
         history=_history(conn, election_id, position),
         synthetic=bool(election_row[3]),
+        precincts=(
+            precinct_figures_as_of(conn, election_id, based_on, [info.list_id for info in lists])
+            if payload.get(PRECINCTS_IN_EXPORT)
+            else None
+        ),
+        against_all_on_ballot=bool(election_row[4]),
     )
 
 

@@ -36,6 +36,11 @@ def register(subparsers: Any) -> None:
         metavar="TEXT",
         help="certify although precincts are missing; the reason is recorded in the log",
     )
+    publish.add_argument(
+        "--precincts",
+        action="store_true",
+        help="the NIST export lists every precinct with its counts (recorded in the publication's event)",
+    )
     publish.add_argument("--election", help="election id (default: the only one declared)")
     add_warehouse_option(publish)
     publish.set_defaults(func=run_publish)
@@ -59,6 +64,7 @@ def register(subparsers: Any) -> None:
 def run_publish(args: argparse.Namespace) -> int:
     from pipelines.event_store import EventStore
     from pipelines.ingest import refresh_snapshot
+    from pipelines.nist_cdf import PRECINCTS_IN_EXPORT
     from pipelines.publication import Publication, certify, publish
     from pipelines.seat_table import only_election
 
@@ -70,15 +76,18 @@ def run_publish(args: argparse.Namespace) -> int:
     with EventStore.open_writer(paths) as store:
         election_id = only_election(store.conn, args.election)
         publication: Publication | None
+        extra = {PRECINCTS_IN_EXPORT: True} if args.precincts else None
         if args.certify:
             publication = certify(
-                store, election_id, override_reason=args.override_reason, operator=_operator()
+                store, election_id, override_reason=args.override_reason, operator=_operator(), extra=extra
             )
         else:
-            publication = publish(store, election_id)
+            publication = publish(store, election_id, extra=extra)
     refresh_snapshot(paths)
     if publication is None:
         print(f"nothing changed since the last publication of {election_id}: nothing published")
+        if args.precincts:
+            print("(a publication's files never change: --precincts applies to the next publication)")
         return EXIT_OK
     folder = paths.publications / publication.publication_id
     print(
