@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from pipelines.cli.main import main
 from pipelines.event_store import EventStore
 from pipelines.ingest import refresh_snapshot
+from pipelines.nist_schema import validation_errors
 from pipelines.projections import rebuild_projections
 from pipelines.publication import CertificationRefused, certify, publish
 from pipelines.publication_diff import diff_publications
@@ -239,84 +239,10 @@ def test_diff_on_an_annulment_removes_the_precincts_votes(night: ElectionNight) 
     assert [e["event_type"] for e in diff.events] == ["PrecinctAnnulled"]
 
 
-# The NIST SP 1500-100 v2 JSON schema's rules for the classes the export uses: required properties and
-# every property it allows (`additionalProperties` is false throughout), plus the enumerations used.
-CDF_CLASSES: dict[str, tuple[set[str], set[str]]] = {
-    "ElectionReport": (
-        {"Format", "GeneratedDate", "Issuer", "IssuerAbbreviation", "SequenceEnd", "SequenceStart", "Status",
-         "VendorApplicationId"},
-        {"ExternalIdentifier", "IsTest", "Notes", "Person", "Signature", "TestType", "Election", "GpUnit",
-         "Office", "OfficeGroup", "Party"},
-    ),
-    "Election": (
-        {"ElectionScopeId", "EndDate", "Name", "StartDate", "Type"},
-        {"ContactInformation", "CountStatus", "ExternalIdentifier", "OtherType", "BallotStyle", "Candidate",
-         "Contest"},
-    ),
-    "PartyContest": (
-        {"ElectoralDistrictId", "Name", "@id"},
-        {"Abbreviation", "BallotSubTitle", "BallotTitle", "CountStatus", "ExternalIdentifier", "HasRotation",
-         "OtherVoteVariation", "SequenceOrder", "SubUnitsReported", "SummaryCounts", "TotalSubUnits",
-         "VoteVariation", "BallotSelection"},
-    ),
-    "PartySelection": ({"PartyIds", "@id"}, {"SequenceOrder", "VoteCounts"}),
-    "VoteCounts": ({"Count", "Type"}, {"Device", "GpUnitId", "IsSuppressedForPrivacy", "OtherType"}),
-    "SummaryCounts": (
-        {"Type"},
-        {"BallotsCast", "BallotsOutstanding", "BallotsRejected", "Overvotes", "Undervotes", "WriteIns",
-         "Device", "GpUnitId", "IsSuppressedForPrivacy", "OtherType"},
-    ),
-    "Party": ({"Name", "@id"}, {"Abbreviation", "Color", "ExternalIdentifier", "IsWriteIn", "LogoUri"}),
-    "ReportingUnit": (
-        {"Type", "@id"},
-        {"AuthorityIds", "ContactInformation", "CountStatus", "IsDistricted", "IsMailOnly", "Number",
-         "OtherType", "SubUnitsReported", "TotalSubUnits", "VotersParticipated", "VotersRegistered",
-         "ElectionAdministration", "PartyRegistration", "SpatialDimension", "ComposingGpUnitIds",
-         "ExternalIdentifier", "Name", "SummaryCounts"},
-    ),
-    "InternationalizedText": ({"Text"}, {"Label"}),
-    "LanguageString": ({"Content", "Language"}, set()),
-}  # fmt: skip
-CDF_ENUMS = {
-    "Format": {"precinct-level", "summary-contest"},
-    "Status": {
-        "certified",
-        "correction",
-        "pre-election",
-        "recount",
-        "unofficial-complete",
-        "unofficial-partial",
-    },
-    "VoteVariation": {"proportional", "plurality", "n-of-m", "1-of-m", "other"},
-}
-
-
-def check_cdf_object(value: Any) -> None:
-    """Every typed object has its class's required properties and no property the class lacks."""
-    if isinstance(value, list):
-        for item in value:
-            check_cdf_object(item)
-        return
-    if not isinstance(value, dict):
-        return
-    kind = str(value["@type"]).removeprefix("ElectionResults.")
-    required, optional = CDF_CLASSES[kind]
-    assert required <= set(value), (kind, required - set(value))
-    assert set(value) <= required | optional | {"@type", "@id"}, (kind, set(value) - required - optional)
-    for key, allowed in CDF_ENUMS.items():
-        if key in value:
-            assert value[key] in allowed, (kind, key, value[key])
-    if "Color" in value:
-        assert re.fullmatch(r"[0-9a-f]{6}", value["Color"])
-    for item in value.values():
-        if isinstance(item, list | dict):
-            check_cdf_object(item)
-
-
-def test_nist_cdf_references_resolve_and_counts_match_the_totals(night: ElectionNight) -> None:
+def test_nist_cdf_validates_references_resolve_and_counts_match_the_totals(night: ElectionNight) -> None:
     folder = folder_of(night, night.publications[-1])
     report = json.loads((folder / CDF_JSON).read_text())
-    check_cdf_object(report)
+    assert validation_errors(report) == []
     assert report["Status"] == "unofficial-partial"  # two precincts still to report
     units = {u["@id"]: u for u in report["GpUnit"]}
     parties = {p["@id"]: p for p in report["Party"]}
@@ -327,16 +253,20 @@ def test_nist_cdf_references_resolve_and_counts_match_the_totals(night: Election
     (contest,) = election["Contest"]
     assert contest["@type"] == "ElectionResults.PartyContest"
     national = {}
-    for selection in contest["BallotSelection"]:
+    for selection in contest["ContestSelection"]:
         (party_id,) = selection["PartyIds"]
-        assert party_id in parties
+        (list_id,) = [
+            i["Value"] for i in parties[party_id]["ExternalIdentifier"] if i["OtherType"].endswith(":list-id")
+        ]
         for count in selection["VoteCounts"]:
-            assert count["GpUnitId"] in units and count["Type"] == "total"
-            if count["GpUnitId"] == country["@id"]:
-                national[parties[party_id]["Abbreviation"]] = count["Count"]
+            assert count["GpUnitId"] in units
+            if count["GpUnitId"] == country["@id"] and count["Type"] == "total":
+                national[list_id] = count["Count"]
     assert national == expected_totals(night.rows_in_force())
-    colors = {p["Abbreviation"]: p.get("Color") for p in parties.values()}
-    assert colors["alpha"] == "aa3377" and colors["gamma"] is None  # the injected colour is dropped
+    colors = {p["@id"]: p.get("Color") for p in parties.values()}
+    assert (
+        colors["party-alpha"] == "aa3377" and colors["party-gamma"] is None
+    )  # the injected colour is dropped
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
