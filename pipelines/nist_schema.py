@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -91,7 +91,7 @@ def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else f"{message[:limit]}... ({len(message)} characters)"
 
 
-def _where(path: Iterator[object] | Any) -> str:
+def _where(path: Iterable[object]) -> str:
     return "/" + "/".join(str(p) for p in path)
 
 
