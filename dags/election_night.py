@@ -37,6 +37,8 @@ Runs every minute and whenever a `_READY` marker lands in the inbox (`$ELECTIONS
    each file as received, validates it with Great Expectations, appends its events to the log,
    updates the projections, and publishes a provisional seat table when the results moved.
    Quarantined rows and files are listed in this task's log, one line each, with their reasons.
+   Files for a certified election are quarantined whole (rule `election_certified`) and publish
+   nothing; the task still succeeds.
 
 Files are moved to `inbox/processed/` once their events are committed.
 """

@@ -19,6 +19,8 @@ PRECINCT_ANNULLED: Final = "PrecinctAnnulled"
 RESULTS_PUBLISHED: Final = "ResultsPublished"
 RESULTS_CERTIFIED: Final = "ResultsCertified"
 CERTIFICATION_OVERRIDDEN: Final = "CertificationOverridden"
+# `elections decertify`: the certification in force no longer is; results may change again.
+CERTIFICATION_REVOKED: Final = "CertificationRevoked"
 # OpenElections files: an election declared from the file itself (counties and contests seen), and a
 # file's counted rows and pseudo-rows (figures in oe_results / oe_pseudo_rows).
 CONTESTS_DECLARED: Final = "ContestsDeclared"
@@ -36,6 +38,7 @@ EVENT_TYPES: Final = frozenset(
         RESULTS_PUBLISHED,
         RESULTS_CERTIFIED,
         CERTIFICATION_OVERRIDDEN,
+        CERTIFICATION_REVOKED,
         CONTESTS_DECLARED,
         CONTEST_RESULTS_REPORTED,
     }

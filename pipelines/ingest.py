@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined
+from pipelines.certification import Certification, certification_in_force
 from pipelines.election import ElectionDeclaration, PartyList, Region, parse_declaration
 from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
@@ -48,12 +49,17 @@ from pipelines.protocol_batch import (
 from pipelines.publication import Publication, publish
 from pipelines.raw_archive import ArchivedFile, RawArchive
 from pipelines.rule_profiles import load_profile
-from pipelines.validation import ValidationPolicy, validate_file
+from pipelines.validation import ValidationOutcome, ValidationPolicy, validate_file
 from pipelines.warehouse_paths import WarehousePaths
 
 DECLARATION_SUFFIX = ".election.json"
 PRECINCTS_SUFFIX = ".precincts.csv"  # read through the declaration that names it, never on its own
 Status = Literal["applied", "partly quarantined", "quarantined", "duplicate"]
+# The rule of results sent to a certified election: refused whole, each row listed, nothing applied.
+ELECTION_CERTIFIED = "election_certified"
+# Refusals that a later event can lift (a declaration, a revoked certification): the same file sent
+# again is looked at again rather than counted as a duplicate.
+_REFUSALS_THAT_MAY_LIFT = frozenset({"election_declared", ELECTION_CERTIFIED})
 
 
 @dataclass
@@ -243,11 +249,12 @@ class Ingestor:
         archived = self.archive.store(data, source.name, received_at)
         name = source.name
         previous = self._previous_receipt(archived.sha256)
+        refused_for: str | None = None
         if previous is not None:
             refused_for = self._previous_refusal(archived.sha256) if previous["quarantined_whole"] else None
-            # A file refused only because its election was not declared yet is worth another look.
-            retry = refused_for == "election_declared"
-            if not retry:
+            # A file refused only because its election was not declared yet, or was certified, is
+            # worth another look: the election may have been declared, the certification revoked.
+            if refused_for not in _REFUSALS_THAT_MAY_LIFT:
                 return FileOutcome(name, archived.sha256, "duplicate", previous.get("election_id"))
         if name.endswith(DECLARATION_SUFFIX):
             return self._ingest_declaration(archived, data, received_at, source.parent)
@@ -264,6 +271,10 @@ class Ingestor:
             return self._refuse_whole(
                 archived, election_id or "unknown", "election_declared", reason, received_at
             )
+        if refused_for == ELECTION_CERTIFIED and (
+            certification_in_force(self.store.conn, election.election_id) is not None
+        ):  # still certified: the same refusal again adds nothing
+            return FileOutcome(name, archived.sha256, "duplicate", election_id)
         return self._ingest_results(archived, data, election, received_at)
 
     def _refuse_whole(
@@ -382,6 +393,7 @@ class Ingestor:
         name = archived.original_name
         eid = election.election_id
         conn = self.store.conn
+        certified = certification_in_force(conn, eid)
         declared, reported = named_precincts(conn, eid, sniff_precinct_ids(data))
         self.validated_files += 1
         outcome = validate_file(
@@ -396,6 +408,8 @@ class Ingestor:
             row_problem(name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
             for r in outcome.rejections
         ]
+        if certified is not None:
+            return self._refuse_certified(archived, certified, outcome, quarantine, received_at)
         if outcome.file_rejection is not None:
             rejection = outcome.file_rejection
             return self._refuse_whole(
@@ -472,6 +486,65 @@ class Ingestor:
             [_problem_line(q) for q in quarantine],
         )
 
+    def _refuse_certified(
+        self,
+        archived: ArchivedFile,
+        certification: Certification,
+        outcome: ValidationOutcome,
+        invalid: Sequence[dict[str, Any]],
+        received_at: datetime,
+    ) -> FileOutcome:
+        """Certified means final: the file is refused whole, archived and receipted, and each of its
+        rows is listed as not applied (with its own problems too, where validation found some)."""
+        refused = [
+            *_certified_rows(archived.original_name, certification, outcome),
+            *invalid,
+        ]
+        refused.sort(key=lambda q: int(q["row"]))  # stable: a row's certification line comes first
+        message = certification.describe()
+        if outcome.file_rejection is not None:
+            message += f"; the file was also refused on its own: {outcome.file_rejection.message}"
+        return self._refuse_whole(
+            archived,
+            certification.election_id,
+            ELECTION_CERTIFIED,
+            message,
+            received_at,
+            outcome.kind,
+            rows_total=outcome.rows_read,
+            row_problems=refused,
+        )
+
+
+def _certified_rows(
+    file_name: str, certification: Certification, outcome: ValidationOutcome
+) -> list[dict[str, Any]]:
+    """One `election_certified` problem for every row of the file, valid or not."""
+    rows: dict[int, tuple[str | None, str]] = {}  # row -> (precinct, what was not applied)
+    for rec in outcome.accepted.to_dict("records"):
+        pid = str(rec["precinct_id"])
+        what = (
+            f"the annulment of precinct {pid}"
+            if outcome.kind == "annulment"
+            else f"protocol version {int(rec['version'])} of precinct {pid}"
+        )
+        rows[int(rec["row"])] = (pid, what)
+    for rejection in outcome.rejections:
+        rows.setdefault(rejection.row, (rejection.precinct_id, "this row"))
+    return [
+        row_problem(
+            file_name,
+            row,
+            pid,
+            ELECTION_CERTIFIED,
+            f"election certified: {what} was not applied; {certification.election_id} was certified "
+            f"in publication {certification.publication_id}",
+            None,
+            None,
+        )
+        for row, (pid, what) in sorted(rows.items())
+    ]
+
 
 def _decide_annulment(
     archived: ArchivedFile, election_id: str, received_at: datetime, annulled: set[str], rec: dict[str, Any]
@@ -515,8 +588,12 @@ def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> li
 def publish_changed(
     store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, occurred_at: datetime
 ) -> None:
-    """Publish a provisional table for each election whose results moved; explain when rules cannot."""
+    """Publish a provisional table for each election whose results moved; explain when rules cannot,
+    or when the election is certified (nothing is published after its certification)."""
     for election_id in sorted(set(election_ids)):
+        certified = certification_in_force(store.conn, election_id)
+        if certified is not None:
+            summary.notes.append(f"no provisional seat table for {election_id}: {certified.describe()}")
         try:
             publication = publish(store, election_id, occurred_at=occurred_at)
         except RulesCannotDecide as exc:

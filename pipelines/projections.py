@@ -19,6 +19,7 @@ import duckdb
 from pipelines.events import (
     BATCH_QUARANTINED,
     BATCH_RECEIVED,
+    CERTIFICATION_REVOKED,
     CONTEST_RESULTS_REPORTED,
     CONTESTS_DECLARED,
     ELECTION_DECLARED,
@@ -29,6 +30,7 @@ from pipelines.events import (
     canonical_json,
 )
 from pipelines.migrations import first_row
+from pipelines.queries import query
 
 CHECKPOINT = "core"
 
@@ -45,6 +47,7 @@ PROJECTION_TABLES = (
     "proj_anomalies",
     "proj_quarantine",
     "proj_publications",
+    "proj_certification_revocations",
     "proj_published_seats",
     "proj_publication_progress",
     "proj_seat_table",
@@ -98,6 +101,7 @@ def update_projections(conn: duckdb.DuckDBPyConnection) -> int:
     _apply_batches(conn, since)
     if _apply_publications(conn, since):
         _apply_publication_progress(conn, since)
+    _apply_revocations(conn, since)
     _apply_openelections(conn, since)
     _set_checkpoint(conn, head)
     return head
@@ -410,6 +414,13 @@ def _apply_publications(conn: duckdb.DuckDBPyConnection, since: int) -> int:
             ],
         )
     return len(publications)
+
+
+def _apply_revocations(conn: duckdb.DuckDBPyConnection, since: int) -> None:
+    conn.execute(
+        "INSERT INTO proj_certification_revocations " + query("certification_revocations_since"),
+        {"revoked": CERTIFICATION_REVOKED, "since": since},
+    )
 
 
 def _apply_publication_progress(conn: duckdb.DuckDBPyConnection, since: int) -> None:

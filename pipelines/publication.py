@@ -3,7 +3,9 @@ based on (log position, rule profile) and the checksum of the exact table publis
 has committed, the publication's immutable folder of files is written beside the warehouse.
 
 Certification is the last publication of an election: refused while declared precincts are missing,
-unless an operator overrides with a reason, which is itself recorded as an event first."""
+unless an operator overrides with a reason, which is itself recorded as an event first. Certified means
+final: nothing is published after it (and ingestion quarantines every result sent to the election)
+until a deciding body revokes it, which is its own event (CertificationRevoked) with its reason."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pipelines.errors import PipelineError, RulesCannotDecide
+from pipelines.certification import Certification, certification_in_force
+from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
     CERTIFICATION_OVERRIDDEN,
+    CERTIFICATION_REVOKED,
     RESULTS_CERTIFIED,
     RESULTS_PUBLISHED,
     NewEvent,
@@ -42,8 +46,11 @@ class Publication:
     allocation: Allocation
 
 
-def publication_id(election_id: str, status: Status, based_on: int) -> str:
-    return f"{election_id}--{status}--{based_on:09d}"
+def publication_id(election_id: str, status: Status, based_on: int, *, certification: int = 1) -> str:
+    """The publication's id and folder name. A certification after a revoked one carries its number
+    (`--2`, `--3`...): it may rest on the same log position, and the revoked one keeps its folder."""
+    base = f"{election_id}--{status}--{based_on:09d}"
+    return base if certification == 1 else f"{base}--{certification}"
 
 
 def table_checksum(records: list[dict[str, Any]]) -> str:
@@ -96,16 +103,19 @@ def publish(
     occurred_at: datetime | None = None,
 ) -> Publication | None:
     """Allocate over the current totals and record the publication; None when these results are
-    already published with this status (or certified). Raises RulesCannotDecide (nothing is published).
+    already published with this status, or while the election's certification is in force (nothing
+    is published after it). Raises RulesCannotDecide (nothing is published).
 
     `occurred_at` (default: now) is the publication's time in the log; a replay passes the time the
     original run published, so that its tables equal the original's."""
     based_on = last_result_position(store, election_id)
-    existing = _statuses_at(store, election_id, based_on)
-    covering = status if status in existing else "certified" if "certified" in existing else None
-    if covering is not None:
-        # Nothing new to publish; a folder lost to a crash after the commit is written now.
-        write_publication_folder(store, publication_id(election_id, covering, based_on))
+    # Nothing new to publish; a folder lost to a crash after the commit is written now.
+    in_force = certification_in_force(store.conn, election_id)
+    if in_force is not None:
+        write_publication_folder(store, in_force.publication_id)
+        return None
+    if status == "provisional" and "provisional" in _statuses_at(store, election_id, based_on):
+        write_publication_folder(store, publication_id(election_id, status, based_on))
         return None
     profile = election_profile(store.conn, election_id)
     totals = national_totals(store.conn, election_id)
@@ -116,7 +126,8 @@ def publish(
     allocation = allocate_totals(totals, profile)
     records = allocation.to_records()
     checksum = table_checksum(records)
-    pub_id = publication_id(election_id, status, based_on)
+    number = _certifications(store, election_id) + 1 if status == "certified" else 1
+    pub_id = publication_id(election_id, status, based_on, certification=number)
     check_folder_name(pub_id)
     payload: dict[str, Any] = {
         "publication_id": pub_id,
@@ -157,6 +168,17 @@ def publish(
     return Publication(pub_id, election_id, status, based_on, checksum, allocation)
 
 
+def _certifications(store: EventStore, election_id: str) -> int:
+    """How many times the election was certified, revoked certifications included."""
+    row = first_row(
+        store.conn.execute(
+            "SELECT count(*) FROM events WHERE election_id = ? AND event_type = ?",
+            [election_id, RESULTS_CERTIFIED],
+        )
+    )
+    return int(str(row[0])) if row else 0
+
+
 def write_publication_folder(store: EventStore, pub_id: str) -> None:
     """Write the publication's files unless they exist; nothing for an in-memory warehouse."""
     paths = warehouse_of(store.conn)
@@ -165,7 +187,8 @@ def write_publication_folder(store: EventStore, pub_id: str) -> None:
 
 
 class CertificationRefused(PipelineError):
-    """Certification is not possible now (precincts missing, or already certified)."""
+    """Certification (or its revocation) is not possible now: precincts missing, already certified,
+    or nothing certified to revoke."""
 
 
 def missing_precincts(store: EventStore, election_id: str) -> list[str]:
@@ -192,15 +215,11 @@ def certify(
 ) -> Publication:
     """Publish the certified seat table, once per election, when every declared precinct has reported
     or been annulled; `override_reason` certifies anyway and records a CertificationOverridden event."""
-    certified = first_row(
-        store.conn.execute(
-            "SELECT publication_id FROM proj_publications WHERE election_id = ? AND status = 'certified'",
-            [election_id],
-        )
-    )
+    certified = certification_in_force(store.conn, election_id)
     if certified is not None:
         raise CertificationRefused(
-            f"{election_id} is already certified ({certified[0]}); a certified result is published once"
+            f"{election_id} is already certified ({certified.publication_id}); a certified result is "
+            "published once (a commission that must certify again revokes it first: elections decertify)"
         )
     election_profile(store.conn, election_id)  # a plain error when the election is not declared
     missing = missing_precincts(store, election_id)
@@ -235,3 +254,60 @@ def certify(
     publication = publish(store, election_id, status="certified", extra=extra)
     assert publication is not None  # no certified publication exists, so publish always publishes
     return publication
+
+
+def revoke_certification(
+    store: EventStore,
+    election_id: str,
+    *,
+    reason: str,
+    decided_by: str,
+    operator: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Certification:
+    """Record that the certification in force is revoked (CertificationRevoked: which publication,
+    why, who decided); return the revoked certification. Its publication and folder stay as they
+    are, readable and verifiable; results are accepted again and a new certification is possible.
+
+    `occurred_at` (default: now) is the revocation's time in the log, for a replay."""
+    reason, decided_by = reason.strip(), decided_by.strip()
+    if not reason:
+        raise InputError(
+            "a revocation needs a reason that says why the certification no longer stands (--reason)",
+            column="reason",
+            rule="revocation_reason",
+        )
+    if not decided_by:
+        raise InputError(
+            "a revocation needs the person or body that decided it (--by)",
+            column="by",
+            rule="revocation_decided_by",
+        )
+    in_force = certification_in_force(store.conn, election_id)
+    if in_force is None:
+        raise CertificationRefused(
+            f"{election_id} is not certified (or its certification was revoked already): "
+            "there is no certification to revoke"
+        )
+    payload: dict[str, Any] = {
+        "publication_id": in_force.publication_id,
+        "certified_position": in_force.position,
+        "based_on_position": in_force.based_on_position,
+        "reason": reason,
+        "decided_by": decided_by,
+        "operator": operator or "unknown",
+    }
+    with store.transaction():
+        store.append(
+            [
+                NewEvent(
+                    election_stream(election_id),
+                    CERTIFICATION_REVOKED,
+                    election_id,
+                    payload,
+                    occurred_at or utc_now(),
+                )
+            ]
+        )
+        update_projections(store.conn)
+    return in_force

@@ -1,4 +1,4 @@
-"""`elections publish | publications | diff`: versioned publications from the command line."""
+"""`elections publish | decertify | publications | diff`: versioned publications from the command line."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ PUBLICATION_COLUMNS = (
     "published_at",
     "total_seats",
     "table_sha256",
+    "revoked_position",
 )
 
 
@@ -45,6 +46,16 @@ def register(subparsers: Any) -> None:
     add_warehouse_option(publish)
     publish.set_defaults(func=run_publish)
 
+    decertify = subparsers.add_parser(
+        "decertify",
+        help="revoke the certification in force (results are accepted again); reason and decider required",
+    )
+    decertify.add_argument("--election", help="election id (required: a revocation names what it revokes)")
+    decertify.add_argument("--reason", metavar="TEXT", help="why the certification no longer stands")
+    decertify.add_argument("--by", metavar="WHO", help="the person or body that decided the revocation")
+    add_warehouse_option(decertify)
+    decertify.set_defaults(func=run_decertify)
+
     listing = subparsers.add_parser("publications", help="list the publications and their folders")
     listing.add_argument("--election", help="only this election")
     listing.add_argument("--format", choices=FORMATS, default="table")
@@ -62,6 +73,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    from pipelines.certification import certification_in_force
     from pipelines.event_store import EventStore
     from pipelines.ingest import refresh_snapshot
     from pipelines.nist_cdf import PRECINCTS_IN_EXPORT
@@ -77,13 +89,18 @@ def run_publish(args: argparse.Namespace) -> int:
         election_id = only_election(store.conn, args.election)
         publication: Publication | None
         extra = {PRECINCTS_IN_EXPORT: True} if args.precincts else None
+        certified = None
         if args.certify:
             publication = certify(
                 store, election_id, override_reason=args.override_reason, operator=_operator(), extra=extra
             )
         else:
+            certified = certification_in_force(store.conn, election_id)
             publication = publish(store, election_id, extra=extra)
     refresh_snapshot(paths)
+    if certified is not None:
+        print(f"nothing published: {certified.describe()}")
+        return EXIT_OK
     if publication is None:
         print(f"nothing changed since the last publication of {election_id}: nothing published")
         if args.precincts:
@@ -95,6 +112,39 @@ def run_publish(args: argparse.Namespace) -> int:
         f"(log position {publication.based_on_position}, sha256 {publication.table_sha256[:12]})"
     )
     print(f"files: {folder}")
+    return EXIT_OK
+
+
+def run_decertify(args: argparse.Namespace) -> int:
+    from pipelines.event_store import EventStore
+    from pipelines.ingest import refresh_snapshot
+    from pipelines.publication import revoke_certification
+
+    needed = (
+        ("election", args.election, "--election ID: the election whose certification is revoked"),
+        ("reason", args.reason, "--reason TEXT: why the certification no longer stands"),
+        ("by", args.by, "--by WHO: the person or body that decided the revocation"),
+    )
+    for option, value, what in needed:
+        if value is None or not value.strip():
+            message = f"decertify needs {what} (recorded in the log); nothing was revoked"
+            raise InputError(message, column=option)
+    paths = warehouse_paths(args)
+    if not paths.database.exists():
+        raise InputError(f"no warehouse at {paths.root}: nothing has been certified there")
+    with EventStore.open_writer(paths) as store:
+        revoked = revoke_certification(
+            store, args.election, reason=args.reason, decided_by=args.by, operator=_operator()
+        )
+    refresh_snapshot(paths)
+    print(
+        f"revoked the certification of {revoked.election_id} ({revoked.publication_id}, log position "
+        f"{revoked.position}), decided by {args.by.strip()}: {args.reason.strip()}"
+    )
+    print(
+        "results are accepted again; the revoked publication stays as published, under "
+        f"{paths.publications / revoked.publication_id}"
+    )
     return EXIT_OK
 
 

@@ -11,13 +11,15 @@ SELECT p.publication_id,
        p.published_at,
        s.total_seats,
        s.lists_with_seats,
-       p.position = max(p.position) OVER (PARTITION BY p.election_id) AS is_latest
+       p.position = max(p.position) OVER (PARTITION BY p.election_id) AS is_latest,
+       r.position AS revoked_position
 FROM proj_publications p
 LEFT JOIN (
     SELECT publication_id, sum(seats) AS total_seats, count(*) FILTER (WHERE seats > 0) AS lists_with_seats
     FROM proj_published_seats GROUP BY publication_id
-) s USING (publication_id);
-COMMENT ON VIEW publications IS 'Every provisional or certified publication: what it was based on and its table checksum.';
+) s USING (publication_id)
+LEFT JOIN proj_certification_revocations r USING (publication_id);
+COMMENT ON VIEW publications IS 'Every provisional or certified publication: what it was based on, its table checksum, and where a certification was revoked.';
 
 CREATE OR REPLACE VIEW published_seats AS
 SELECT p.publication_id,
