@@ -1,5 +1,6 @@
 """The certify_results DAG under real Airflow (`dag.test()`): refused while precincts are missing,
-certified with an operator's override, which is recorded as an event before the publication."""
+certified with an operator's override, which is recorded as an event before the publication; and the
+election_night DAG after certification, which quarantines what arrives instead of failing."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest import ingest_paths
+from pipelines.event_store import EventStore
+from pipelines.ingest import ELECTION_CERTIFIED, ingest_paths, refresh_snapshot
 from pipelines.local_airflow import LocalAirflow
+from pipelines.publication import certify
 from pipelines.warehouse_paths import WarehousePaths
 from tests.airflow.support import run_dag_test
 from tests.support.small_election import (
@@ -71,3 +74,42 @@ def test_certify_is_refused_while_precincts_are_missing_then_certified_with_an_o
     assert override["missing_sample"] == MISSING
     assert overrides[0][0] < certified[0][1]  # the override is on the log before the publication
     assert seats == [(98,)]
+
+
+def test_election_night_into_a_certified_election_quarantines_and_does_not_fail(
+    airflow_home: LocalAirflow, tmp_path: Path
+) -> None:
+    inbox, warehouse, drops = tmp_path / "inbox", tmp_path / "warehouse", tmp_path / "drops"
+    write_declaration(drops)
+    write_protocols(
+        drops, "all.csv", [protocol(pid, (420, 130 + 4 * i, 75, 35)) for i, pid in enumerate(precinct_ids())]
+    )
+    ingest_paths([drops], warehouse=warehouse)
+    paths = WarehousePaths(warehouse)
+    with EventStore.open_writer(paths) as store:
+        certified = certify(store, ELECTION_ID)
+    refresh_snapshot(paths)
+    folder = paths.publications / certified.publication_id
+    published = {f.name: f.read_bytes() for f in folder.iterdir()}
+    amended = protocol("P003", (300, 260, 75, 35), version=2, reason="recount after certification")
+    write_protocols(inbox, "late-amendment.csv", [amended])
+    (inbox / "_READY").touch()
+
+    result = run_dag_test(airflow_home, "election_night", inbox=inbox, warehouse=warehouse)
+
+    assert result.state == "success", result.output[-3000:]
+    assert result.tasks == {"scan_inbox": "success", "ingest_and_publish": "success"}
+    assert "election certified" in result.output  # the refusal is in the task log
+    assert [p.name for p in (inbox / "processed").iterdir()] == ["late-amendment.csv"]
+    with duckdb.connect(str(paths.snapshot), read_only=True) as conn:
+        rules = conn.execute("SELECT DISTINCT rule FROM proj_quarantine").fetchall()
+        amendments = conn.execute(
+            "SELECT count(*) FROM events WHERE event_type = 'ProtocolAmended'"
+        ).fetchall()
+        publications = conn.execute(
+            "SELECT publication_id FROM proj_publications ORDER BY position"
+        ).fetchall()
+    assert rules == [(ELECTION_CERTIFIED,)]
+    assert amendments == [(0,)]
+    assert publications[-1] == (certified.publication_id,)  # nothing published after the certification
+    assert {f.name: f.read_bytes() for f in folder.iterdir()} == published
