@@ -1,5 +1,8 @@
 """The declared election: lists in ballot order, the geography, and which rule profile applies.
 
+The rule profile is named by a shipped id or by a file inside the declaration's folder; ingestion
+reads it once (`read_named_file`) and puts its content into the ElectionDeclared event.
+
 An election is declared once, from a JSON file (see `schemas/election_declaration.md`), before any
 protocol for it can be accepted. Precincts may be listed inline or in a CSV file beside the JSON
 (`precincts_csv`), which keeps declarations of a million polling stations small to parse.
@@ -10,11 +13,13 @@ from __future__ import annotations
 import csv
 import json
 import operator
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, SupportsIndex, overload
 
 import numpy as np
@@ -597,6 +602,47 @@ def _check_precincts(table: PrecinctTable, regions: tuple[Region, ...], source: 
             rule="non_negative",
             value=int(table.registered_voters[negative]),
         )
+
+
+def read_named_file(folder: Path, reference: str, *, declaration: str, column: str, limit: int) -> bytes:
+    """The bytes of a file a declaration names by a relative path inside its own folder.
+
+    Checked before a byte is read: no absolute path and no '..' (a declaration and what it names
+    travel together), no symbolic link anywhere on the way (never followed), a regular file of at
+    most `limit` bytes. Every refusal names the declaration, the field and the value."""
+
+    def refuse(message: str) -> InputError:
+        return InputError(message, file=declaration, column=column, rule=column, value=reference)
+
+    parts = PurePosixPath(reference).parts
+    if not parts or reference.startswith("/") or "\\" in reference or ".." in parts:
+        raise refuse(f"{column} must name a file inside the declaration's folder (no absolute path, no '..')")
+    path = folder
+    for part in parts:
+        path = path / part
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            raise refuse(f"{column} names a file that is not in the declaration's folder") from None
+        except OSError as exc:
+            raise refuse(f"cannot read the file {column} names: {exc.strerror}") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise refuse(f"{column} names a symbolic link, which is never followed")
+    if not stat.S_ISREG(info.st_mode):
+        raise refuse(f"{column} names something that is not a regular file")
+    if info.st_size > limit:
+        raise refuse(f"the file {column} names is larger than {limit} bytes")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise refuse(f"cannot read the file {column} names: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # replaced since it was looked at
+            raise refuse(f"{column} names something that is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise refuse(f"the file {column} names is larger than {limit} bytes")
+    return data
 
 
 def load_declaration(path: Path) -> ElectionDeclaration:

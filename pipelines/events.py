@@ -21,6 +21,8 @@ RESULTS_CERTIFIED: Final = "ResultsCertified"
 CERTIFICATION_OVERRIDDEN: Final = "CertificationOverridden"
 # `elections decertify`: the certification in force no longer is; results may change again.
 CERTIFICATION_REVOKED: Final = "CertificationRevoked"
+# A declared election's rules replaced from an effective log position on, by an explicit command.
+RULES_AMENDED: Final = "RulesAmended"
 # OpenElections files: an election declared from the file itself (counties and contests seen), and a
 # file's counted rows and pseudo-rows (figures in oe_results / oe_pseudo_rows).
 CONTESTS_DECLARED: Final = "ContestsDeclared"
@@ -39,6 +41,7 @@ EVENT_TYPES: Final = frozenset(
         RESULTS_CERTIFIED,
         CERTIFICATION_OVERRIDDEN,
         CERTIFICATION_REVOKED,
+        RULES_AMENDED,
         CONTESTS_DECLARED,
         CONTEST_RESULTS_REPORTED,
     }

@@ -13,10 +13,10 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -24,7 +24,14 @@ import pyarrow.csv as pa_csv
 
 from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined
 from pipelines.certification import Certification, certification_in_force
-from pipelines.election import ElectionDeclaration, PartyList, Region, parse_declaration
+from pipelines.election import (
+    ElectionDeclaration,
+    PartyList,
+    Region,
+    parse_declaration,
+    read_named_file,
+)
+from pipelines.election_rules import DECLARED_VERSION, embedded_rules
 from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
@@ -48,12 +55,15 @@ from pipelines.protocol_batch import (
 )
 from pipelines.publication import Publication, publish
 from pipelines.raw_archive import ArchivedFile, RawArchive
-from pipelines.rule_profiles import load_profile
+from pipelines.rule_profiles import RuleProfile, is_profile_id, load_profile, parse_profile, profile_data
 from pipelines.validation import ValidationOutcome, ValidationPolicy, validate_file
 from pipelines.warehouse_paths import WarehousePaths
 
 DECLARATION_SUFFIX = ".election.json"
 PRECINCTS_SUFFIX = ".precincts.csv"  # read through the declaration that names it, never on its own
+# Receipt meta of a rule profile file a declaration names: archived as received, never ingested alone.
+RULES_SIDECAR = "rule_profile"
+PROFILE_MAX_BYTES = 1 << 20  # a profile is a page of YAML; anything larger is not one
 Status = Literal["applied", "partly quarantined", "quarantined", "duplicate"]
 # The rule of results sent to a certified election: refused whole, each row listed, nothing applied.
 ELECTION_CERTIFIED = "election_certified"
@@ -134,6 +144,19 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 def _is_data_file(path: Path) -> bool:
     name = path.name
     return not (name.startswith((".", "_")) or name.endswith((".tmp", ".part", ".partial", PRECINCTS_SUFFIX)))
+
+
+def sidecar_place(receipt: Mapping[str, object]) -> str | None:
+    """Where a received file read through its declaration (precincts CSV, rule profile) lies relative
+    to the declaration's folder, so that a replay can lay it out there; None for a file ingested alone."""
+    name = str(receipt["name"])
+    if receipt.get("sidecar") == RULES_SIDECAR:
+        path = PurePosixPath(name)
+        # Intake accepted only paths inside the folder; an altered receipt must not lead elsewhere.
+        return path.name if path.is_absolute() or ".." in path.parts else path.as_posix()
+    if name.endswith(PRECINCTS_SUFFIX):
+        return PurePosixPath(name).name
+    return None
 
 
 def sniff_election_id(data: bytes) -> str | None:
@@ -240,6 +263,16 @@ class Ingestor:
         )
         return None if row is None else str(row[0])
 
+    def _previous_refusal_message(self, batch_id: str) -> str | None:
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT payload->>'$.message' FROM events WHERE stream_id = ? AND event_type = ? "
+                "ORDER BY position DESC LIMIT 1",
+                [batch_stream(batch_id), BATCH_QUARANTINED],
+            )
+        )
+        return None if row is None else str(row[0])
+
     # -- one file ------------------------------------------------------------------------------
 
     def ingest_file(
@@ -249,15 +282,19 @@ class Ingestor:
         archived = self.archive.store(data, source.name, received_at)
         name = source.name
         previous = self._previous_receipt(archived.sha256)
+        is_declaration = name.endswith(DECLARATION_SUFFIX)
         refused_for: str | None = None
         if previous is not None:
             refused_for = self._previous_refusal(archived.sha256) if previous["quarantined_whole"] else None
             # A file refused only because its election was not declared yet, or was certified, is
-            # worth another look: the election may have been declared, the certification revoked.
-            if refused_for not in _REFUSALS_THAT_MAY_LIFT:
+            # worth another look: the election may have been declared, the certification revoked. So
+            # is a refused declaration, whose profile or precincts beside it may have been put right.
+            retry = refused_for in _REFUSALS_THAT_MAY_LIFT or (is_declaration and refused_for is not None)
+            if not retry:
                 return FileOutcome(name, archived.sha256, "duplicate", previous.get("election_id"))
-        if name.endswith(DECLARATION_SUFFIX):
-            return self._ingest_declaration(archived, data, received_at, source.parent)
+        if is_declaration:
+            refusal = self._previous_refusal_message(archived.sha256) if refused_for else None
+            return self._ingest_declaration(archived, data, received_at, source.parent, refusal)
         election_id = election_hint or sniff_election_id(data)
         election = self.declared(election_id) if election_id else None
         if election is None:
@@ -321,8 +358,30 @@ class Ingestor:
             self.store.append(events)
             update_projections(self.store.conn)
 
+    def _declared_rules(
+        self, reference: str, folder: Path, declaration: str, received_at: datetime
+    ) -> tuple[RuleProfile, str | None]:
+        """The profile a declaration names and, when it is a file, the sha256 it was archived under.
+
+        A shipped id reads schemas/rules/; a path is read inside the declaration's folder and kept in
+        the raw archive as received (a sidecar, like the precincts CSV) before it is parsed, so that
+        even a refused profile is kept and a replay finds it where the declaration names it."""
+        if is_profile_id(reference):
+            return load_profile(reference), None
+        data = read_named_file(
+            folder, reference, declaration=declaration, column="rule_profile", limit=PROFILE_MAX_BYTES
+        )
+        relative = PurePosixPath(reference).as_posix()
+        archived = self.archive.store(data, relative, received_at, meta={"sidecar": RULES_SIDECAR})
+        return parse_profile(profile_data(data, file=relative), file=relative), archived.sha256
+
     def _ingest_declaration(
-        self, archived: ArchivedFile, data: bytes, received_at: datetime, folder: Path
+        self,
+        archived: ArchivedFile,
+        data: bytes,
+        received_at: datetime,
+        folder: Path,
+        previous_refusal: str | None = None,
     ) -> FileOutcome:
         name = archived.original_name
         raw: Any = None
@@ -336,9 +395,11 @@ class Ingestor:
                     f"not valid JSON: {exc.msg}", file=name, row=exc.lineno, rule="json"
                 ) from None
             declaration = parse_declaration(raw, file=name, base_dir=folder)
-            load_profile(declaration.rule_profile)
+            profile, profile_sha = self._declared_rules(declaration.rule_profile, folder, name, received_at)
         except InputError as exc:
             election_id = raw.get("election_id") if isinstance(raw, dict) else None
+            if previous_refusal == str(exc):  # sent again, refused again for the same reason
+                return FileOutcome(name, archived.sha256, "duplicate", str(election_id or "unknown"))
             return self._refuse_whole(
                 archived,
                 str(election_id or "unknown"),
@@ -369,6 +430,10 @@ class Ingestor:
             )
         payload = declaration.to_json_dict(include_precincts=False)
         payload["file_name"] = name
+        payload["version"] = DECLARED_VERSION
+        payload.update(embedded_rules(profile))
+        if profile_sha is not None:
+            payload["rule_profile_file_sha256"] = profile_sha
         if sidecar_sha is not None:
             payload["precincts_csv_sha256"] = sidecar_sha
         events = [

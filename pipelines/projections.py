@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.election_rules import rules_in_force
 from pipelines.events import (
     BATCH_QUARANTINED,
     BATCH_RECEIVED,
@@ -27,6 +28,7 @@ from pipelines.events import (
     RESULTS_CERTIFIED,
     RESULTS_PUBLISHED,
     ROW_QUARANTINED,
+    RULES_AMENDED,
     canonical_json,
 )
 from pipelines.migrations import first_row
@@ -36,6 +38,7 @@ CHECKPOINT = "core"
 
 PROJECTION_TABLES = (
     "proj_elections",
+    "proj_rule_amendments",
     "proj_lists",
     "proj_regions",
     "proj_precincts",
@@ -92,6 +95,7 @@ def update_projections(conn: duckdb.DuckDBPyConnection) -> int:
         return since
     new_elections = _apply_declarations(conn, since)
     _start_totals(conn, new_elections)
+    _apply_rules(conn, since, head)
     if _touched_precincts(conn, since):
         _collect_contributions(conn, sign=-1)  # as they stood: superseded protocols, precincts not annulled
         _apply_protocols(conn, since)
@@ -113,7 +117,8 @@ def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> list[str
     for position, election_id, _batch, _at, payload in _payload_events(conn, since, (ELECTION_DECLARED,)):
         declared.append(election_id)
         conn.execute(
-            "INSERT INTO proj_elections VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO proj_elections (election_id, name, election_date, rule_profile, "
+            "against_all_on_ballot, synthetic, declared_position) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 election_id,
                 payload["name"],
@@ -143,6 +148,39 @@ def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> list[str
             [position],
         )
     return declared
+
+
+def _apply_rules(conn: duckdb.DuckDBPyConnection, since: int, head: int) -> None:
+    """List the amendments after `since` and show the rules in force at `head` for every election
+    whose rules may have moved: declared or amended after `since`, a scheduled amendment reached."""
+    for position, election_id, _batch, at, p in _payload_events(conn, since, (RULES_AMENDED,)):
+        conn.execute(
+            "INSERT INTO proj_rule_amendments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                position,
+                election_id,
+                p["effective_position"],
+                p["rules"]["profile_id"],
+                p["rules_sha256"],
+                p["previous_rules_sha256"],
+                p["reason"],
+                p["decided_by"],
+                at,
+            ],
+        )
+    moved = conn.execute(
+        "SELECT election_id FROM proj_elections WHERE rules_sha256 IS NULL UNION "
+        "SELECT election_id FROM proj_rule_amendments WHERE position > $since "
+        "OR (effective_position > $since AND effective_position <= $head)",
+        {"since": since, "head": head},
+    ).fetchall()
+    for (election_id,) in moved:
+        rules = rules_in_force(conn, str(election_id), head)
+        conn.execute(
+            "UPDATE proj_elections SET rules_profile_id = ?, rules_sha256 = ?, rules_set_at = ?, "
+            "rules_effective_from = ? WHERE election_id = ?",
+            [rules.profile.profile_id, rules.sha256, rules.set_at, rules.effective_from, election_id],
+        )
 
 
 def _start_totals(conn: duckdb.DuckDBPyConnection, election_ids: list[str]) -> None:

@@ -1,6 +1,7 @@
 """Publishing a seat table: a ResultsPublished (or ResultsCertified) event that records what it was
-based on (log position, rule profile) and the checksum of the exact table published; once the event
-has committed, the publication's immutable folder of files is written beside the warehouse.
+based on (log position, the rules in force there, read from the log) and the checksum of the exact
+table published; once the event has committed, the publication's immutable folder of files is
+written beside the warehouse.
 
 Certification is the last publication of an election: refused while declared precincts are missing,
 unless an operator overrides with a reason, which is itself recorded as an event first. Certified means
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pipelines.certification import Certification, certification_in_force
+from pipelines.election_rules import rules_in_force
 from pipelines.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import (
@@ -31,7 +33,7 @@ from pipelines.projections import update_projections
 from pipelines.publication_files import RESULT_EVENTS, check_folder_name, warehouse_of, write_publication
 from pipelines.rule_profiles import profile_to_dict
 from pipelines.seat_allocation import Allocation
-from pipelines.seat_table import allocate_totals, election_profile, national_totals
+from pipelines.seat_table import allocate_totals, national_totals
 
 Status = Literal["provisional", "certified"]
 
@@ -64,6 +66,9 @@ _RECENT_POSITIONS = 10_000
 def last_result_position(store: EventStore, election_id: str) -> int:
     """The last event that changed this election's results: what a publication is based on.
 
+    The rules count as results: the position from which the rules in force apply (the declaration,
+    an amendment, or the position a scheduled amendment named, once the log has reached it).
+
     Usually one of the latest events: those are read first (a few ms at a million events instead of a
     scan of every event); the whole log only when none of them changed this election's results.
     """
@@ -76,14 +81,23 @@ def last_result_position(store: EventStore, election_id: str) -> int:
             [election_id, *RESULT_EVENTS, _RECENT_POSITIONS],
         )
     )
+    rules_from = _rules_apply_from(store, election_id)
     if recent is not None and recent[0] is not None:
-        return int(str(recent[0]))
+        return max(int(str(recent[0])), rules_from)
     row = first_row(
         store.conn.execute(
             f"SELECT coalesce(max(position), 0) FROM events WHERE {matching}", [election_id, *RESULT_EVENTS]
         )
     )
-    return int(str(row[0])) if row else 0
+    return max(int(str(row[0])) if row else 0, rules_from)
+
+
+def _rules_apply_from(store: EventStore, election_id: str) -> int:
+    """The position from which the rules in force at the head apply; 0 for an election not declared."""
+    try:
+        return rules_in_force(store.conn, election_id).effective_from
+    except InputError:
+        return 0
 
 
 def _statuses_at(store: EventStore, election_id: str, based_on: int) -> set[str]:
@@ -117,7 +131,8 @@ def publish(
     if status == "provisional" and "provisional" in _statuses_at(store, election_id, based_on):
         write_publication_folder(store, publication_id(election_id, status, based_on))
         return None
-    profile = election_profile(store.conn, election_id)
+    rules = rules_in_force(store.conn, election_id, based_on)
+    profile = rules.profile
     totals = national_totals(store.conn, election_id)
     if totals.precincts_counted == 0:
         raise RulesCannotDecide(
@@ -135,6 +150,7 @@ def publish(
         "based_on_position": based_on,
         "rule_profile": profile.profile_id,
         "rules": profile_to_dict(profile),
+        "rules_sha256": rules.sha256,
         "table_sha256": checksum,
         "precincts_counted": totals.precincts_counted,
         "ballots_cast": totals.ballots_cast,
@@ -221,7 +237,7 @@ def certify(
             f"{election_id} is already certified ({certified.publication_id}); a certified result is "
             "published once (a commission that must certify again revokes it first: elections decertify)"
         )
-    election_profile(store.conn, election_id)  # a plain error when the election is not declared
+    rules_in_force(store.conn, election_id)  # a plain error when the election is not declared
     missing = missing_precincts(store, election_id)
     if missing and override_reason is None:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")

@@ -10,7 +10,13 @@ import duckdb
 from pipelines.errors import InputError
 from pipelines.migrations import first_row
 
-_RESULT_EVENT_TYPES = ("ElectionDeclared", "ProtocolReported", "ProtocolAmended", "PrecinctAnnulled")
+_RESULT_EVENT_TYPES = (
+    "ElectionDeclared",
+    "ProtocolReported",
+    "ProtocolAmended",
+    "PrecinctAnnulled",
+    "RulesAmended",
+)
 
 
 @dataclass(frozen=True)

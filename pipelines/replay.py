@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pipelines.event_store import EventStore
 from pipelines.ingest import (
-    PRECINCTS_SUFFIX,
     Ingestor,
     IngestSummary,
     changed_elections,
     publish_changed,
     refresh_snapshot,
+    sidecar_place,
 )
 from pipelines.openelections_ingest import OpenElectionsIngestor
 from pipelines.raw_archive import RawArchive
@@ -44,17 +44,20 @@ def replay_archive(
     summary = IngestSummary()
     with tempfile.TemporaryDirectory(prefix="replay-") as tmp, EventStore.open_writer(paths) as store:
         folder = Path(tmp)
-        # Precinct lists are read through the declaration that names them: lay them out first.
-        for receipt in (r for run, _end in runs for r in run):
-            if str(receipt["name"]).endswith(PRECINCTS_SUFFIX):
-                (folder / Path(str(receipt["name"])).name).write_bytes(archive.read(str(receipt["sha256"])))
         ingestor = Ingestor(store, paths)
         openelections = OpenElectionsIngestor(store, paths)
         for run, end in runs:
+            # Precinct lists and rule profiles are read through the declaration that names them: lay
+            # out the run's first (a later run may bring a corrected one under the same name).
+            for receipt in run:
+                place = sidecar_place(receipt)
+                if place is not None:
+                    (folder / place).parent.mkdir(parents=True, exist_ok=True)
+                    (folder / place).write_bytes(archive.read(str(receipt["sha256"])))
             outcomes = []
             for receipt in run:
                 name = Path(str(receipt["name"])).name
-                if name.endswith(PRECINCTS_SUFFIX):
+                if sidecar_place(receipt) is not None:
                     continue
                 file = folder / name
                 file.write_bytes(archive.read(str(receipt["sha256"])))

@@ -235,19 +235,26 @@ def parse_profile(data: object, *, file: str | None = None) -> RuleProfile:
 
 def _read_file(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError("rule profile file not found", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("rule profile is not UTF-8 text", file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot read rule profile: {exc.strerror}", file=str(path)) from None
-    if path.suffix.lower() == ".json":
+    return profile_data(data, file=str(path))
+
+
+def profile_data(data: bytes, *, file: str) -> object:
+    """The fields of a profile file's bytes: JSON when `file` ends in .json, else YAML."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("rule profile is not UTF-8 text", file=file) from None
+    if file.lower().endswith(".json"):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(
-                f"not valid JSON: {exc.msg} (column {exc.colno})", file=str(path), row=exc.lineno
+                f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, row=exc.lineno
             ) from None
     try:
         return yaml.safe_load(text)
@@ -255,7 +262,7 @@ def _read_file(path: Path) -> object:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or "syntax error"
-        raise InputError(f"not valid YAML: {problem}", file=str(path), row=row) from None
+        raise InputError(f"not valid YAML: {problem}", file=file, row=row) from None
 
 
 def available_profiles() -> tuple[str, ...]:
@@ -263,14 +270,15 @@ def available_profiles() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in RULES_DIR.glob("*.yaml")))
 
 
+def is_profile_id(ref: str) -> bool:
+    """Whether a reference names a shipped profile ('kz-mazhilis-2021') rather than a file."""
+    return bool(_PROFILE_ID.match(ref)) and not ref.endswith((".yaml", ".yml", ".json"))
+
+
 def load_profile(ref: str | Path) -> RuleProfile:
     """A profile by id ('kz-mazhilis-2021' -> schemas/rules/kz-mazhilis-2021.yaml) or by path to YAML/JSON."""
     text = str(ref)
-    by_id = (
-        not isinstance(ref, Path)
-        and _PROFILE_ID.match(text)
-        and not text.endswith((".yaml", ".yml", ".json"))
-    )
+    by_id = not isinstance(ref, Path) and is_profile_id(text)
     if by_id:
         path = RULES_DIR / f"{text}.yaml"
         if not path.is_file():
@@ -348,8 +356,10 @@ __all__ = [
     "available_profiles",
     "exact_number",
     "exact_text",
+    "is_profile_id",
     "load_profile",
     "override_profile",
     "parse_profile",
+    "profile_data",
     "profile_to_dict",
 ]
