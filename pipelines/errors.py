@@ -74,3 +74,9 @@ class RulesCannotDecide(PipelineError):
     """The electoral rules give no answer (no list passes, an undecidable tie): publish nothing."""
 
     exit_code = EXIT_RULES_CANNOT_DECIDE
+
+
+class NoResultsAsOf(PipelineError):
+    """`--as-of` a moment or position before the election's first result: there is no table to show."""
+
+    exit_code = EXIT_NO_RESULTS

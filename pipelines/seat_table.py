@@ -2,18 +2,20 @@
 
 "Now" reads the running totals (proj_region_totals, proj_region_list_votes), which cost nothing
 to read whatever the store holds; "as of" reads the log itself, so time travel needs no stored
-history of projections. Both give the same answer at the log's head (tested).
+history of projections. Both give the same answer at the log's head (tested). The rules to apply
+come from the log too: `pipelines.election_rules.rules_in_force` at the same position.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 
-from pipelines.errors import InputError
+from pipelines.errors import InputError, NoResultsAsOf
 from pipelines.migrations import first_row
-from pipelines.rule_profiles import RuleProfile, load_profile
+from pipelines.rule_profiles import RuleProfile
 from pipelines.seat_allocation import Allocation, ListVotes, allocate
 from pipelines.timestamps import parse_utc
 
@@ -133,13 +135,36 @@ def _ints(row: tuple[object, ...]) -> tuple[int, int, int, int]:
     return a, b, c, d
 
 
-def election_profile(conn: duckdb.DuckDBPyConnection, election_id: str) -> RuleProfile:
+def first_result(conn: duckdb.DuckDBPyConnection, election_id: str) -> tuple[int, datetime] | None:
+    """Position and time of the election's first reported protocol, or None when none arrived yet."""
     row = first_row(
-        conn.execute("SELECT rule_profile FROM proj_elections WHERE election_id = ?", [election_id])
+        conn.execute(
+            "SELECT f.position, e.occurred_at FROM protocol_facts f JOIN events e USING (position) "
+            "WHERE f.election_id = ? ORDER BY f.position LIMIT 1",
+            [election_id],
+        )
     )
     if row is None:
-        raise InputError(f"election {election_id!r} is not declared in this warehouse", value=election_id)
-    return load_profile(str(row[0]))
+        return None
+    at = row[1]
+    assert isinstance(at, datetime)
+    return int(str(row[0])), at
+
+
+def require_results_by(
+    conn: duckdb.DuckDBPyConnection, election_id: str, position: int, asked: str | int
+) -> None:
+    """Raise NoResultsAsOf when no protocol of the election had arrived by `position` (asked as `asked`)."""
+    first = first_result(conn, election_id)
+    if first is not None and first[0] <= position:
+        return
+    moment = f"log position {asked}" if isinstance(asked, int) or str(asked).isdigit() else str(asked)
+    if first is None:
+        raise NoResultsAsOf(f"no results of {election_id} reported by {moment}; none has arrived yet")
+    raise NoResultsAsOf(
+        f"no results of {election_id} reported by {moment}; the first arrived at "
+        f"{first[1].strftime('%Y-%m-%dT%H:%M:%SZ')} (log position {first[0]})"
+    )
 
 
 def allocate_totals(totals: NationalTotals, profile: RuleProfile) -> Allocation:

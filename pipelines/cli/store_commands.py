@@ -114,11 +114,12 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_seats(args: argparse.Namespace) -> int:
+    from pipelines.election_rules import rules_in_force
     from pipelines.seat_table import (
         allocate_totals,
-        election_profile,
         national_totals,
         only_election,
+        require_results_by,
         resolve_as_of,
     )
 
@@ -135,16 +136,21 @@ def run_seats(args: argparse.Namespace) -> int:
             if not rows:
                 print(f"no seat table has been published for {election_id} yet", file=sys.stderr)
                 return EXIT_FAILURE
-            based_on = rows[0]["based_on_position"]
+            based_on = int(str(rows[0]["based_on_position"]))
+            rules = rules_in_force(conn, election_id, based_on)
         else:
+            require_results_by(conn, election_id, position, args.as_of)
+            rules = rules_in_force(conn, election_id, position)
             totals = national_totals(conn, election_id, as_of=position)
-            allocation = allocate_totals(totals, election_profile(conn, election_id))
-            rows = allocation.to_records()
+            rows = allocate_totals(totals, rules.profile).to_records()
             based_on = position
     print(render(rows, SEAT_COLUMNS, args.format))
     if args.format == "table":
         total = sum(int(str(r["seats"])) for r in rows)
-        print(f"\n{total} seats; {election_id}, based on log position {based_on}")
+        print(
+            f"\n{total} seats; {election_id}, based on log position {based_on}; "
+            f"rules {rules.profile.profile_id} (sha256 {rules.sha256[:12]})"
+        )
     return EXIT_OK
 
 
