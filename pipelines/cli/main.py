@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.demo_command",
     "pipelines.cli.store_commands",
     "pipelines.cli.publish_commands",
+    "pipelines.cli.rules_command",
     "pipelines.cli.allocate_command",
     "pipelines.cli.history_command",
     "pipelines.cli.simulate_command",
