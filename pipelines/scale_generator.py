@@ -9,6 +9,7 @@ ballots cast <= ballots issued <= registered voters). The declaration names its 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pyarrow.csv as pa_csv
 
 from pipelines.election import ElectionDeclaration, PartyList, Region
 from pipelines.errors import InputError
+from pipelines.rule_profiles import is_profile_id
 
 MAX_PRECINCTS = 1_000_000
 MAX_LISTS = 20
@@ -92,6 +94,12 @@ def generate(spec: ScaleSpec, out_dir: Path) -> list[Path]:
     precincts_name = f"{eid}.precincts.csv"
     declaration = declaration_for(spec).to_json_dict(include_precincts=False)
     declaration["precincts_csv"] = precincts_name
+    if not is_profile_id(spec.rule_profile):
+        # A profile file travels beside the declaration, which names it relative to its own folder.
+        source = Path(spec.rule_profile)
+        profile_name = f"{eid}.rules{source.suffix}"
+        shutil.copyfile(source, out_dir / profile_name)
+        declaration["rule_profile"] = profile_name
     declaration_path = out_dir / f"{eid}.election.json"
     paths = [declaration_path]
 
