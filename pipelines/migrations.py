@@ -22,6 +22,12 @@ def migration_files(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
         match = _NUMBERED.match(path.name)
         if match:
             found.append((int(match.group(1)), path))
+    numbers = [version for version, _path in found]
+    twice = sorted({v for v in numbers if numbers.count(v) > 1})
+    if twice:
+        # Two branches picked the same number: one of them would never be applied.
+        names = [p.name for v, p in found if v in twice]
+        raise RuntimeError(f"migrations share a number: {', '.join(names)}")
     return found
 
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipelines.certification import certification_in_force
 from pipelines.election_rules import embedded_rules, rules_in_force
 from pipelines.errors import InputError
 from pipelines.event_store import EventStore, utc_now
 from pipelines.events import RULES_AMENDED, NewEvent, election_stream
-from pipelines.migrations import first_row
 from pipelines.projections import update_projections
 from pipelines.rule_profiles import RuleProfile
 
@@ -104,17 +104,10 @@ def amend_rules(
 
 
 def _refuse_if_certified(store: EventStore, election_id: str) -> None:
-    # Until decertification exists a certified publication is final; the certification module's
-    # "certification in force" check replaces this one when it lands.
-    row = first_row(
-        store.conn.execute(
-            "SELECT publication_id FROM proj_publications WHERE election_id = ? AND status = 'certified'",
-            [election_id],
-        )
-    )
-    if row is not None:
+    certification = certification_in_force(store.conn, election_id)
+    if certification is not None:
         raise InputError(
-            f"{election_id} is certified ({row[0]}): its rules cannot be amended",
+            f"its rules cannot be amended: {certification.describe()}",
             column="election",
             rule="election_certified",
             value=election_id,

@@ -292,6 +292,15 @@ def test_amendment_of_a_certified_election_is_refused(
     )  # fmt: skip
     assert code == EXIT_BAD_INPUT and "certified" in err
     assert (_head(warehouse), _seats(warehouse), _publications(warehouse)) == (head, seats, pubs)
+    # Once a recorded revocation lifts the certification, the rules may be amended again.
+    revoke = ("decertify", "--election", "test-mazhilis", "--reason", "court order", "--by", "Court", *wh)
+    assert _cli(capsys, *revoke)[0] == EXIT_OK
+    code, out, err = _cli(
+        capsys, "amend-rules", "--election", "test-mazhilis", "--rules", "kz-mazhilis-2021",
+        "--reason", "court order", "--by", "Court", *wh,
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert sum(int(str(r[2])) for r in _seats(warehouse)) == load_profile("kz-mazhilis-2021").seats
 
 
 def test_as_of_before_any_result_says_so_with_its_own_exit_code(
