@@ -295,7 +295,7 @@ def test_amendment_of_a_certified_election_is_refused(
     # Once a recorded revocation lifts the certification, the rules may be amended again.
     revoke = ("decertify", "--election", "test-mazhilis", "--reason", "court order", "--by", "Court", *wh)
     assert _cli(capsys, *revoke)[0] == EXIT_OK
-    code, out, err = _cli(
+    code, _out, err = _cli(
         capsys, "amend-rules", "--election", "test-mazhilis", "--rules", "kz-mazhilis-2021",
         "--reason", "court order", "--by", "Court", *wh,
     )  # fmt: skip
