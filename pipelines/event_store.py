@@ -592,11 +592,30 @@ def _check_anchored_head(conn: duckdb.DuckDBPyConnection, heads_log: Path) -> tu
     return None
 
 
+def reader_config() -> dict[str, str | bool | int | float | list[str]]:
+    """Every read path's connection: the database it opens and nothing else, whatever SQL it is given.
+
+    With external access off no statement reads, writes, lists or attaches a file, installs or loads an
+    extension, or stores a secret; the database named to connect() still opens. Locking the configuration
+    (applied last) makes SET, RESET and PRAGMA fail, so none of this can be switched back on.
+    """
+    return {
+        "enable_external_access": False,
+        "autoload_known_extensions": False,
+        "autoinstall_known_extensions": False,
+        "allow_community_extensions": False,
+        "allow_persistent_secrets": False,
+        "python_enable_replacements": False,  # a Python variable in scope is never read as a table
+        "lock_configuration": True,
+    }
+
+
 @contextmanager
 def open_read_only(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to `database` (the readers' snapshot) that can reach nothing else."""
     if not database.exists():
         raise PipelineError(f"no warehouse snapshot at {database}: ingest something first")
-    conn = duckdb.connect(str(database), read_only=True)
+    conn = duckdb.connect(str(database), read_only=True, config=reader_config())
     try:
         yield conn
     finally:

@@ -205,17 +205,20 @@ def run_quarantine(args: argparse.Namespace) -> int:
 
 
 def run_sql(args: argparse.Namespace) -> int:
+    """One query on the snapshot; anything else is refused by its rule before it runs (exit 2)."""
+    from pipelines.read_only_sql import SqlRefused, checked_query, engine_refusal
+
     paths = warehouse_paths(args)
     with open_read_only(paths.snapshot) as conn:
         try:
-            cursor = conn.execute(args.query)
+            cursor = conn.execute(checked_query(conn, args.query))
             columns = [d[0] for d in cursor.description or []]
             rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        except SqlRefused as refused:
+            print(refused, file=sys.stderr)
+            return EXIT_BAD_INPUT
         except duckdb.Error as exc:
-            message = str(exc).splitlines()[0]
-            if "read-only" in message or "read_only" in message:
-                message = "the warehouse snapshot is read-only: elections sql runs queries, not writes"
-            print(f"error: {message}", file=sys.stderr)
+            print(engine_refusal(exc) or f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
             return EXIT_BAD_INPUT
     print(render(rows, columns, args.format))
     return EXIT_OK
