@@ -24,8 +24,10 @@ candidates, offices, ballot styles, single-member district contests.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from pipelines.events import canonical_json
@@ -174,6 +176,46 @@ def _counted(precincts: Sequence[PrecinctFigures]) -> list[PrecinctFigures]:
     return [p for p in precincts if p.state == "reported"]
 
 
+_Make = Callable[["PrecinctFigures"], dict[str, Any]]
+
+
+class _Inline:
+    """Per-precinct items built as objects in the document."""
+
+    def many(self, precincts: Sequence[PrecinctFigures], make: _Make) -> list[Any]:
+        return [make(p) for p in precincts]
+
+
+class _Deferred:
+    """Per-precinct items left out of the document as one marker string per run of items, encoded one
+    item at a time when the document is written: a million precincts never exist as objects at once."""
+
+    def __init__(self) -> None:
+        self.nonce = uuid.uuid4().hex  # random, so that no declared name can be taken for a marker
+        self.runs: list[tuple[Sequence[PrecinctFigures], _Make]] = []
+
+    def many(self, precincts: Sequence[PrecinctFigures], make: _Make) -> list[Any]:
+        if not precincts:
+            return []
+        self.runs.append((precincts, make))
+        return [f"{self.nonce}-{len(self.runs) - 1}"]
+
+    def write(self, document: dict[str, Any]) -> bytes:
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        parts = re.split(f'"{self.nonce}-([0-9]+)"', encode(document))
+        chunks = []
+        for index, part in enumerate(parts):
+            if index % 2 == 0:
+                chunks.append(part.encode("utf-8"))
+            else:
+                precincts, make = self.runs[int(part)]
+                chunks.append(",".join(encode(make(p)) for p in precincts).encode("utf-8"))
+        return b"".join(chunks) + b"\n"
+
+
+_INLINE: Final = _Inline()
+
+
 def _party(info: ListInfo) -> dict[str, Any]:
     party: dict[str, Any] = {
         "@type": _type("Party"),
@@ -198,13 +240,15 @@ def _shows_against_all(results: PublishedResults) -> bool:
     )
 
 
-def _selections(results: PublishedResults, areas: Sequence[AreaTotals]) -> list[dict[str, Any]]:
+def _selections(
+    results: PublishedResults, areas: Sequence[AreaTotals], items: _Inline | _Deferred
+) -> list[dict[str, Any]]:
     precincts = _counted(results.precincts or [])
     seats = {str(r["list_id"]): r for r in results.allocation}
     selections: list[dict[str, Any]] = []
     for info in results.lists:
         counts = [_vote_count(_area_unit(a), a.votes[info.list_id]) for a in areas]
-        counts += [_vote_count(_precinct_unit(p.precinct_id), p.votes[info.list_id]) for p in precincts]
+        counts += items.many(precincts, _precinct_votes(info.list_id))
         row = seats.get(info.list_id)
         if row is not None:
             counts.append(_vote_count(COUNTRY_UNIT, int(row["seats"]), "seats"))
@@ -221,7 +265,7 @@ def _selections(results: PublishedResults, areas: Sequence[AreaTotals]) -> list[
         )
     if _shows_against_all(results):
         counts = [_vote_count(_area_unit(a), a.figures["against_all"]) for a in areas]
-        counts += [_vote_count(_precinct_unit(p.precinct_id), p.against_all) for p in precincts]
+        counts += items.many(precincts, _precinct_against_all)
         selections.append(
             {
                 "@type": _type("BallotMeasureSelection"),
@@ -235,28 +279,40 @@ def _selections(results: PublishedResults, areas: Sequence[AreaTotals]) -> list[
     return selections
 
 
-def _reporting_units(results: PublishedResults) -> list[dict[str, Any]]:
+def _precinct_votes(list_id: str) -> _Make:
+    def make(p: PrecinctFigures) -> dict[str, Any]:
+        return _vote_count(_precinct_unit(p.precinct_id), p.votes[list_id])
+
+    return make
+
+
+def _precinct_against_all(p: PrecinctFigures) -> dict[str, Any]:
+    return _vote_count(_precinct_unit(p.precinct_id), p.against_all)
+
+
+def _precinct_ballots(p: PrecinctFigures) -> dict[str, Any]:
+    return _ballot_counts(_precinct_unit(p.precinct_id), p.ballots_cast, p.invalid_ballots)
+
+
+def _reporting_units(results: PublishedResults, items: _Inline | _Deferred) -> list[dict[str, Any]]:
     precincts = results.precincts or []
     by_region: dict[str, list[str]] = {}
     for p in precincts:
         by_region.setdefault(p.region_id, []).append(_precinct_unit(p.precinct_id))
     units = [_area_unit_record(results.national, [_area_unit(r) for r in results.regions])]
     units += [_area_unit_record(r, by_region.get(str(r.region_id), [])) for r in results.regions]
-    units += [_precinct_unit_record(p) for p in precincts]
+    units += items.many(precincts, _precinct_unit_record)
     return units
 
 
-def election_report(results: PublishedResults) -> dict[str, Any]:
+def election_report(results: PublishedResults, items: _Inline | _Deferred = _INLINE) -> dict[str, Any]:
     """The ElectionReport document of one publication (deterministic: no wall-clock time)."""
     areas = [results.national, *results.regions]
     national = results.national.figures
     ballot_counts = [
         _ballot_counts(_area_unit(a), a.figures["ballots_cast"], a.figures["invalid_ballots"]) for a in areas
     ]
-    ballot_counts += [
-        _ballot_counts(_precinct_unit(p.precinct_id), p.ballots_cast, p.invalid_ballots)
-        for p in _counted(results.precincts or [])
-    ]
+    ballot_counts += items.many(_counted(results.precincts or []), _precinct_ballots)
     contest = {
         "@type": _type("PartyContest"),
         "@id": f"contest-{results.election_id}",
@@ -272,7 +328,7 @@ def election_report(results: PublishedResults) -> dict[str, Any]:
         "SubUnitsReported": national["precincts_reported"],
         "TotalSubUnits": national["precincts_expected"],
         "CountStatus": [_count_status(_progress(national))],
-        "ContestSelection": _selections(results, areas),
+        "ContestSelection": _selections(results, areas, items),
     }
     election = {
         "@type": _type("Election"),
@@ -312,8 +368,17 @@ def election_report(results: PublishedResults) -> dict[str, Any]:
             _identifier("log-position", results.position),
             _identifier("based-on-position", results.based_on_position),
         ],
-        GpUnit=_reporting_units(results),
+        GpUnit=_reporting_units(results, items),
         Party=[_party(info) for info in results.lists],
         Election=[election],
     )
     return report
+
+
+def report_bytes(results: PublishedResults) -> bytes:
+    """The export as UTF-8 JSON: indented when it covers nation and regions; compact when it lists every
+    precinct, where indentation would cost a slower encoder and a third more bytes."""
+    if results.precincts is None:
+        return (json.dumps(election_report(results), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    deferred = _Deferred()
+    return deferred.write(election_report(results, deferred))

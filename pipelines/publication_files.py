@@ -376,7 +376,7 @@ def _area_record(area: AreaTotals, lists: Sequence[ListInfo]) -> dict[str, Any]:
 
 def render_files(results: PublishedResults) -> dict[str, bytes]:
     """Every file of the folder but the manifest, as bytes: a pure function of the results."""
-    from pipelines.nist_cdf import election_report
+    from pipelines.nist_cdf import report_bytes
     from pipelines.results_page import render_results_page
 
     area_columns = ["region_id", "name", *TOTAL_FIELDS, *(info.list_id for info in results.lists)]
@@ -400,7 +400,7 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
         NATIONAL_JSON: json_bytes({**about, "national": national}),
         REGIONAL_CSV: csv_bytes(area_columns, regional),
         REGIONAL_JSON: json_bytes({**about, "regions": regional}),
-        CDF_JSON: json_bytes(election_report(results)),
+        CDF_JSON: report_bytes(results),
         RESULTS_PAGE: render_results_page(results).encode("utf-8"),
     }
 

@@ -21,9 +21,10 @@ import pytest
 from pipelines.cli.main import main
 from pipelines.event_store import EventStore
 from pipelines.ingest import ingest_paths
+from pipelines.nist_cdf import election_report, report_bytes
 from pipelines.nist_schema import SCHEMA_PATH, validation_errors
 from pipelines.orchestration import ingest_pending
-from pipelines.publication_files import CDF_JSON, SEATS_JSON, rebuild_publication
+from pipelines.publication_files import CDF_JSON, SEATS_JSON, load_published_results, rebuild_publication
 from pipelines.rule_profiles import load_profile, parse_profile, profile_to_dict
 from pipelines.sample_election import write_sample_election
 from pipelines.seat_allocation import ListVotes, allocate
@@ -329,6 +330,14 @@ def test_a_precinct_export_is_rebuilt_byte_for_byte_from_the_log(night: Night) -
         for label in ("provisional-precincts", "certified-precincts", "provisional"):
             rebuilt = rebuild_publication(store.conn, night.published[label])
             assert rebuilt[CDF_JSON] == (night.folder(label) / CDF_JSON).read_bytes()
+
+
+def test_a_precinct_export_written_item_by_item_equals_the_document_encoded_whole(night: Night) -> None:
+    with duckdb.connect(str(WarehousePaths(night.warehouse).snapshot), read_only=True) as conn:
+        results = load_published_results(conn, night.published["certified-precincts"])
+    whole = json.dumps(election_report(results), ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert report_bytes(results) == whole.encode("utf-8")
+    assert (night.folder("certified-precincts") / CDF_JSON).read_bytes() == whole.encode("utf-8")
 
 
 def test_publish_precincts_when_nothing_changed_says_the_folder_stays_as_it_is(
