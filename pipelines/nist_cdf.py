@@ -28,6 +28,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
 from pipelines.events import canonical_json
@@ -177,6 +178,7 @@ def _counted(precincts: Sequence[PrecinctFigures]) -> list[PrecinctFigures]:
 
 
 _Make = Callable[["PrecinctFigures"], dict[str, Any]]
+_Count = Callable[["PrecinctFigures"], int]
 
 
 class _Inline:
@@ -185,6 +187,9 @@ class _Inline:
     def many(self, precincts: Sequence[PrecinctFigures], make: _Make) -> list[Any]:
         return [make(p) for p in precincts]
 
+    def vote_counts(self, precincts: Sequence[PrecinctFigures], count: _Count) -> list[Any]:
+        return [_vote_count(_precinct_unit(p.precinct_id), count(p)) for p in precincts]
+
 
 class _Deferred:
     """Per-precinct items left out of the document as one marker string per run of items, encoded one
@@ -192,24 +197,39 @@ class _Deferred:
 
     def __init__(self) -> None:
         self.nonce = uuid.uuid4().hex  # random, so that no declared name can be taken for a marker
-        self.runs: list[tuple[Sequence[PrecinctFigures], _Make]] = []
+        self.runs: list[tuple[Sequence[PrecinctFigures], Callable[[PrecinctFigures], str]]] = []
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self.unit_json = cache(lambda precinct_id: self.encode(_precinct_unit(precinct_id)))
 
-    def many(self, precincts: Sequence[PrecinctFigures], make: _Make) -> list[Any]:
+    def _run(self, precincts: Sequence[PrecinctFigures], make: Callable[[PrecinctFigures], str]) -> list[Any]:
         if not precincts:
             return []
         self.runs.append((precincts, make))
         return [f"{self.nonce}-{len(self.runs) - 1}"]
 
+    def many(self, precincts: Sequence[PrecinctFigures], make: _Make) -> list[Any]:
+        return self._run(precincts, lambda p: self.encode(make(p)))
+
+    def vote_counts(self, precincts: Sequence[PrecinctFigures], count: _Count) -> list[Any]:
+        # The bulk of a precinct export (one per list and precinct): spelled out as _vote_count
+        # encodes it, ten times faster than encoding an object; a test holds the two equal.
+        return self._run(
+            precincts,
+            lambda p: (
+                f'{{"@type":"ElectionResults.VoteCounts","GpUnitId":{self.unit_json(p.precinct_id)},'
+                f'"Type":"total","Count":{int(count(p))}}}'
+            ),
+        )
+
     def write(self, document: dict[str, Any]) -> bytes:
-        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        parts = re.split(f'"{self.nonce}-([0-9]+)"', encode(document))
+        parts = re.split(f'"{self.nonce}-([0-9]+)"', self.encode(document))
         chunks = []
         for index, part in enumerate(parts):
             if index % 2 == 0:
                 chunks.append(part.encode("utf-8"))
             else:
                 precincts, make = self.runs[int(part)]
-                chunks.append(",".join(encode(make(p)) for p in precincts).encode("utf-8"))
+                chunks.append(",".join(make(p) for p in precincts).encode("utf-8"))
         return b"".join(chunks) + b"\n"
 
 
@@ -248,7 +268,7 @@ def _selections(
     selections: list[dict[str, Any]] = []
     for info in results.lists:
         counts = [_vote_count(_area_unit(a), a.votes[info.list_id]) for a in areas]
-        counts += items.many(precincts, _precinct_votes(info.list_id))
+        counts += items.vote_counts(precincts, _votes_of(info.list_id))
         row = seats.get(info.list_id)
         if row is not None:
             counts.append(_vote_count(COUNTRY_UNIT, int(row["seats"]), "seats"))
@@ -265,7 +285,7 @@ def _selections(
         )
     if _shows_against_all(results):
         counts = [_vote_count(_area_unit(a), a.figures["against_all"]) for a in areas]
-        counts += items.many(precincts, _precinct_against_all)
+        counts += items.vote_counts(precincts, _against_all_of)
         selections.append(
             {
                 "@type": _type("BallotMeasureSelection"),
@@ -279,15 +299,12 @@ def _selections(
     return selections
 
 
-def _precinct_votes(list_id: str) -> _Make:
-    def make(p: PrecinctFigures) -> dict[str, Any]:
-        return _vote_count(_precinct_unit(p.precinct_id), p.votes[list_id])
-
-    return make
+def _votes_of(list_id: str) -> _Count:
+    return lambda p: p.votes[list_id]
 
 
-def _precinct_against_all(p: PrecinctFigures) -> dict[str, Any]:
-    return _vote_count(_precinct_unit(p.precinct_id), p.against_all)
+def _against_all_of(p: PrecinctFigures) -> int:
+    return p.against_all
 
 
 def _precinct_ballots(p: PrecinctFigures) -> dict[str, Any]:
