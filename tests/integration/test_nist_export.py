@@ -83,6 +83,11 @@ class Night:
     published: dict[str, str] = field(default_factory=dict)  # label -> publication id
     elsewhere: dict[str, Path] = field(default_factory=dict)  # label -> warehouse, if not `warehouse`
 
+    @property
+    def unchanged(self) -> Path:
+        """A copy taken right after the provisional precinct publication, before certification."""
+        return self.warehouse.parent / "unchanged"
+
     def folder(self, label: str) -> Path:
         warehouse = self.elsewhere.get(label, self.warehouse)
         return WarehousePaths(warehouse).publications / self.published[label]
@@ -116,6 +121,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Night:
     ingest([write_protocols(inbox, "second.csv", _rows(ids[8:11]))], publish=False)
     _cli("publish", "--precincts", "--warehouse", str(night.warehouse))
     night.published["provisional-precincts"] = _latest(night.warehouse)
+    shutil.copytree(night.warehouse, night.unchanged, symlinks=True)  # published, nothing new since
     ingest([write_protocols(inbox, "last.csv", _rows([LAST]))], publish=False)
     plain = base / "certified-plain"
     shutil.copytree(night.warehouse, plain, symlinks=True)
@@ -344,7 +350,7 @@ def test_publish_precincts_when_nothing_changed_says_the_folder_stays_as_it_is(
     night: Night, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     warehouse = tmp_path / "wh"
-    shutil.copytree(night.warehouse, warehouse, symlinks=True)
+    shutil.copytree(night.unchanged, warehouse, symlinks=True)
     capsys.readouterr()
     assert main(["publish", "--precincts", "--warehouse", str(warehouse)]) == 0
     out = capsys.readouterr().out
