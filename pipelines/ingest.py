@@ -53,7 +53,7 @@ from pipelines.protocol_batch import (
     named_precincts,
     row_problem,
 )
-from pipelines.publication import Publication, publish
+from pipelines.publication import Publication, publish, write_publication_folder
 from pipelines.raw_archive import ArchivedFile, RawArchive
 from pipelines.rule_profiles import RuleProfile, is_profile_id, load_profile, parse_profile, profile_data
 from pipelines.validation import ValidationOutcome, ValidationPolicy, validate_file
@@ -659,6 +659,8 @@ def publish_changed(
         certified = certification_in_force(store.conn, election_id)
         if certified is not None:
             summary.notes.append(f"no provisional seat table for {election_id}: {certified.describe()}")
+            write_publication_folder(store, certified.publication_id)  # lost to a crash after certify
+            continue
         try:
             publication = publish(store, election_id, occurred_at=occurred_at)
         except RulesCannotDecide as exc:
