@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from pipelines.election_rules import rules_in_force
+from pipelines.errors import InputError
 from pipelines.events import (
     BATCH_QUARANTINED,
     BATCH_RECEIVED,
@@ -175,7 +176,12 @@ def _apply_rules(conn: duckdb.DuckDBPyConnection, since: int, head: int) -> None
         {"since": since, "head": head},
     ).fetchall()
     for (election_id,) in moved:
-        rules = rules_in_force(conn, str(election_id), head)
+        try:
+            rules = rules_in_force(conn, str(election_id), head)
+        except InputError:
+            # Only a version-1 declaration whose profile can no longer be read gets here: it must not
+            # stop every other election's ingestion; its rules stay unshown until it can be read.
+            continue
         conn.execute(
             "UPDATE proj_elections SET rules_profile_id = ?, rules_sha256 = ?, rules_set_at = ?, "
             "rules_effective_from = ? WHERE election_id = ?",

@@ -4,6 +4,7 @@ only `elections amend-rules` changes the rules, and only from its effective posi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import yaml
 from pipelines.cli.main import main
 from pipelines.election_rules import rules_in_force, rules_sha256
 from pipelines.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK
-from pipelines.ingest import ingest_paths
+from pipelines.ingest import PROFILE_MAX_BYTES, ingest_paths
 from pipelines.replay import replay_archive
 from pipelines.rule_profiles import RULES_DIR, load_profile, parse_profile, profile_to_dict
 from pipelines.warehouse_paths import WarehousePaths
@@ -163,6 +164,8 @@ def test_relative_profile_resolves_beside_the_declaration_from_any_cwd(
         ("../outside.yaml", "inside the declaration's folder"),
         ("/etc/passwd.yaml", "inside the declaration's folder"),
         ("rules/link.yaml", "symbolic link"),
+        ("rules/fifo.yaml", "not a regular file"),
+        ("rules/huge.yaml", "larger than"),
     ],
 )
 def test_a_profile_outside_the_folder_or_through_a_link_is_refused(
@@ -171,6 +174,9 @@ def test_a_profile_outside_the_folder_or_through_a_link_is_refused(
     decl, _files = _write_inbox(tmp_path / "inbox")
     (tmp_path / "outside.yaml").write_text(yaml.safe_dump(_local_profile()), encoding="utf-8")
     (decl.parent / "rules" / "link.yaml").symlink_to(tmp_path / "outside.yaml")
+    os.mkfifo(decl.parent / "rules" / "fifo.yaml")  # reading it would block forever
+    with (decl.parent / "rules" / "huge.yaml").open("wb") as huge:
+        huge.truncate(PROFILE_MAX_BYTES + 1)
     data = json.loads(decl.read_text(encoding="utf-8"))
     data["rule_profile"] = reference
     decl.write_text(json.dumps(data), encoding="utf-8")
