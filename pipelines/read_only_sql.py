@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,6 @@ _RULE_BY_KEYWORDS = (
     (("FORCE", "INSTALL"), "extension"),
 )
 _SECRET_STATEMENT = re.compile(r"^(CREATE|DROP)\b.*\bSECRET\b")
-_EXPLAIN = re.compile(r"^\s*EXPLAIN\b(\s+ANALY[SZ]E\b)?\s*(\([^)]*\))?", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _PATH_LIKE = re.compile(r"[/\\:.*?~]")
 
@@ -153,15 +152,36 @@ def _check_statement(conn: duckdb.DuckDBPyConnection, statement: duckdb.Statemen
 
 
 def _check_explained(conn: duckdb.DuckDBPyConnection, text: str) -> _Found | None:
-    """EXPLAIN [ANALYZE] runs or plans the statement it names: allowed exactly when that one is."""
-    inner_text = _EXPLAIN.sub("", text, count=1)
+    """EXPLAIN [ANALYZE] [(options)] plans or runs the statement after it: allowed when that one is."""
+    spans = _token_spans(text)
+    rest = 1  # the EXPLAIN keyword
+    if rest < len(spans) and spans[rest][2].upper() in ("ANALYZE", "ANALYSE"):
+        rest += 1
+    if rest < len(spans) and spans[rest][2] == "(":
+        depth = 0
+        while rest < len(spans):
+            depth += {"(": 1, ")": -1}.get(spans[rest][2], 0)
+            rest += 1
+            if depth == 0:
+                break
     try:
-        inner = conn.extract_statements(inner_text)
-    except (duckdb.Error, ValueError):
+        inner = conn.extract_statements(text[spans[rest][0] :]) if rest < len(spans) else []
+    except duckdb.Error:
         return _Found("statement-type", _subject_of(text))
     if len(inner) != 1:
         return _Found("one-statement", f"EXPLAIN of {len(inner)} statements:")
     return _check_statement(conn, inner[0])
+
+
+def _token_spans(text: str) -> list[tuple[int, Any, str]]:
+    """DuckDB's tokens of `text` without its comments: (start, token type, the token's text)."""
+    tokens = duckdb.tokenize(text)
+    ends = [start for start, _ in tokens[1:]] + [len(text)]
+    return [
+        (start, kind, text[start:end].strip())
+        for (start, kind), end in zip(tokens, ends, strict=True)
+        if kind != duckdb.token_type.comment
+    ]
 
 
 def _check_select(conn: duckdb.DuckDBPyConnection, text: str) -> _Found | None:
@@ -169,9 +189,16 @@ def _check_select(conn: duckdb.DuckDBPyConnection, text: str) -> _Found | None:
     tree = json.loads(row[0]) if row else {"error": True}
     if tree.get("error"):
         return _Found("statement-type", _subject_of(text) + " (a query this check cannot read)")
-    macros = {r[0] for r in conn.execute(_TABLE_MACROS).fetchall()}
+    known: list[set[str]] = []
+
+    def table_macros() -> set[str]:
+        """The snapshot's table macros, looked up once and only when a query calls an unlisted name."""
+        if not known:
+            known.append({r[0] for r in conn.execute(_TABLE_MACROS).fetchall()})
+        return known[0]
+
     for node in _nodes(tree["statements"]):
-        found = _check_node(node, macros)
+        found = _check_node(node, table_macros)
         if found is not None:
             return found
     return None
@@ -180,17 +207,12 @@ def _check_select(conn: duckdb.DuckDBPyConnection, text: str) -> _Found | None:
 _TABLE_MACROS = "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'table_macro'"
 
 
-def _check_node(node: dict[str, Any], table_macros: set[str]) -> _Found | None:
+def _check_node(node: dict[str, Any], table_macros: Callable[[], set[str]]) -> _Found | None:
     kind = node.get("type")
     if kind == "TABLE_FUNCTION":
         return _check_table_function(str(node["function"]["function_name"]).lower(), table_macros)
     if node.get("class") == "FUNCTION":
-        name = str(node.get("function_name", "")).lower()
-        if name in ENVIRONMENT_FUNCTIONS:
-            return _Found("environment", f"{name}()")
-        if name in WRITING_FUNCTIONS:
-            return _Found("write", f"{name}()")
-        return None
+        return _check_named_function(str(node.get("function_name", "")).lower())
     if kind in ("BASE_TABLE", "SHOW_REF"):
         name = str(node.get("table_name", ""))
         if _PATH_LIKE.search(name.strip('"')):
@@ -206,16 +228,10 @@ def _check_node(node: dict[str, Any], table_macros: set[str]) -> _Found | None:
 def _check_pivot(text: str) -> _Found | None:
     """A PIVOT without IN (...) looks up its columns first, so it has no serialized form: its tokens are
     checked instead, every name called as a function and every text read as a table."""
-    tokens = duckdb.tokenize(text)
-    ends = [start for start, _ in tokens[1:]] + [len(text)]
-    spans = [
-        (kind, text[start:end].strip())
-        for (start, kind), end in zip(tokens, ends, strict=True)
-        if kind != duckdb.token_type.comment
-    ]
-    for i, (kind, word) in enumerate(spans):
-        after = spans[i + 1][1] if i + 1 < len(spans) else ""
-        before = spans[i - 1][1].upper() if i else ""
+    spans = _token_spans(text)
+    for i, (_, kind, word) in enumerate(spans):
+        after = spans[i + 1][2] if i + 1 < len(spans) else ""
+        before = spans[i - 1][2].upper() if i else ""
         if kind in (duckdb.token_type.identifier, duckdb.token_type.keyword) and after.startswith("("):
             found = _check_named_function(word.strip('"').lower())
             if found is not None:
@@ -226,10 +242,13 @@ def _check_pivot(text: str) -> _Found | None:
     return None
 
 
-def _check_table_function(name: str, table_macros: set[str]) -> _Found | None:
-    if name in READING_TABLE_FUNCTIONS or name in table_macros:
+def _check_table_function(name: str, table_macros: Callable[[], set[str]]) -> _Found | None:
+    if name in READING_TABLE_FUNCTIONS:
         return None
-    return _check_named_function(name) or _Found("table-function", f"{name}()")
+    found = _check_named_function(name)
+    if found is not None or name in table_macros():
+        return found
+    return _Found("table-function", f"{name}()")
 
 
 def _check_named_function(name: str) -> _Found | None:
