@@ -18,10 +18,11 @@ import pytest
 
 from pipelines.certification import certification_in_force
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError
 from pipelines.event_store import EventStore
 from pipelines.ingest import ELECTION_CERTIFIED
 from pipelines.projections import projection_checksums, rebuild_projections
+from pipelines.publication import CertificationRefused, revoke_certification
 from pipelines.publication_files import verify_publication
 from pipelines.warehouse_paths import WarehousePaths
 from tests.drills.support import assert_store_sound
@@ -313,3 +314,18 @@ def test_after_decertify_the_same_amendment_applies_and_a_new_certification_keep
     assert query(warehouse, "SELECT publication_id, decided_by FROM proj_certification_revocations") == [
         (first_id, "Central Election Commission")
     ]
+
+
+def test_the_revocation_function_refuses_what_the_command_refuses(warehouse: Path) -> None:
+    """Replay and other callers use `revoke_certification` directly: it checks for itself."""
+    before, head = published_state(warehouse), log_head(warehouse)
+    with EventStore.open_writer(WarehousePaths(warehouse)) as store:
+        with pytest.raises(InputError, match="needs a reason"):
+            revoke_certification(store, ELECTION_ID, reason=" \t", decided_by="Central Election Commission")
+        with pytest.raises(InputError, match="person or body"):
+            revoke_certification(store, ELECTION_ID, reason="recount", decided_by="")
+        with pytest.raises(CertificationRefused, match="not certified"):
+            revoke_certification(store, "no-such-election", reason="recount", decided_by="CEC")
+        assert certification_in_force(store.conn, "no-such-election") is None
+        assert certification_in_force(store.conn, ELECTION_ID, as_of=0) is None
+    assert log_head(warehouse) == head and published_state(warehouse) == before
