@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pipelines.events import BATCH_QUARANTINED, BATCH_RECEIVED, ROW_QUARANTINED, NewEvent, batch_stream
+from pipelines.intake import Refusal
 from pipelines.raw_archive import ArchivedFile
 
 
@@ -69,4 +70,24 @@ def row_quarantined(
         problem,
         received_at,
         batch_id=archived.sha256,
+    )
+
+
+def unread_refusal(refusal: Refusal, election_id: str, received_at: datetime) -> NewEvent:
+    """BatchQuarantined for a path refused before reading (a link, a special file, too large): no
+    receipt, since nothing was archived; the batch id comes from what `lstat` saw, not the content."""
+    return NewEvent(
+        batch_stream(refusal.batch_id),
+        BATCH_QUARANTINED,
+        election_id,
+        {
+            "file_name": refusal.name,
+            "rule": refusal.rule,
+            "message": refusal.message,
+            "kind": refusal.kind,
+            "size_bytes": refusal.size,
+            "read": False,
+        },
+        received_at,
+        batch_id=refusal.batch_id,
     )

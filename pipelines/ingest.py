@@ -12,8 +12,9 @@ import io
 import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -22,7 +23,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined
+from pipelines.batch_events import batch_receipt, batch_refusal, row_quarantined, unread_refusal
 from pipelines.certification import Certification, certification_in_force
 from pipelines.election import (
     ElectionDeclaration,
@@ -45,6 +46,17 @@ from pipelines.events import (
     precinct_stream,
 )
 from pipelines.gx_runtime import build_data_docs
+from pipelines.intake import (
+    CHANGED_WHILE_READ,
+    DECLARATION_SUFFIX,
+    PRECINCTS_SUFFIX,
+    IntakeFile,
+    Refusal,
+    max_file_bytes,
+    read_intake_file,
+    refusal_for,
+    walk,
+)
 from pipelines.migrations import first_row
 from pipelines.projections import update_projections
 from pipelines.protocol_batch import (
@@ -59,12 +71,11 @@ from pipelines.rule_profiles import RuleProfile, is_profile_id, load_profile, pa
 from pipelines.validation import ValidationOutcome, ValidationPolicy, validate_file
 from pipelines.warehouse_paths import WarehousePaths
 
-DECLARATION_SUFFIX = ".election.json"
-PRECINCTS_SUFFIX = ".precincts.csv"  # read through the declaration that names it, never on its own
 # Receipt meta of a rule profile file a declaration names: archived as received, never ingested alone.
 RULES_SIDECAR = "rule_profile"
 PROFILE_MAX_BYTES = 1 << 20  # a profile is a page of YAML; anything larger is not one
-Status = Literal["applied", "partly quarantined", "quarantined", "duplicate"]
+# "left": a claimed inbox file that changed while it was read, put back for the next run.
+Status = Literal["applied", "partly quarantined", "quarantined", "duplicate", "left"]
 # The rule of results sent to a certified election: refused whole, each row listed, nothing applied.
 ELECTION_CERTIFIED = "election_certified"
 # Refusals that a later event can lift (a declaration, a revoked certification): the same file sent
@@ -83,6 +94,9 @@ class FileOutcome:
     rows_duplicate: int = 0
     rows_quarantined: int = 0
     problems: list[str] = field(default_factory=list)  # one line per quarantined file or row
+    # Refused before a byte was read (a link, a special file, too large): nothing was archived.
+    refused_unread: Refusal | None = None
+    source: IntakeFile | None = None  # where it was read from
 
     def line(self) -> str:
         counts = ""
@@ -103,6 +117,10 @@ class IngestSummary:
     def count(self, status: Status) -> int:
         return sum(1 for f in self.files if f.status == status)
 
+    def all_accepted(self) -> bool:
+        """Every file applied or a duplicate: nothing, not even a row, was quarantined."""
+        return all(f.status in ("applied", "duplicate", "left") for f in self.files)
+
     def lines(self) -> list[str]:
         out = [f.line() for f in self.files]
         for f in self.files:
@@ -114,36 +132,40 @@ class IngestSummary:
         )
         out.extend(self.notes)
         accepted = self.count("applied") + self.count("partly quarantined")
+        left = f", {self.count('left')} left for the next run" if self.count("left") else ""
         out.append(
             f"files: {accepted} accepted, {self.count('duplicate')} duplicate, "
-            f"{self.count('quarantined')} quarantined"
+            f"{self.count('quarantined')} quarantined{left}"
         )
         return out
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
+def collect_files(paths: Iterable[Path], *, skip_folders: Iterable[str] = ()) -> list[IntakeFile]:
     """Files to ingest, declarations first, then by arrival (modification time) and name.
 
-    Hidden files, markers such as `_READY`, unfinished uploads and the `processed` folder are skipped.
+    A named file is taken as named (a link or special file is refused when read); folders are walked
+    recursively without following links, skipping what is not data (`pipelines.intake.is_data_name`),
+    hidden folders and the top-level `skip_folders`. Nothing is read or followed here.
     """
-    found: list[Path] = []
+    found: list[IntakeFile] = []
     for path in paths:
-        if path.is_dir():
-            found.extend(p for p in path.iterdir() if p.is_file() and _is_data_file(p))
-        elif path.is_file():
-            found.append(path)
+        try:
+            seen = os.lstat(path)
+        except FileNotFoundError:
+            raise InputError("no such file or folder", file=str(path)) from None
+        if stat.S_ISDIR(seen.st_mode):
+            found.extend(walk(path, skip_folders=skip_folders))
         else:
-            raise InputError("no such file or folder", file=str(path))
+            found.append(IntakeFile.named(path))
 
-    def order(p: Path) -> tuple[int, float, str]:
-        return (0 if p.name.endswith(DECLARATION_SUFFIX) else 1, p.stat().st_mtime, p.name)
+    def order(f: IntakeFile) -> tuple[int, int, str]:
+        try:
+            arrived = os.lstat(f.path).st_mtime_ns
+        except OSError:
+            arrived = 0  # gone meanwhile: reading it says so
+        return (0 if f.name.endswith(DECLARATION_SUFFIX) else 1, arrived, str(f.relative))
 
     return sorted(dict.fromkeys(found), key=order)
-
-
-def _is_data_file(path: Path) -> bool:
-    name = path.name
-    return not (name.startswith((".", "_")) or name.endswith((".tmp", ".part", ".partial", PRECINCTS_SUFFIX)))
 
 
 def sidecar_place(receipt: Mapping[str, object]) -> str | None:
@@ -197,9 +219,16 @@ class Ingestor:
     """Ingests files into one open warehouse; keeps per-run caches of declared elections."""
 
     def __init__(
-        self, store: EventStore, paths: WarehousePaths, *, policy: ValidationPolicy | None = None
+        self,
+        store: EventStore,
+        paths: WarehousePaths,
+        *,
+        policy: ValidationPolicy | None = None,
+        leave_changed: bool = False,
     ) -> None:
         self.store = store
+        # The inbox puts a file that changed while read back for the next run; elsewhere it is refused.
+        self.leave_changed = leave_changed
         self.paths = paths
         self.archive = RawArchive(paths.archive)
         self.policy = policy or ValidationPolicy()
@@ -276,9 +305,15 @@ class Ingestor:
     # -- one file ------------------------------------------------------------------------------
 
     def ingest_file(
-        self, source: Path, *, election_hint: str | None = None, received_at: datetime
+        self, source: IntakeFile | Path, *, election_hint: str | None = None, received_at: datetime
     ) -> FileOutcome:
-        data = source.read_bytes()
+        if isinstance(source, Path):
+            source = IntakeFile.named(source)
+        data = read_intake_file(source)
+        if isinstance(data, Refusal):
+            if data.rule == CHANGED_WHILE_READ and self.leave_changed:
+                return FileOutcome(data.name, data.batch_id, "left", election_hint)
+            return self.refuse_unread(data, election_hint, received_at)
         archived = self.archive.store(data, source.name, received_at)
         name = source.name
         previous = self._previous_receipt(archived.sha256)
@@ -294,7 +329,7 @@ class Ingestor:
                 return FileOutcome(name, archived.sha256, "duplicate", previous.get("election_id"))
         if is_declaration:
             refusal = self._previous_refusal_message(archived.sha256) if refused_for else None
-            return self._ingest_declaration(archived, data, received_at, source.parent, refusal)
+            return self._ingest_declaration(archived, data, received_at, source.references, refusal)
         election_id = election_hint or sniff_election_id(data)
         election = self.declared(election_id) if election_id else None
         if election is None:
@@ -313,6 +348,20 @@ class Ingestor:
         ):  # still certified: the same refusal again adds nothing
             return FileOutcome(name, archived.sha256, "duplicate", election_id)
         return self._ingest_results(archived, data, election, received_at)
+
+    def refuse_unread(self, refusal: Refusal, election_id: str | None, received_at: datetime) -> FileOutcome:
+        """Quarantine a path refused before reading: one BatchQuarantined naming what was seen of it
+        (its content is neither read nor archived). The same path seen again adds nothing."""
+        if self._previous_refusal(refusal.batch_id) is None:
+            self._commit([unread_refusal(refusal, election_id or "unknown", received_at)])
+        return FileOutcome(
+            refusal.name,
+            refusal.batch_id,
+            "quarantined",
+            election_id,
+            problems=[f"{refusal.name}: {refusal.message} [rule: {refusal.rule}]"],
+            refused_unread=refusal,
+        )
 
     def _refuse_whole(
         self,
@@ -394,6 +443,7 @@ class Ingestor:
                 raise InputError(
                     f"not valid JSON: {exc.msg}", file=name, row=exc.lineno, rule="json"
                 ) from None
+            _refuse_linked_sidecar(raw, folder, name)
             declaration = parse_declaration(raw, file=name, base_dir=folder)
             profile, profile_sha = self._declared_rules(declaration.rule_profile, folder, name, received_at)
         except InputError as exc:
@@ -411,8 +461,17 @@ class Ingestor:
         sidecar_sha: str | None = None
         if isinstance(raw, dict) and "precincts_csv" in raw:
             # The precinct list beside the declaration is part of what was received: archive it too.
-            sidecar = folder / str(raw["precincts_csv"])
-            sidecar_sha = self.archive.store(sidecar.read_bytes(), sidecar.name, received_at).sha256
+            sidecar = read_intake_file(folder / str(raw["precincts_csv"]))
+            if isinstance(sidecar, Refusal):
+                return self._refuse_whole(
+                    archived,
+                    declaration.election_id,
+                    sidecar.rule,
+                    f"precinct list {sidecar.name}: {sidecar.message}",
+                    received_at,
+                    "election-declaration",
+                )
+            sidecar_sha = self.archive.store(sidecar, str(raw["precincts_csv"]), received_at).sha256
         taken = first_row(
             self.store.conn.execute(
                 "SELECT count(*) FROM events WHERE stream_id = ?", [election_stream(declaration.election_id)]
@@ -611,6 +670,20 @@ def _certified_rows(
     ]
 
 
+def _refuse_linked_sidecar(raw: Any, folder: Path, file: str) -> None:
+    """The precinct list a declaration names gets the intake look before the parser opens it."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("precincts_csv"), str):
+        return
+    sidecar = folder / raw["precincts_csv"]
+    try:
+        seen = os.lstat(sidecar)
+    except OSError:
+        return  # missing: the parser names it
+    refused = refusal_for(sidecar, seen, max_file_bytes())
+    if refused is not None:
+        raise InputError(f"precinct list {refused.name}: {refused.message}", file=file, rule=refused.rule)
+
+
 def _decide_annulment(
     archived: ArchivedFile, election_id: str, received_at: datetime, annulled: set[str], rec: dict[str, Any]
 ) -> NewEvent | None:
@@ -699,17 +772,43 @@ def ingest_paths(
     publish_results: bool = True,
     wait_seconds: float = 300.0,
 ) -> IngestSummary:
-    """Ingest files or folders into a warehouse and publish what changed. Quarantine is normal;
-    only a failure of the pipeline itself raises."""
+    """Ingest files or folders, in place, into a warehouse and publish what changed. Quarantine is
+    normal; only a failure of the pipeline itself raises."""
     files = collect_files(paths)
+    return ingest_sources(
+        lambda: files,
+        warehouse=warehouse,
+        election_id=election_id,
+        policy=policy,
+        received_at=received_at,
+        publish_results=publish_results,
+        wait_seconds=wait_seconds,
+    )
+
+
+def ingest_sources(
+    select: Callable[[], Sequence[IntakeFile]],
+    *,
+    warehouse: Path,
+    election_id: str | None = None,
+    policy: ValidationPolicy | None = None,
+    received_at: datetime | None = None,
+    publish_results: bool = True,
+    wait_seconds: float = 300.0,
+    leave_changed: bool = False,
+) -> IngestSummary:
+    """Ingest the files `select` names once the writer lock is held (the inbox claims its files
+    there, so no other run can take them meanwhile), and publish what changed."""
     wpaths = WarehousePaths(warehouse)
     summary = IngestSummary()
     with EventStore.open_writer(wpaths, wait_seconds=wait_seconds) as store:
-        ingestor = Ingestor(store, wpaths, policy=policy)
+        files = select()
+        ingestor = Ingestor(store, wpaths, policy=policy, leave_changed=leave_changed)
         for source in files:
             outcome = ingestor.ingest_file(
                 source, election_hint=election_id, received_at=received_at or utc_now()
             )
+            outcome.source = source
             summary.files.append(outcome)
         # One time for the run's publications and its end mark, so that a replay can repeat both.
         run_end = utc_now()
@@ -724,4 +823,13 @@ def ingest_paths(
     return summary
 
 
-__all__ = ["FileOutcome", "IngestSummary", "PipelineError", "collect_files", "ingest_paths"]
+__all__ = [
+    "DECLARATION_SUFFIX",
+    "PRECINCTS_SUFFIX",
+    "FileOutcome",
+    "IngestSummary",
+    "PipelineError",
+    "collect_files",
+    "ingest_paths",
+    "ingest_sources",
+]

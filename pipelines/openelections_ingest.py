@@ -33,7 +33,8 @@ from pipelines.events import (
     canonical_json,
     election_stream,
 )
-from pipelines.ingest import FileOutcome, IngestSummary, Status, collect_files, refresh_snapshot
+from pipelines.ingest import FileOutcome, Ingestor, IngestSummary, Status, collect_files, refresh_snapshot
+from pipelines.intake import IntakeFile, Refusal, read_intake_file
 from pipelines.migrations import first_row
 from pipelines.openelections import (
     OpenElectionsFile,
@@ -143,12 +144,16 @@ class OpenElectionsIngestor:
     def __init__(self, store: EventStore, paths: WarehousePaths) -> None:
         self.store = store
         self.archive = RawArchive(paths.archive)
+        # Refusals before reading are the same for every format: one place decides them.
+        self.refusals = Ingestor(store, paths)
 
     def ingest_file(
-        self, source: Path, *, election_id: str, received_at: datetime
+        self, source: IntakeFile | Path, *, election_id: str, received_at: datetime
     ) -> tuple[FileOutcome, list[str]]:
         """Ingest one file; return its outcome and the lines a person should read about it."""
-        data = source.read_bytes()
+        data = read_intake_file(source)
+        if isinstance(data, Refusal):
+            return self.refusals.refuse_unread(data, election_id, received_at), []
         archived = self.archive.store(
             data, source.name, received_at, meta={"format": "openelections", "election_id": election_id}
         )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +14,13 @@ from typing import Any
 
 from pipelines.errors import PipelineError
 from pipelines.event_store import WriterBusy
-from pipelines.ingest import collect_files, ingest_paths
+from pipelines.inbox import Claim, claim, settle_claim, settle_seconds, wait_to_settle, waiting
+from pipelines.ingest import ingest_sources
+from pipelines.intake import IntakeFile
 from pipelines.warehouse_paths import default_warehouse_dir
 
 log = logging.getLogger(__name__)
 
-PROCESSED = "processed"
 READY_MARKER = "_READY"
 
 
@@ -34,39 +34,35 @@ def warehouse_dir() -> Path:
 
 
 def pending_files(inbox: Path) -> list[str]:
-    """Data files waiting in the inbox (not markers, partial uploads or already processed files)."""
-    if not inbox.is_dir():
-        return []
-    return [str(p) for p in collect_files([inbox])]
-
-
-def _move_to_processed(inbox: Path, source: Path) -> None:
-    done = inbox / PROCESSED
-    done.mkdir(exist_ok=True)
-    target = done / source.name
-    counter = 1
-    while target.exists():  # the same name delivered twice: keep both copies
-        target = done / f"{source.stem}.{counter}{source.suffix}"
-        counter += 1
-    shutil.move(str(source), target)
+    """What the next run would take: delivered files (not markers, partial uploads, profiles, sidecars
+    or already processed or refused files) and files claimed by a run that died."""
+    return waiting(inbox)
 
 
 def ingest_pending(files: list[str], *, inbox: Path, warehouse: Path) -> dict[str, Any]:
-    """Ingest the listed files, publish a provisional table, and move the files out of the inbox.
+    """Claim the inbox's settled files, ingest them, publish a provisional table, and move them on.
 
-    Files move only after their events are committed; a crash before that leaves them in the inbox
-    and the next run sees them again (as duplicates where they had been committed)."""
-    paths = [Path(f) for f in files if Path(f).exists()]
-    if not paths:
+    `files` is what the scan saw: when empty there is nothing to do; otherwise the run claims what
+    the inbox holds once it has the writer lock (`pipelines.inbox`). Files move only after their
+    events are committed; a run that dies leaves them claimed and the next run takes them over."""
+    if not files:
         return {"files": 0, "lines": []}
-    summary = ingest_paths(paths, warehouse=warehouse)
+    wait_to_settle(inbox, settle=settle_seconds())
+    claimed: list[Claim] = []
+
+    def take() -> list[IntakeFile]:
+        claimed.append(claim(inbox, settle=settle_seconds()))
+        return claimed[0].files
+
+    summary = ingest_sources(take, warehouse=warehouse, leave_changed=True)
+    moved = settle_claim(claimed[0], summary.files) if claimed else {}
     for line in summary.lines():
         log.info("%s", line)
-    for path in paths:
-        _move_to_processed(inbox, path)
     return {
         "files": len(summary.files),
         "quarantined": summary.count("quarantined"),
+        "refused_unread": moved.get("refused", 0),
+        "left_for_next_run": moved.get("returned", 0),
         "publications": [p.publication_id for p in summary.publications],
         "lines": summary.lines(),
     }

@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from pipelines.intake import FILE_TOO_LARGE, max_file_bytes
+
 FileKind = Literal["protocol", "annulment"]
 
 PROTOCOL_REQUIRED: tuple[str, ...] = (
@@ -50,10 +52,6 @@ PROTOCOL_COLUMNS: tuple[str, ...] = (
     "version",
     "reason",
 )
-
-# Files above this size are refused before reading: a precinct file of the largest country in the
-# world is a few tens of MB, so anything bigger is an export mistake, not a batch.
-MAX_FILE_BYTES = 512 * 1024 * 1024
 
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),
@@ -120,9 +118,10 @@ class RawTable:
 def read_raw_table(path: Path, *, list_ids: Sequence[str]) -> RawTable | FormatRejection:
     """Read `path` as a protocol (with the declared `list_ids` as vote columns) or an annulment file."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return FormatRejection("file_too_large", f"file is {size} bytes, above {MAX_FILE_BYTES}")
+        # Intake refused bigger files unread; this guards callers that hand over a path directly.
+        size, limit = path.stat().st_size, max_file_bytes()
+        if size > limit:
+            return FormatRejection(FILE_TOO_LARGE, f"file is {size} bytes, above {limit}")
         data = path.read_bytes()
     except OSError as exc:
         return FormatRejection("unreadable_file", f"cannot read the file: {exc.strerror or exc}")

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from pipelines.cli.output import FORMATS, render
-from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError
+from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINED, InputError
 from pipelines.event_store import open_read_only, verify_connection, writer_lock
 from pipelines.warehouse_paths import WarehousePaths, default_warehouse_dir
 
@@ -104,13 +104,16 @@ def run_ingest(args: argparse.Namespace) -> int:
         if not args.election:
             raise InputError("--format openelections needs --election ID: the files do not name it")
         summary = ingest_openelections(args.paths, warehouse=paths.root, election_id=args.election)
-        print("\n".join(summary.lines()))
-        return EXIT_OK
-    summary = ingest_paths(
-        args.paths, warehouse=paths.root, election_id=args.election, policy=ValidationPolicy(mode=args.policy)
-    )
+    else:
+        summary = ingest_paths(
+            args.paths,
+            warehouse=paths.root,
+            election_id=args.election,
+            policy=ValidationPolicy(mode=args.policy),
+        )
     print("\n".join(summary.lines()))
-    return EXIT_OK
+    # Quarantine is a normal outcome, but a script must be able to tell it from "all accepted".
+    return EXIT_OK if summary.all_accepted() else EXIT_QUARANTINED
 
 
 def run_seats(args: argparse.Namespace) -> int:

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import pipelines.protocol_format
 from pipelines.cli.main import main
 from pipelines.cli.output import render
 from pipelines.ingest import ingest_paths
+from pipelines.intake import MAX_FILE_BYTES_ENV
 from pipelines.warehouse_paths import WarehousePaths
 from tests.drills.support import assert_store_sound, seat_table
 from tests.support.small_election import declaration, precinct_ids, protocol, protocol_csv
@@ -125,7 +125,7 @@ def test_an_oversized_file_is_refused_whole_and_moves_nothing(
     hostile: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, warehouse = hostile
-    monkeypatch.setattr(pipelines.protocol_format, "MAX_FILE_BYTES", 64 * 1024)
+    monkeypatch.setenv(MAX_FILE_BYTES_ENV, str(64 * 1024))
     row = protocol("P001", (1, 1, 1, 1), version=2, reason="x" * 200)
     big = tmp_path / "huge.csv"
     big.write_bytes(protocol_csv([row] * 400))  # ~100 KB, above the lowered cap

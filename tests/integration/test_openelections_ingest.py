@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
+from pipelines.errors import EXIT_QUARANTINED
 from pipelines.event_store import EventStore, verify_connection
 from pipelines.events import BATCH_RECEIVED, NewEvent, batch_stream
 from pipelines.ingest import IngestSummary
@@ -300,7 +301,7 @@ def test_command_line_needs_an_election_and_refuses_a_protocol_election(
             warehouse,
         ]
     )
-    assert code == 0
+    assert code == EXIT_QUARANTINED
     out = capsys.readouterr().out
     assert "quarantined" in out and "declared for protocol files" in out
     assert (
@@ -405,7 +406,7 @@ def test_a_file_first_sent_as_protocol_is_still_read_as_openelections(
     tmp_path: Path, fixture_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     warehouse = str(tmp_path / "wh")
-    assert main(["ingest", str(fixture_file), "--warehouse", warehouse]) == 0  # forgot --format
+    assert main(["ingest", str(fixture_file), "--warehouse", warehouse]) == EXIT_QUARANTINED  # no --format
     assert "quarantined" in capsys.readouterr().out
     summary = ingest(Path(warehouse), fixture_file)
     assert summary.files[0].rows_applied == 13

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
+from pipelines.errors import EXIT_QUARANTINED
 from pipelines.warehouse_paths import WarehousePaths
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
@@ -65,7 +66,7 @@ def test_quarantine_lists_each_bad_row_and_the_whole_file_policy_keeps_them(
     bad["beta"] = -5
     good = protocol("P003", (380, 120, 60, 20), version=2, reason="recount")
     path = write_protocols(tmp_path, "amendments.csv", [good, bad])
-    assert main(["ingest", str(path), "--policy", "file", "--warehouse", str(loaded)]) == 0
+    assert main(["ingest", str(path), "--policy", "file", "--warehouse", str(loaded)]) == EXIT_QUARANTINED
     out = capsys.readouterr().out
     assert "quarantined        amendments.csv" in out
     assert "amendments.csv row 3 column 'beta'" in out
