@@ -81,11 +81,15 @@ def waiting(inbox: Path) -> list[str]:
     return [str(f.path) for f in delivered(inbox)] + left
 
 
-def _age(path: Path, now: float) -> float | None:
+Look = tuple[int, int, int, float]  # inode, size, mtime_ns, mtime as `lstat` saw them
+
+
+def _look(path: Path) -> Look | None:
     try:
-        return now - os.lstat(path).st_mtime
+        seen = os.lstat(path)
     except FileNotFoundError:
         return None
+    return (seen.st_ino, seen.st_size, seen.st_mtime_ns, seen.st_mtime)
 
 
 def wait_to_settle(
@@ -94,13 +98,17 @@ def wait_to_settle(
     settle: float,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
-) -> None:
+) -> dict[Path, Look]:
     """Wait (at most `settle` seconds) until the files just written have been left alone that long,
-    so that a drop followed by `_READY` is taken in this run, not the next one."""
+    so that a drop followed by `_READY` is taken in this run, not the next one. Returns what each
+    file looked like before the wait: a file that did not change during it is settled even if its
+    clock is ahead of ours."""
     now = clock()
-    ages = [a for f in delivered(inbox) if (a := _age(f.path, now)) is not None and a < settle]
-    if ages:
-        sleep(min(settle, max(settle - a for a in ages)))
+    looks = {f.path: look for f in delivered(inbox) if (look := _look(f.path)) is not None}
+    young = [now - look[3] for look in looks.values() if now - look[3] < settle]
+    if young:
+        sleep(min(settle, max(settle - age for age in young)))
+    return looks if young else {}
 
 
 @dataclass
@@ -132,9 +140,16 @@ def _move(source: Path, target: Path) -> Path | None:
     return target
 
 
-def claim(inbox: Path, *, settle: float, clock: Callable[[], float] = time.time) -> Claim:
+def claim(
+    inbox: Path,
+    *,
+    settle: float,
+    before_wait: dict[Path, Look] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Claim:
     """Take this run's files (call it holding the writer lock): first what dead runs had claimed,
-    then every delivered file left unmodified for `settle` seconds."""
+    then every delivered file left unmodified for `settle` seconds, or unchanged since `before_wait`
+    (what `wait_to_settle` saw)."""
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     folder = inbox / CLAIMS / run_id
     folder.mkdir(parents=True)
@@ -148,9 +163,12 @@ def claim(inbox: Path, *, settle: float, clock: Callable[[], float] = time.time)
         _remove_empty(old)
     now = clock()
     for f in delivered(inbox):
-        age = _age(f.path, now)
-        if age is None or age < settle:
-            continue  # still being written, or gone: the next run looks again
+        look = _look(f.path)
+        if look is None:
+            continue  # gone meanwhile
+        unchanged = before_wait is not None and before_wait.get(f.path) == look
+        if now - look[3] < settle and not unchanged:
+            continue  # still being written: the next run looks again
         moved = _move(f.path, folder / f.relative)
         if moved is not None:
             relative = PurePath(moved.relative_to(folder))

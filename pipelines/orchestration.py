@@ -47,11 +47,12 @@ def ingest_pending(files: list[str], *, inbox: Path, warehouse: Path) -> dict[st
     events are committed; a run that dies leaves them claimed and the next run takes them over."""
     if not files:
         return {"files": 0, "lines": []}
-    wait_to_settle(inbox, settle=settle_seconds())
+    settle = settle_seconds()
+    before_wait = wait_to_settle(inbox, settle=settle)
     claimed: list[Claim] = []
 
     def take() -> list[IntakeFile]:
-        claimed.append(claim(inbox, settle=settle_seconds()))
+        claimed.append(claim(inbox, settle=settle, before_wait=before_wait))
         return claimed[0].files
 
     summary = ingest_sources(take, warehouse=warehouse, leave_changed=True)
