@@ -29,12 +29,9 @@ from pathlib import Path, PurePath
 
 from pipelines.errors import InputError
 from pipelines.ingest import FileOutcome
-from pipelines.intake import IntakeFile, walk
+from pipelines.intake import PROCESSED, REFUSED, IntakeFile, walk
 
-CLAIMS = ".claimed"
-PROCESSED = "processed"
-REFUSED = "refused"
-BOOKKEEPING = (PROCESSED, REFUSED)  # `.claimed` is hidden, so never walked as delivered data
+CLAIMS = ".claimed"  # hidden, so never walked as delivered data
 
 SETTLE_SECONDS_ENV = "ELECTIONS_SETTLE_SECONDS"
 # Small, since it adds to the drop-to-publish latency of a file written in place; a `.part` upload
@@ -60,13 +57,16 @@ def delivered(inbox: Path) -> list[IntakeFile]:
     """What waits in the inbox (links and special files included: they are refused, then moved aside)."""
     if not inbox.is_dir():
         return []
-    return walk(inbox, skip_folders=BOOKKEEPING)
+    return walk(inbox)
 
 
 def leftover_claims(inbox: Path, *, keep: Path | None = None) -> list[Path]:
     """Claim folders of runs that ended without finishing (all but `keep`)."""
     claims = inbox / CLAIMS
-    if not claims.is_dir():
+    try:
+        if not stat.S_ISDIR(os.lstat(claims).st_mode):
+            return []  # a link planted there: `claim` moves it aside
+    except FileNotFoundError:
         return []
     return sorted(
         p
@@ -129,9 +129,27 @@ def _free_name(target: Path) -> Path:
     return candidate
 
 
-def _move(source: Path, target: Path) -> Path | None:
-    """Rename (never follows a link, never copies); None when `source` is gone meanwhile."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _real_folders(base: Path, relative: PurePath) -> Path:
+    """`base/relative`, every folder on the way a real one: a link or file planted where one of the
+    inbox's own folders goes is renamed aside (hidden), so nothing is moved through it."""
+    folder = base
+    for part in relative.parts:
+        folder = folder / part
+        try:
+            seen = os.lstat(folder)
+        except FileNotFoundError:
+            folder.mkdir()
+            continue
+        if not stat.S_ISDIR(seen.st_mode):
+            os.rename(folder, folder.with_name(f".{part}.not-a-folder-{uuid.uuid4().hex[:8]}"))
+            folder.mkdir()
+    return folder
+
+
+def _move(source: Path, target: Path, *, inbox: Path) -> Path | None:
+    """Rename (never follows a link, never copies) to `target` below `inbox`; None when `source` is
+    gone meanwhile."""
+    _real_folders(inbox, PurePath(os.path.relpath(target.parent, inbox)))
     target = _free_name(target)
     try:
         os.rename(source, target)
@@ -151,12 +169,11 @@ def claim(
     then every delivered file left unmodified for `settle` seconds, or unchanged since `before_wait`
     (what `wait_to_settle` saw)."""
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    folder = inbox / CLAIMS / run_id
-    folder.mkdir(parents=True)
+    folder = _real_folders(inbox, PurePath(CLAIMS, run_id))
     taken: list[IntakeFile] = []
     for old in leftover_claims(inbox, keep=folder):
         for f in walk(old):
-            moved = _move(f.path, folder / old.name / f.relative)
+            moved = _move(f.path, folder / old.name / f.relative, inbox=inbox)
             if moved is not None:
                 relative = PurePath(moved.relative_to(folder))
                 taken.append(IntakeFile(folder, relative, delivered_to=inbox / f.relative.parent))
@@ -169,7 +186,7 @@ def claim(
         unchanged = before_wait is not None and before_wait.get(f.path) == look
         if now - look[3] < settle and not unchanged:
             continue  # still being written: the next run looks again
-        moved = _move(f.path, folder / f.relative)
+        moved = _move(f.path, folder / f.relative, inbox=inbox)
         if moved is not None:
             relative = PurePath(moved.relative_to(folder))
             taken.append(IntakeFile(folder, relative, delivered_to=inbox / f.relative.parent))
@@ -194,11 +211,11 @@ def settle_claim(claimed: Claim, outcomes: Sequence[FileOutcome]) -> dict[str, i
         delivered_at = PurePath(os.path.relpath(source.references, claimed.inbox), source.name)
         if outcome.status == "left":
             back = claimed.inbox / delivered_at
-            if not os.path.lexists(back) and _move(source.path, back) is not None:
+            if not os.path.lexists(back) and _move(source.path, back, inbox=claimed.inbox) is not None:
                 counts["returned"] += 1
             continue  # else it stays claimed, and the next run takes it over
         folder = REFUSED if outcome.refused_unread is not None else PROCESSED
-        if _move(source.path, claimed.inbox / folder / delivered_at) is not None:
+        if _move(source.path, claimed.inbox / folder / delivered_at, inbox=claimed.inbox) is not None:
             counts[folder] += 1
     _remove_empty(claimed.folder)
     return counts

@@ -140,12 +140,12 @@ class IngestSummary:
         return out
 
 
-def collect_files(paths: Iterable[Path], *, skip_folders: Iterable[str] = ()) -> list[IntakeFile]:
+def collect_files(paths: Iterable[Path]) -> list[IntakeFile]:
     """Files to ingest, declarations first, then by arrival (modification time) and name.
 
     A named file is taken as named (a link or special file is refused when read); folders are walked
     recursively without following links, skipping what is not data (`pipelines.intake.is_data_name`),
-    hidden folders and the top-level `skip_folders`. Nothing is read or followed here.
+    hidden folders and a top-level `processed/` and `refused/`. Nothing is read or followed here.
     """
     found: list[IntakeFile] = []
     for path in paths:
@@ -154,7 +154,7 @@ def collect_files(paths: Iterable[Path], *, skip_folders: Iterable[str] = ()) ->
         except FileNotFoundError:
             raise InputError("no such file or folder", file=str(path)) from None
         if stat.S_ISDIR(seen.st_mode):
-            found.extend(walk(path, skip_folders=skip_folders))
+            found.extend(walk(path))
         else:
             found.append(IntakeFile.named(path))
 

@@ -31,6 +31,11 @@ PRECINCTS_SUFFIX = ".precincts.csv"  # read through the declaration that names i
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 UNFINISHED_SUFFIXES = (".part", ".tmp", ".partial")
 
+# Where the inbox keeps what it is done with: never walked as received data, wherever a walk starts.
+PROCESSED = "processed"
+REFUSED = "refused"
+BOOKKEEPING_FOLDERS = (PROCESSED, REFUSED)
+
 MAX_FILE_BYTES_ENV = "ELECTIONS_MAX_FILE_BYTES"
 # A precinct file of the largest country in the world is a few tens of MB: anything bigger is an export
 # mistake or an attack, not a batch.
@@ -242,7 +247,7 @@ def _read_at_most(fd: int, count: int) -> bytes:
     return b"".join(chunks)
 
 
-def walk(root: Path, *, skip_folders: Iterable[str] = ()) -> list[IntakeFile]:
+def walk(root: Path, *, skip_folders: Iterable[str] = BOOKKEEPING_FOLDERS) -> list[IntakeFile]:
     """Every entry below `root` that may be data, recursively, never descending through a link:
     links and special files are listed too (refused when read, with the reason); `skip_folders` are
     top-level folders that hold no received data (the inbox's own bookkeeping)."""

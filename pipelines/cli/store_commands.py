@@ -41,7 +41,11 @@ def warehouse_paths(args: argparse.Namespace) -> WarehousePaths:
 
 def register(subparsers: Any) -> None:
     ingest = subparsers.add_parser(
-        "ingest", help="ingest protocol, annulment and declaration files or folders (or OpenElections files)"
+        "ingest",
+        help="ingest protocol, annulment and declaration files or folders (or OpenElections files)",
+        epilog="Folders are walked recursively, never through a link; links, special files and files "
+        "above ELECTIONS_MAX_FILE_BYTES are refused unread. Exit 0: every file applied or a duplicate; "
+        "4: something was quarantined (listed above the summary); 2: bad usage; 1: pipeline failure.",
     )
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument(

@@ -10,6 +10,7 @@ through the functions the Airflow tasks call (`pending_files`, `ingest_pending`)
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -25,13 +26,13 @@ import pytest
 import pipelines.intake
 from pipelines.cli.main import main
 from pipelines.errors import EXIT_OK, EXIT_QUARANTINED
-from pipelines.inbox import CLAIMS, PROCESSED, REFUSED, SETTLE_SECONDS_ENV, claim
+from pipelines.inbox import CLAIMS, SETTLE_SECONDS_ENV, claim
 from pipelines.ingest import Ingestor, ingest_paths
-from pipelines.intake import MAX_FILE_BYTES_ENV, IntakeFile, read_intake_file
+from pipelines.intake import MAX_FILE_BYTES_ENV, PROCESSED, REFUSED, IntakeFile, read_intake_file
 from pipelines.orchestration import ingest_pending, pending_files
 from pipelines.warehouse_paths import WarehousePaths
 from tests.drills.support import SeatRows, assert_store_sound, precinct_votes, seat_table
-from tests.support.small_election import protocol, protocol_csv, write_protocols
+from tests.support.small_election import declaration, protocol, protocol_csv, write_protocols
 
 pytestmark = [pytest.mark.xdist_group("drills"), pytest.mark.timeout(120)]
 
@@ -389,3 +390,52 @@ def test_folders_are_walked_recursively_and_profiles_and_sidecars_are_not_data(
     assert out[0].split()[:2] == ["applied", "batch.csv"]
     assert out[-1] == "files: 1 accepted, 0 duplicate, 0 quarantined"
     assert _sha(deep) in night.archived()
+
+
+def test_a_declaration_reads_its_sidecar_where_it_was_delivered_and_never_through_a_link(
+    night: Night,
+) -> None:
+    def declare(folder: Path, election_id: str, voters: int) -> Path:
+        data = declaration(12, election_id=election_id)
+        precincts = data.pop("precincts")
+        assert isinstance(precincts, list)
+        data["precincts_csv"] = f"{election_id}.precincts.csv"
+        folder.mkdir(parents=True, exist_ok=True)
+        sidecar = night.outside / f"{election_id}.precincts.csv"
+        sidecar.write_text(
+            "precinct_id,region_id,registered_voters\n"
+            + "".join(f"{p['precinct_id']},{p['region_id']},{voters}\n" for p in precincts),
+            encoding="utf-8",
+        )
+        path = folder / f"{election_id}.election.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return sidecar
+
+    linked = declare(night.inbox / "linked", "linked-sidecar", 900)
+    (night.inbox / "linked" / linked.name).symlink_to(linked)
+    beside = declare(night.inbox / "north", "sidecar-beside", 1000)
+    shutil.copy(beside, night.inbox / "north" / beside.name)
+    before = night.published()
+
+    night.run()
+
+    assert ("linked-sidecar.election.json", "symlink") in night.quarantine()
+    assert _sha(linked) not in night.archived()
+    assert _sha(beside) in night.archived()  # read from the folder the declaration was delivered to
+    assert (night.inbox / PROCESSED / "north" / "sidecar-beside.election.json").exists()
+    assert (night.inbox / "north" / beside.name).exists()  # a sidecar is not data: it stays
+    assert night.published() == before
+
+
+def test_a_link_planted_where_the_inbox_keeps_its_files_moves_nothing_through_it(night: Night) -> None:
+    (night.inbox / PROCESSED).symlink_to(night.outside, target_is_directory=True)
+    (night.inbox / CLAIMS).symlink_to(night.outside, target_is_directory=True)
+    batch = write_protocols(night.inbox, "batch.csv", [CORRECTED])
+    batch_sha = _sha(batch)
+
+    night.run()
+
+    assert list(night.outside.iterdir()) == []  # nothing claimed or moved through the links
+    assert not (night.inbox / PROCESSED).is_symlink()
+    assert _sha(night.inbox / PROCESSED / "batch.csv") == batch_sha
+    assert batch_sha in night.archived()
