@@ -29,7 +29,7 @@ from pathlib import Path, PurePath
 
 from pipelines.errors import InputError
 from pipelines.ingest import FileOutcome
-from pipelines.intake import PROCESSED, REFUSED, IntakeFile, walk
+from pipelines.intake import PROCESSED, REFUSED, IntakeFile, in_arrival_order, walk
 
 CLAIMS = ".claimed"  # hidden, so never walked as delivered data
 
@@ -190,7 +190,7 @@ def claim(
         if moved is not None:
             relative = PurePath(moved.relative_to(folder))
             taken.append(IntakeFile(folder, relative, delivered_to=inbox / f.relative.parent))
-    return Claim(inbox, folder, taken)
+    return Claim(inbox, folder, in_arrival_order(taken))
 
 
 def _remove_empty(folder: Path) -> None:

@@ -52,6 +52,7 @@ from pipelines.intake import (
     PRECINCTS_SUFFIX,
     IntakeFile,
     Refusal,
+    in_arrival_order,
     max_file_bytes,
     read_intake_file,
     refusal_for,
@@ -158,14 +159,7 @@ def collect_files(paths: Iterable[Path]) -> list[IntakeFile]:
         else:
             found.append(IntakeFile.named(path))
 
-    def order(f: IntakeFile) -> tuple[int, int, str]:
-        try:
-            arrived = os.lstat(f.path).st_mtime_ns
-        except OSError:
-            arrived = 0  # gone meanwhile: reading it says so
-        return (0 if f.name.endswith(DECLARATION_SUFFIX) else 1, arrived, str(f.relative))
-
-    return sorted(dict.fromkeys(found), key=order)
+    return in_arrival_order(dict.fromkeys(found))
 
 
 def sidecar_place(receipt: Mapping[str, object]) -> str | None:

@@ -254,6 +254,19 @@ def walk(root: Path, *, skip_folders: Iterable[str] = BOOKKEEPING_FOLDERS) -> li
     return list(_entries(root, PurePath(), frozenset(skip_folders)))
 
 
+def in_arrival_order(files: Iterable[IntakeFile]) -> list[IntakeFile]:
+    """Declarations first (results need their election), then by modification time and path."""
+
+    def order(f: IntakeFile) -> tuple[int, int, str]:
+        try:
+            arrived = os.lstat(f.path).st_mtime_ns
+        except OSError:
+            arrived = 0  # gone meanwhile: reading it says so
+        return (0 if f.name.endswith(DECLARATION_SUFFIX) else 1, arrived, str(f.relative))
+
+    return sorted(files, key=order)
+
+
 def _entries(root: Path, below: PurePath, skipped: frozenset[str]) -> Iterator[IntakeFile]:
     with os.scandir(root / below) as listing:
         entries = sorted(listing, key=lambda e: e.name)

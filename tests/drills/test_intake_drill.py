@@ -31,7 +31,7 @@ from pipelines.ingest import Ingestor, ingest_paths
 from pipelines.intake import MAX_FILE_BYTES_ENV, PROCESSED, REFUSED, IntakeFile, read_intake_file
 from pipelines.orchestration import ingest_pending, pending_files
 from pipelines.warehouse_paths import WarehousePaths
-from tests.drills.support import SeatRows, assert_store_sound, precinct_votes, seat_table
+from tests.drills.support import SeatRows, assert_store_sound, precinct_votes, seat_table, write_election
 from tests.support.small_election import declaration, protocol, protocol_csv, write_protocols
 
 pytestmark = [pytest.mark.xdist_group("drills"), pytest.mark.timeout(120)]
@@ -439,3 +439,23 @@ def test_a_link_planted_where_the_inbox_keeps_its_files_moves_nothing_through_it
     assert not (night.inbox / PROCESSED).is_symlink()
     assert _sha(night.inbox / PROCESSED / "batch.csv") == batch_sha
     assert batch_sha in night.archived()
+
+
+def test_a_night_delivered_in_sub_folders_is_taken_in_one_run_declaration_first(
+    night: Night, tmp_path: Path
+) -> None:
+    files = write_election(night.inbox / "north", precincts=12, files=2)
+    (night.inbox / "north" / files[1].name).rename(night.inbox / files[1].name)
+    long_ago = time.time() - 3600
+    for path in (night.inbox / files[1].name, files[2]):  # results older than their declaration
+        os.utime(path, (long_ago, long_ago))
+    warehouse = tmp_path / "fresh-warehouse"
+
+    result = ingest_pending(pending_files(night.inbox), inbox=night.inbox, warehouse=warehouse)
+
+    assert result["lines"][-1] == "files: 3 accepted, 0 duplicate, 0 quarantined", result["lines"]
+    assert result["publications"]
+    done = night.inbox / PROCESSED
+    assert sorted(str(p.relative_to(done)) for p in done.rglob("*.*")) == sorted(
+        [files[1].name, f"north/{files[0].name}", f"north/{files[2].name}"]
+    )
