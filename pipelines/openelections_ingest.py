@@ -33,7 +33,7 @@ from pipelines.events import (
     canonical_json,
     election_stream,
 )
-from pipelines.ingest import FileOutcome, IngestSummary, Status, collect_files, refresh_snapshot
+from pipelines.ingest import FileOutcome, IngestSummary, Status, collect_files
 from pipelines.migrations import first_row
 from pipelines.openelections import (
     OpenElectionsFile,
@@ -145,13 +145,30 @@ class OpenElectionsIngestor:
         self.archive = RawArchive(paths.archive)
 
     def ingest_file(
-        self, source: Path, *, election_id: str, received_at: datetime
+        self,
+        source: Path,
+        *,
+        election_id: str,
+        received_at: datetime,
+        recorded_at: datetime | None = None,
     ) -> tuple[FileOutcome, list[str]]:
-        """Ingest one file; return its outcome and the lines a person should read about it."""
+        """Ingest one file; return its outcome and the lines a person should read about it. Its
+        events are recorded at the moment the writer takes it (or at `recorded_at`, from a replay)."""
         data = source.read_bytes()
+        taken_at = recorded_at or utc_now()
         archived = self.archive.store(
-            data, source.name, received_at, meta={"format": "openelections", "election_id": election_id}
+            data,
+            source.name,
+            received_at,
+            recorded_at=taken_at,
+            options={"format": FILE_FORMAT, "election": election_id},
         )
+        with self.store.recording_at(taken_at):
+            return self._ingest_archived(archived, data, election_id, received_at)
+
+    def _ingest_archived(
+        self, archived: ArchivedFile, data: bytes, election_id: str, received_at: datetime
+    ) -> tuple[FileOutcome, list[str]]:
         name = archived.original_name
         if self._received_before(archived.sha256):
             return FileOutcome(name, archived.sha256, "duplicate", election_id), []
@@ -486,8 +503,6 @@ def ingest_openelections(
             if lines:
                 summary.notes.append(f"{outcome.file_name}:")
                 summary.notes.extend(lines)
-        if files:
-            ingestor.archive.mark_run_end(utc_now())
-    if files:
-        refresh_snapshot(wpaths)
+        if files:  # an OpenElections run publishes nothing; the mark keeps the journal's runs apart
+            ingestor.archive.mark_run_end(utc_now(), publish=False)
     return summary
