@@ -437,7 +437,7 @@ class Ingestor:
                 sidecar.name,
                 received_at,
                 recorded_at=self.store.recording_time(),
-                options={"sidecar_of": archived.sha256},
+                options={"sidecar_of": archived.sha256, "path": str(raw["precincts_csv"])},
             ).sha256
         taken = first_row(
             self.store.conn.execute(

@@ -92,7 +92,9 @@ class _Replay:
             file = folder / Path(receipt.name).name
             file.write_bytes(self.archive.read(receipt.sha256))
             for sidecar in sidecars:
-                (folder / Path(sidecar.name).name).write_bytes(self.archive.read(sidecar.sha256))
+                target = folder / _sidecar_path(sidecar)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(self.archive.read(sidecar.sha256))
             options = receipt.options
             election = options.get("election")
             if options.get("format") == OPENELECTIONS:
@@ -143,6 +145,15 @@ def _is_sidecar(receipt: Receipt) -> bool:
     return "sidecar_of" in receipt.options or (
         not receipt.options and receipt.name.endswith(PRECINCTS_SUFFIX)  # journaled before options were
     )
+
+
+def _sidecar_path(sidecar: Receipt) -> Path:
+    """Where a sidecar lies beside its declaration: the relative `path` it was named by (journaled as
+    option `path`), else its own name; never outside the declaration's folder."""
+    named = Path(str(sidecar.options.get("path", sidecar.name)))
+    if named.is_absolute() or ".." in named.parts or not named.parts:
+        return Path(Path(sidecar.name).name)
+    return named
 
 
 def _sidecars(entries: Sequence[JournalEntry], index: int) -> list[Receipt]:
