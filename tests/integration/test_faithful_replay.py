@@ -58,7 +58,7 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> WarehousePaths:
     amended = protocol("P002", (250, 170, 79, 25), version=2, reason="recount")
     later = [write_protocols(inbox / "run4", "later.csv", [*rows[8:10], amended])]
     ingest_paths(later, warehouse=warehouse, publish_results=False)
-    assert cli("publish", "--warehouse", warehouse) == 0
+    assert cli("publish", "--precincts", "--warehouse", warehouse) == 0  # precincts in its NIST export
     (inbox / "run5").mkdir()
     assert cli("ingest", write_annulment(inbox / "run5", "annul.csv", "P003"), "--warehouse", warehouse) == 0
     assert cli("publish", "--certify", "--warehouse", warehouse) == 1  # P011, P012 missing: refused
