@@ -169,6 +169,9 @@ def _parse_entry(entry: Mapping[str, Any]) -> JournalEntry:
     if "action" in entry:
         return OperatorAction(str(entry["action"]), datetime.fromisoformat(entry["at"]), entry["options"])
     options = dict(entry.get("options", {}))
+    if "sidecar" in entry:  # a rule profile read through its declaration, before options were journaled
+        options.setdefault("sidecar_of", None)
+        options.setdefault("path", entry["name"])
     if "format" in entry:  # before options were journaled, only OpenElections files had any
         options.setdefault("format", entry["format"])
         options.setdefault("election", entry.get("election_id"))

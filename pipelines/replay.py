@@ -166,6 +166,6 @@ def _sidecars(entries: Sequence[JournalEntry], index: int) -> list[Receipt]:
     for entry in entries[index + 1 :]:
         if not isinstance(entry, Receipt) or not _is_sidecar(entry):
             break
-        if entry.options.get("sidecar_of", receipt.sha256) == receipt.sha256:
+        if entry.options.get("sidecar_of") in (None, receipt.sha256):  # None: journaled before options
             found.append(entry)
     return found
