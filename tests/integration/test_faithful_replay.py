@@ -64,6 +64,11 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> WarehousePaths:
     assert cli("publish", "--certify", "--warehouse", warehouse) == 1  # P011, P012 missing: refused
     assert cli("publish", "--certify", "--override-reason", "two polling stations flooded",
                "--warehouse", warehouse) == 0  # fmt: skip
+    # Revoked, then the rules amended (their content journaled): both replayed by name too.
+    assert cli("decertify", "--election", ELECTION_ID, "--reason", "court order", "--by", "Court",
+               "--warehouse", warehouse) == 0  # fmt: skip
+    assert cli("amend-rules", "--election", ELECTION_ID, "--rules", "kz-mazhilis-2023", "--reason", "new law",
+               "--by", "Parliament", "--warehouse", warehouse) == 0  # fmt: skip
     return WarehousePaths(warehouse)
 
 
@@ -100,13 +105,23 @@ def test_the_original_night_holds_what_a_replay_must_repeat(original: WarehouseP
             "SELECT count(*) FROM events WHERE event_type = 'BatchQuarantined' "
             "AND payload->>'$.file_name' = 'spoiled.csv'"
         ).fetchall()
-    assert "CertificationOverridden" in types and types[-1] == "ResultsCertified"
-    assert [s for (s,) in statuses] == ["provisional"] * 4 + ["certified"]
+    assert "CertificationOverridden" in types and types[-3:] == [
+        "CertificationRevoked",
+        "RulesAmended",
+        "ResultsPublished",
+    ]
+    assert [s for (s,) in statuses] == ["provisional"] * 4 + ["certified", "provisional"]
     assert refused == [(1,)]
     actions = [
         json.loads(line) for line in original.archive.joinpath("receipts.jsonl").read_text().splitlines()
     ]
-    assert [a["action"] for a in actions if "action" in a] == ["publish", "certify", "certify"]
+    assert [a["action"] for a in actions if "action" in a] == [
+        "publish",
+        "certify",
+        "certify",
+        "decertify",
+        "amend-rules",
+    ]
 
 
 def test_a_replay_reproduces_the_log_and_every_publication_byte_for_byte(
@@ -119,7 +134,7 @@ def test_a_replay_reproduces_the_log_and_every_publication_byte_for_byte(
     assert log_rows(replayed) == log_rows(original)  # every column, recorded_at and hashes included
     assert checksums(replayed) == checksums(original)
     assert publications(replayed) == publications(original)
-    assert len(publications(original)) == 5
+    assert len(publications(original)) == 6
     # The replay journals what it was given exactly as the original did: it can be replayed again.
     journal = "receipts.jsonl"
     assert (replayed.archive / journal).read_bytes() == (original.archive / journal).read_bytes()
