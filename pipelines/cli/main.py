@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.airflow_command",
     "pipelines.cli.reload_command",
     "pipelines.cli.replay_command",
+    "pipelines.cli.serve_command",
 )
 
 Handler = Callable[[argparse.Namespace], int]
