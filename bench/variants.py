@@ -98,6 +98,7 @@ def ingest_phases() -> Iterator[PhaseClock]:
     """Time the stages of ingest_paths: validation, event append, projections, publication, snapshot."""
     import pipelines.ingest as ingest
     import pipelines.publication as publication
+    import pipelines.snapshot as snapshot
     from pipelines.event_store import EventStore
 
     clock = PhaseClock()
@@ -109,7 +110,7 @@ def ingest_phases() -> Iterator[PhaseClock]:
     clock.wrap(ingest, "update_projections", "project (file commits)")
     clock.wrap(ingest, "publish_changed", "allocate + publish")
     clock.wrap(publication, "write_publication_folder", "publication folder")
-    clock.wrap(ingest, "refresh_snapshot", "snapshot copy")
+    clock.wrap(snapshot, "refresh_snapshot", "snapshot copy")
     clock.wrap(ingest, "build_data_docs", "Data Docs")
     _report_each_file(clock, ingest.Ingestor)
     try:

@@ -25,6 +25,7 @@ from typing import IO, Any
 import duckdb
 import pandas as pd
 
+from pipelines import snapshot
 from pipelines.errors import PipelineError
 from pipelines.events import NewEvent, StoredEvent, canonical_json
 from pipelines.migrations import apply_migrations, apply_views, first_row
@@ -207,18 +208,28 @@ class EventStore:
     def __init__(self, conn: duckdb.DuckDBPyConnection, heads_log: Path | None = None) -> None:
         self.conn = conn
         self.heads_log = heads_log
+        self.changed = False  # something was committed (or the schema migrated) since opening
+        self._recorded_at: datetime | None = None
 
     @classmethod
     @contextmanager
     def open_writer(cls, paths: WarehousePaths, *, wait_seconds: float = 300.0) -> Iterator[EventStore]:
+        """The single writer. When it has changed the database (or readers have no snapshot yet), the
+        readers' snapshot is refreshed after the connection is closed and before the lock is released:
+        the next writer cannot touch the file while it is copied, and finds the snapshot current."""
         with writer_lock(paths, wait_seconds=wait_seconds):
             remove_leftovers(paths)
             conn = duckdb.connect(str(paths.database), config=writer_config())
             try:
-                apply_views(conn, force=bool(apply_migrations(conn)))
-                yield cls(conn, paths.log_heads)
+                migrated = bool(apply_migrations(conn))
+                apply_views(conn, force=migrated)
+                store = cls(conn, paths.log_heads)
+                store.changed = migrated
+                yield store
             finally:
                 conn.close()
+            if store.changed or not paths.snapshot.exists():
+                snapshot.refresh_snapshot(paths)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -282,10 +293,28 @@ class EventStore:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        self.changed = True
         if self.heads_log is not None:
             position, event_hash = self.head()
             with self.heads_log.open("a", encoding="ascii") as log:
                 log.write(f'{{"position":{position},"event_hash":"{event_hash}"}}\n')
+
+    @contextmanager
+    def recording_at(self, moment: datetime | None) -> Iterator[None]:
+        """Events appended inside get `moment` as their `recorded_at` (None: the clock at each append).
+
+        The writer fixes the moment when it takes a file or an operator action and writes it in the
+        input journal (`receipts.jsonl`) first; a replay passes it back, so its hashes equal the
+        original's."""
+        before = self._recorded_at
+        self._recorded_at = moment
+        try:
+            yield
+        finally:
+            self._recorded_at = before
+
+    def recording_time(self) -> datetime:
+        return self._recorded_at or utc_now()
 
     def append(
         self, events: Sequence[NewEvent], *, expected_versions: Mapping[str, int] | None = None
@@ -300,7 +329,7 @@ class EventStore:
                 raise ConcurrencyConflict(
                     f"stream {stream} is at version {versions.get(stream, 0)}, expected {expected}"
                 )
-        recorded_at = utc_now()
+        recorded_at = self.recording_time()
         rows: dict[str, list[Any]] = {
             k: []
             for k in (
@@ -457,7 +486,12 @@ class EventStore:
                    $recorded::TIMESTAMP AS recorded_at, $batch AS batch_id, payload
             FROM _staged_protocols
             """,
-            {"election": election_id, "occurred": occurred_at, "recorded": utc_now(), "batch": batch_id},
+            {
+                "election": election_id,
+                "occurred": occurred_at,
+                "recorded": self.recording_time(),
+                "batch": batch_id,
+            },
         )
         digests = conn.execute(
             "SELECT position, digest FROM ("

@@ -165,21 +165,16 @@ def _check_source(warehouse: Path, request: ReloadRequest) -> None:
 
 
 def _rebuild_from_history(request: ReloadRequest, build: Path) -> tuple[int, int, tuple[str, ...]]:
-    from pipelines.event_store import EventStore
     from pipelines.history import get_election, write_history_files
-    from pipelines.ingest import ingest_paths, publish_changed, refresh_snapshot
+    from pipelines.ingest import ingest_paths
 
     election = get_election(request.election_id)
     received_at = history_received_at(election.date)
     with tempfile.TemporaryDirectory(prefix=f"history-{request.election_id}-") as folder:
         paths = write_history_files(request.election_id, Path(folder), by_region=False)
-        summary = ingest_paths(paths, warehouse=build, received_at=received_at, publish_results=False)
-    # Published at the same fixed moment too (ingestion would stamp the wall clock), so that two
-    # reloads are identical in every table.
-    warehouse = WarehousePaths(build)
-    with EventStore.open_writer(warehouse) as store:
-        publish_changed(store, [request.election_id], summary, occurred_at=received_at)
-    refresh_snapshot(warehouse)
+        # Published at the same fixed moment too (a run would end at the wall clock), so that two
+        # reloads are identical in every table.
+        summary = ingest_paths(paths, warehouse=build, received_at=received_at, ended_at=received_at)
     publications = tuple(p.publication_id for p in summary.publications)
     return len(summary.files), summary.count("quarantined"), publications
 

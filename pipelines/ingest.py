@@ -11,10 +11,8 @@ import csv
 import io
 import json
 import os
-import shutil
 import stat
-import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -73,7 +71,6 @@ from pipelines.validation import ValidationOutcome, ValidationPolicy, validate_f
 from pipelines.warehouse_paths import WarehousePaths
 
 # Receipt meta of a rule profile file a declaration names: archived as received, never ingested alone.
-RULES_SIDECAR = "rule_profile"
 PROFILE_MAX_BYTES = 1 << 20  # a profile is a page of YAML; anything larger is not one
 # "left": a claimed inbox file that changed while it was read, put back for the next run.
 Status = Literal["applied", "partly quarantined", "quarantined", "duplicate", "left"]
@@ -160,19 +157,6 @@ def collect_files(paths: Iterable[Path]) -> list[IntakeFile]:
             found.append(IntakeFile.named(path))
 
     return in_arrival_order(dict.fromkeys(found))
-
-
-def sidecar_place(receipt: Mapping[str, object]) -> str | None:
-    """Where a received file read through its declaration (precincts CSV, rule profile) lies relative
-    to the declaration's folder, so that a replay can lay it out there; None for a file ingested alone."""
-    name = str(receipt["name"])
-    if receipt.get("sidecar") == RULES_SIDECAR:
-        path = PurePosixPath(name)
-        # Intake accepted only paths inside the folder; an altered receipt must not lead elsewhere.
-        return path.name if path.is_absolute() or ".." in path.parts else path.as_posix()
-    if name.endswith(PRECINCTS_SUFFIX):
-        return PurePosixPath(name).name
-    return None
 
 
 def sniff_election_id(data: bytes) -> str | None:
@@ -298,17 +282,48 @@ class Ingestor:
 
     # -- one file ------------------------------------------------------------------------------
 
+    def journal_options(self, election_hint: str | None) -> dict[str, Any]:
+        """What shaped this file's ingest besides its bytes, journaled with its receipt for replay."""
+        return {"format": "protocol", "election": election_hint, "policy": self.policy.to_options()}
+
     def ingest_file(
-        self, source: IntakeFile | Path, *, election_hint: str | None = None, received_at: datetime
+        self,
+        source: IntakeFile | Path,
+        *,
+        election_hint: str | None = None,
+        received_at: datetime,
+        recorded_at: datetime | None = None,
     ) -> FileOutcome:
+        """Ingest one file, read only after intake's look (`pipelines.intake`). Its events are
+        recorded at the moment the writer takes it (or at `recorded_at`, which a replay passes back),
+        journaled with its receipt before any commit."""
         if isinstance(source, Path):
             source = IntakeFile.named(source)
         data = read_intake_file(source)
+        taken_at = recorded_at or utc_now()
         if isinstance(data, Refusal):
             if data.rule == CHANGED_WHILE_READ and self.leave_changed:
                 return FileOutcome(data.name, data.batch_id, "left", election_hint)
-            return self.refuse_unread(data, election_hint, received_at)
-        archived = self.archive.store(data, source.name, received_at)
+            with self.store.recording_at(taken_at):
+                return self.refuse_unread(data, election_hint, received_at)
+        archived = self.archive.store(
+            data,
+            source.name,
+            received_at,
+            recorded_at=taken_at,
+            options=self.journal_options(election_hint),
+        )
+        with self.store.recording_at(taken_at):
+            return self._ingest_archived(archived, data, source, election_hint, received_at)
+
+    def _ingest_archived(
+        self,
+        archived: ArchivedFile,
+        data: bytes,
+        source: IntakeFile,
+        election_hint: str | None,
+        received_at: datetime,
+    ) -> FileOutcome:
         name = source.name
         previous = self._previous_receipt(archived.sha256)
         is_declaration = name.endswith(DECLARATION_SUFFIX)
@@ -402,7 +417,7 @@ class Ingestor:
             update_projections(self.store.conn)
 
     def _declared_rules(
-        self, reference: str, folder: Path, declaration: str, received_at: datetime
+        self, reference: str, folder: Path, declaration: str, declaration_sha: str, received_at: datetime
     ) -> tuple[RuleProfile, str | None]:
         """The profile a declaration names and, when it is a file, the sha256 it was archived under.
 
@@ -415,7 +430,13 @@ class Ingestor:
             folder, reference, declaration=declaration, column="rule_profile", limit=PROFILE_MAX_BYTES
         )
         relative = PurePosixPath(reference).as_posix()
-        archived = self.archive.store(data, relative, received_at, meta={"sidecar": RULES_SIDECAR})
+        archived = self.archive.store(
+            data,
+            relative,
+            received_at,
+            recorded_at=self.store.recording_time(),
+            options={"sidecar_of": declaration_sha, "path": relative},
+        )
         return parse_profile(profile_data(data, file=relative), file=relative), archived.sha256
 
     def _ingest_declaration(
@@ -439,7 +460,9 @@ class Ingestor:
                 ) from None
             _refuse_linked_sidecar(raw, folder, name)
             declaration = parse_declaration(raw, file=name, base_dir=folder)
-            profile, profile_sha = self._declared_rules(declaration.rule_profile, folder, name, received_at)
+            profile, profile_sha = self._declared_rules(
+                declaration.rule_profile, folder, name, archived.sha256, received_at
+            )
         except InputError as exc:
             election_id = raw.get("election_id") if isinstance(raw, dict) else None
             if previous_refusal == str(exc):  # sent again, refused again for the same reason
@@ -465,7 +488,13 @@ class Ingestor:
                     received_at,
                     "election-declaration",
                 )
-            sidecar_sha = self.archive.store(sidecar, str(raw["precincts_csv"]), received_at).sha256
+            sidecar_sha = self.archive.store(
+                sidecar,
+                Path(str(raw["precincts_csv"])).name,
+                received_at,
+                recorded_at=self.store.recording_time(),
+                options={"sidecar_of": archived.sha256, "path": str(raw["precincts_csv"])},
+            ).sha256
         taken = first_row(
             self.store.conn.execute(
                 "SELECT count(*) FROM events WHERE stream_id = ?", [election_stream(declaration.election_id)]
@@ -717,6 +746,15 @@ def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> li
     return sorted(e for e in touched if e is not None and ingestor.declared(e) is not None)
 
 
+def publish_run_end(
+    store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, at: datetime
+) -> None:
+    """Publish a provisional table for each election whose results moved, as of the run's end `at`
+    (the publications' occurred_at and recorded_at); explain when the rules cannot allocate yet."""
+    with store.recording_at(at):
+        publish_changed(store, election_ids, summary, occurred_at=at)
+
+
 def publish_changed(
     store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, occurred_at: datetime
 ) -> None:
@@ -737,25 +775,6 @@ def publish_changed(
             summary.publications.append(publication)
 
 
-def refresh_snapshot(paths: WarehousePaths) -> Path:
-    """Copy the closed database to the readers' snapshot, replacing it atomically.
-
-    The copy is flushed to disk before it replaces the old one: otherwise a crash could leave a
-    renamed but empty snapshot, and the next writer's COMMIT would wait for the kernel to write these
-    hundreds of megabytes out (0.3 s of its republication at a million precincts).
-    """
-    target = paths.snapshot
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".snapshot-")
-    os.close(fd)
-    shutil.copyfile(paths.database, tmp)
-    with open(tmp, "rb") as copy:
-        os.fsync(copy.fileno())
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, target)
-    return target
-
-
 def ingest_paths(
     paths: Sequence[Path],
     *,
@@ -764,10 +783,12 @@ def ingest_paths(
     policy: ValidationPolicy | None = None,
     received_at: datetime | None = None,
     publish_results: bool = True,
+    ended_at: datetime | None = None,
     wait_seconds: float = 300.0,
 ) -> IngestSummary:
-    """Ingest files or folders, in place, into a warehouse and publish what changed. Quarantine is
-    normal; only a failure of the pipeline itself raises."""
+    """Ingest files or folders into a warehouse and publish what changed. Quarantine is normal;
+    only a failure of the pipeline itself raises. `ended_at` (default: now) is the time of the run's
+    end and of its publications."""
     files = collect_files(paths)
     return ingest_sources(
         lambda: files,
@@ -776,6 +797,7 @@ def ingest_paths(
         policy=policy,
         received_at=received_at,
         publish_results=publish_results,
+        ended_at=ended_at,
         wait_seconds=wait_seconds,
     )
 
@@ -788,6 +810,7 @@ def ingest_sources(
     policy: ValidationPolicy | None = None,
     received_at: datetime | None = None,
     publish_results: bool = True,
+    ended_at: datetime | None = None,
     wait_seconds: float = 300.0,
     leave_changed: bool = False,
 ) -> IngestSummary:
@@ -804,16 +827,13 @@ def ingest_sources(
             )
             outcome.source = source
             summary.files.append(outcome)
-        # One time for the run's publications and its end mark, so that a replay can repeat both.
-        run_end = utc_now()
+        run_end = ended_at or utc_now()
+        if files:  # journaled before it publishes, so that a replay publishes at the same place
+            ingestor.archive.mark_run_end(run_end, publish=publish_results)
         if publish_results:
-            publish_changed(store, changed_elections(ingestor, summary.files), summary, occurred_at=run_end)
-        if files:
-            ingestor.archive.mark_run_end(run_end)
+            publish_run_end(store, changed_elections(ingestor, summary.files), summary, at=run_end)
         if ingestor.validated_files:  # for people reading why rows were refused: once, after the results
             build_data_docs(wpaths.data_docs)
-    if files:
-        refresh_snapshot(wpaths)
     return summary
 
 

@@ -277,7 +277,7 @@ def _selections(
         selections.append(
             {
                 "@type": _type("PartySelection"),
-                "@id": f"selection-{info.list_id}",
+                "@id": f"selection-list-{info.list_id}",
                 "PartyIds": [_party_id(info.list_id)],
                 "SequenceOrder": info.ballot_order,
                 "VoteCounts": counts,

@@ -33,7 +33,7 @@ from pipelines.events import (
     canonical_json,
     election_stream,
 )
-from pipelines.ingest import FileOutcome, Ingestor, IngestSummary, Status, collect_files, refresh_snapshot
+from pipelines.ingest import FileOutcome, Ingestor, IngestSummary, Status, collect_files
 from pipelines.intake import IntakeFile, Refusal, read_intake_file
 from pipelines.migrations import first_row
 from pipelines.openelections import (
@@ -148,15 +148,33 @@ class OpenElectionsIngestor:
         self.refusals = Ingestor(store, paths)
 
     def ingest_file(
-        self, source: IntakeFile | Path, *, election_id: str, received_at: datetime
+        self,
+        source: IntakeFile | Path,
+        *,
+        election_id: str,
+        received_at: datetime,
+        recorded_at: datetime | None = None,
     ) -> tuple[FileOutcome, list[str]]:
-        """Ingest one file; return its outcome and the lines a person should read about it."""
+        """Ingest one file; return its outcome and the lines a person should read about it. Its
+        events are recorded at the moment the writer takes it (or at `recorded_at`, from a replay)."""
         data = read_intake_file(source)
+        taken_at = recorded_at or utc_now()
         if isinstance(data, Refusal):
-            return self.refusals.refuse_unread(data, election_id, received_at), []
+            with self.store.recording_at(taken_at):
+                return self.refusals.refuse_unread(data, election_id, received_at), []
         archived = self.archive.store(
-            data, source.name, received_at, meta={"format": "openelections", "election_id": election_id}
+            data,
+            source.name,
+            received_at,
+            recorded_at=taken_at,
+            options={"format": FILE_FORMAT, "election": election_id},
         )
+        with self.store.recording_at(taken_at):
+            return self._ingest_archived(archived, data, election_id, received_at)
+
+    def _ingest_archived(
+        self, archived: ArchivedFile, data: bytes, election_id: str, received_at: datetime
+    ) -> tuple[FileOutcome, list[str]]:
         name = archived.original_name
         if self._received_before(archived.sha256):
             return FileOutcome(name, archived.sha256, "duplicate", election_id), []
@@ -491,8 +509,6 @@ def ingest_openelections(
             if lines:
                 summary.notes.append(f"{outcome.file_name}:")
                 summary.notes.extend(lines)
-        if files:
-            ingestor.archive.mark_run_end(utc_now())
-    if files:
-        refresh_snapshot(wpaths)
+        if files:  # an OpenElections run publishes nothing; the mark keeps the journal's runs apart
+            ingestor.archive.mark_run_end(utc_now(), publish=False)
     return summary

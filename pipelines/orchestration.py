@@ -97,18 +97,19 @@ def reload_election(election_id: object, source: object, as_of: object) -> dict[
 def certify_election(
     election_id: str, *, override_reason: str | None, operator: str | None
 ) -> dict[str, Any]:
-    """Publish the certified seat table in the main warehouse, then refresh the readers' snapshot."""
+    """Publish the certified seat table in the main warehouse (journaled, so that a replay certifies too)."""
     from pipelines.event_store import EventStore
-    from pipelines.ingest import refresh_snapshot
-    from pipelines.publication import certify
+    from pipelines.operator_actions import perform
+    from pipelines.publication import Publication
     from pipelines.warehouse_paths import WarehousePaths
 
     paths = WarehousePaths(warehouse_dir())
     if not paths.database.exists():
         raise PipelineError(f"no warehouse at {paths.root}: nothing has been ingested there")
-    with EventStore.open_writer(paths) as store:
-        publication = certify(store, election_id, override_reason=override_reason, operator=operator)
-    refresh_snapshot(paths)
+    options = {"election": election_id, "override_reason": override_reason, "operator": operator}
+    with EventStore.open_writer(paths) as store:  # the snapshot is refreshed before the lock is let go
+        publication = perform(store, paths, "certify", options)
+    assert isinstance(publication, Publication)  # certify publishes or raises
     seats = {row.list_id: row.seats for row in publication.allocation.rows}
     log.info(
         "certified %s (log position %d, sha256 %s)%s",

@@ -202,6 +202,23 @@ def write_publication_folder(store: EventStore, pub_id: str) -> None:
         write_publication(paths, store.conn, pub_id)
 
 
+def write_missing_publication_folders(store: EventStore) -> list[str]:
+    """Write the folder of every publication in the log that has none; return their ids."""
+    paths = warehouse_of(store.conn)
+    if paths is None:
+        return []
+    ids = [
+        str(r[0])
+        for r in store.conn.execute(
+            "SELECT publication_id FROM proj_publications ORDER BY position"
+        ).fetchall()
+    ]
+    missing = [pub_id for pub_id in ids if not (paths.publications / pub_id).exists()]
+    for pub_id in missing:
+        write_publication(paths, store.conn, pub_id)
+    return missing
+
+
 class CertificationRefused(PipelineError):
     """Certification (or its revocation) is not possible now: precincts missing, already certified,
     or nothing certified to revoke."""
@@ -228,9 +245,12 @@ def certify(
     override_reason: str | None = None,
     operator: str | None = None,
     extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> Publication:
     """Publish the certified seat table, once per election, when every declared precinct has reported
-    or been annulled; `override_reason` certifies anyway and records a CertificationOverridden event."""
+    or been annulled; `override_reason` certifies anyway and records a CertificationOverridden event.
+    `at` (default: now) is when both happened; a replay passes the journaled time."""
+    moment = at or utc_now()
     certified = certification_in_force(store.conn, election_id)
     if certified is not None:
         raise CertificationRefused(
@@ -262,12 +282,12 @@ def certify(
                             "missing_precincts": len(missing),
                             "missing_sample": missing[:20],
                         },
-                        utc_now(),
+                        moment,
                     )
                 ]
             )
             update_projections(store.conn)
-    publication = publish(store, election_id, status="certified", extra=extra)
+    publication = publish(store, election_id, status="certified", extra=extra, occurred_at=moment)
     assert publication is not None  # no certified publication exists, so publish always publishes
     return publication
 

@@ -1,4 +1,5 @@
-"""Every received file, kept as received: content-addressed, read-only, rejected files included."""
+"""Every received file, kept as received (content-addressed, read-only, rejected files included), and
+the journal of every input: file receipts with their ingest options, run ends, operator actions."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from pipelines.durable import append_line, fsync_folder
 from pipelines.events import BATCH_RECEIVED, canonical_json
 
 
@@ -29,11 +32,54 @@ class ArchivedFile:
     original_name: str
 
 
+RECEIPTS = "receipts.jsonl"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A file as it was received, with the options that shaped its ingest (`recorded_at` and
+    `options` are missing from receipts written before they were journaled)."""
+
+    sha256: str
+    name: str
+    size: int
+    received_at: datetime
+    recorded_at: datetime | None
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """The end of an ingest run: where it published (when it did) what its files changed."""
+
+    at: datetime
+    publish: bool
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    """A command an operator ran on the warehouse (publish, certify, ...), named for replay."""
+
+    name: str
+    at: datetime
+    options: Mapping[str, Any]
+
+
+JournalEntry = Receipt | RunEnd | OperatorAction
+
+
 class RawArchive:
-    """Files live at `<root>/<aa>/<sha256>`; `receipts.jsonl` lists every receipt in arrival order."""
+    """Files live at `<root>/<aa>/<sha256>`; `receipts.jsonl` is the journal of every input in
+    arrival order: file receipts, the end of each ingest run, and operator actions. Each line is on
+    disk before the events that depend on it are committed, so a replay of the journal meets every
+    input the log has seen, in the same order, with the same options and times."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    @property
+    def journal_path(self) -> Path:
+        return self.root / RECEIPTS
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -44,10 +90,12 @@ class RawArchive:
         original_name: str,
         received_at: datetime,
         *,
-        meta: Mapping[str, str] | None = None,
+        recorded_at: datetime | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> ArchivedFile:
-        """Keep `data` (idempotent: the same bytes are stored once) and log the receipt, with `meta`
-        (such as the format a file was sent as) that a replay needs to ingest it the same way."""
+        """Keep `data` (idempotent: the same bytes are stored once) and journal the receipt with
+        the time the writer took the file (`recorded_at` of its events) and the `options` that a
+        replay needs to ingest it the same way (format, election hint, validation policy...)."""
         digest = sha256_bytes(data)
         target = self.path_for(digest)
         if not target.exists():
@@ -60,52 +108,46 @@ class RawArchive:
                 os.fsync(handle.fileno())
             os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             os.replace(tmp, target)
-        with (self.root / "receipts.jsonl").open("a", encoding="utf-8") as log:
-            log.write(
-                canonical_json(
-                    {
-                        "sha256": digest,
-                        "name": original_name,
-                        "size": len(data),
-                        "received_at": received_at.isoformat(),
-                        **(meta or {}),
-                    }
-                )
-                + "\n"
-            )
+            fsync_folder(target.parent)
+        entry: dict[str, Any] = {
+            "sha256": digest,
+            "name": original_name,
+            "size": len(data),
+            "received_at": received_at.isoformat(),
+            "options": dict(options or {}),
+        }
+        if recorded_at is not None:
+            entry["recorded_at"] = recorded_at.isoformat()
+        self._journal(entry)
         return ArchivedFile(digest, target, len(data), original_name)
 
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
-    def mark_run_end(self, completed_at: datetime) -> None:
-        """Close an ingest run: a replay publishes where the original run published."""
-        with (self.root / "receipts.jsonl").open("a", encoding="utf-8") as log:
-            log.write(canonical_json({"run_end": completed_at.isoformat()}) + "\n")
+    def mark_run_end(self, completed_at: datetime, *, publish: bool = True) -> None:
+        """Close an ingest run (before it publishes): a replay publishes where the original run did."""
+        self._journal({"run_end": completed_at.isoformat(), "publish": publish})
 
-    def runs(self) -> list[tuple[list[dict[str, object]], datetime | None]]:
-        """Receipts in arrival order, grouped by the ingest run that received them, with the time
-        each run ended (None for a run that never finished)."""
-        log = self.root / "receipts.jsonl"
-        if not log.exists():
+    def record_action(self, name: str, at: datetime, options: Mapping[str, Any]) -> None:
+        """Journal an operator action before it takes effect; `at` is the time of its events."""
+        self._journal({"action": name, "at": at.isoformat(), "options": dict(options)})
+
+    def _journal(self, entry: Mapping[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        append_line(self.journal_path, canonical_json(entry))
+
+    def journal(self) -> list[JournalEntry]:
+        """Every entry of the journal in order; receipts of older warehouses included."""
+        if not self.journal_path.exists():
             return []
-        runs: list[tuple[list[dict[str, object]], datetime | None]] = []
-        current: list[dict[str, object]] = []
-        for line in log.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            entry = json.loads(line)
-            if "run_end" in entry:
-                runs.append((current, datetime.fromisoformat(entry["run_end"])))
-                current = []
-            else:
-                current.append(entry)
-        if current:
-            runs.append((current, None))
-        return [(receipts, end) for receipts, end in runs if receipts]
+        entries: list[JournalEntry] = []
+        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                entries.append(_parse_entry(json.loads(line)))
+        return entries
 
-    def receipts(self) -> list[dict[str, object]]:
-        return [receipt for run, _end in self.runs() for receipt in run]
+    def receipts(self) -> list[Receipt]:
+        return [entry for entry in self.journal() if isinstance(entry, Receipt)]
 
     def verify_received(self, conn: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
         """Every file a BatchReceived event names must be in the archive with the same content."""
@@ -119,3 +161,26 @@ class RawArchive:
             if sha256_bytes(path.read_bytes()) != batch_id:
                 return int(position), f"archived file {batch_id} of event {position} was altered"
         return None
+
+
+def _parse_entry(entry: Mapping[str, Any]) -> JournalEntry:
+    if "run_end" in entry:
+        return RunEnd(datetime.fromisoformat(entry["run_end"]), bool(entry.get("publish", True)))
+    if "action" in entry:
+        return OperatorAction(str(entry["action"]), datetime.fromisoformat(entry["at"]), entry["options"])
+    options = dict(entry.get("options", {}))
+    if "sidecar" in entry:  # a rule profile read through its declaration, before options were journaled
+        options.setdefault("sidecar_of", None)
+        options.setdefault("path", entry["name"])
+    if "format" in entry:  # before options were journaled, only OpenElections files had any
+        options.setdefault("format", entry["format"])
+        options.setdefault("election", entry.get("election_id"))
+    recorded = entry.get("recorded_at")
+    return Receipt(
+        sha256=str(entry["sha256"]),
+        name=str(entry["name"]),
+        size=int(entry["size"]),
+        received_at=datetime.fromisoformat(entry["received_at"]),
+        recorded_at=None if recorded is None else datetime.fromisoformat(recorded),
+        options=options,
+    )

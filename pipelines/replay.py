@@ -1,81 +1,171 @@
-"""Replaying what was received: rebuild a warehouse from another one's raw archive, in arrival
-order and with the original receipt times, optionally only what had arrived by a given moment.
+"""Replaying what a warehouse was given: rebuild it into a new folder from its raw archive's journal
+(`receipts.jsonl`), optionally only what had arrived by a given moment.
 
-The replay gets the same events in the same order, so its projections equal the original's
-(up to the cut-off): "the results as they stood at 23:00 on election night", rebuilt at any time.
+The journal lists every input in the order the writer took it: each received file with the options
+that shaped its ingest (format, election hint, validation policy) and the time its events were
+recorded, the end of each ingest run (where it published), and every operator action (publish,
+certify, ... by name, with its options and time). A replay feeds each entry through the same code
+the original went through, with the same times, so it appends the same events: the same positions,
+payloads and hashes, and so the same publications, byte for byte, and the same journal.
+
+Journals written before times and options were journaled (receipts without `recorded_at`) replay
+with the current time as `recorded_at` and default options: the same projections, another chain.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from pipelines.errors import PipelineError
 from pipelines.event_store import EventStore
 from pipelines.ingest import (
+    DECLARATION_SUFFIX,
+    PRECINCTS_SUFFIX,
+    FileOutcome,
     Ingestor,
     IngestSummary,
     changed_elections,
-    publish_changed,
-    refresh_snapshot,
-    sidecar_place,
+    publish_run_end,
 )
+from pipelines.openelections_ingest import FILE_FORMAT as OPENELECTIONS
 from pipelines.openelections_ingest import OpenElectionsIngestor
-from pipelines.raw_archive import RawArchive
+from pipelines.operator_actions import ACTIONS, perform
+from pipelines.publication import Publication
+from pipelines.raw_archive import JournalEntry, OperatorAction, RawArchive, Receipt, RunEnd
+from pipelines.validation import ValidationPolicy
 from pipelines.warehouse_paths import WarehousePaths
 
 
-def replay_archive(
-    source: WarehousePaths,
-    target: Path,
-    *,
-    until: datetime | None = None,
-    publish_results: bool = True,
-) -> IngestSummary:
-    """Ingest every file `source` received (up to `until`, inclusive) into a new warehouse at `target`."""
-    if WarehousePaths(target).database.exists():
+def replay_archive(source: WarehousePaths, target: Path, *, until: datetime | None = None) -> IngestSummary:
+    """Replay the journal of `source` (what had arrived by `until`, inclusive) into a new warehouse at
+    `target`. The caller keeps `source`'s writer away (its lock) while the journal is read."""
+    paths = WarehousePaths(target)
+    if paths.database.exists():
         raise FileExistsError(f"{target} already holds a warehouse: a replay starts from nothing")
     archive = RawArchive(source.archive)
-    runs = [
-        ([r for r in run if until is None or datetime.fromisoformat(str(r["received_at"])) <= until], end)
-        for run, end in archive.runs()
-    ]
-    paths = WarehousePaths(target)
+    entries = archive.journal()
     summary = IngestSummary()
     with tempfile.TemporaryDirectory(prefix="replay-") as tmp, EventStore.open_writer(paths) as store:
-        folder = Path(tmp)
-        ingestor = Ingestor(store, paths)
-        openelections = OpenElectionsIngestor(store, paths)
-        for run, end in runs:
-            # Precinct lists and rule profiles are read through the declaration that names them: lay
-            # out the run's first (a later run may bring a corrected one under the same name).
-            for receipt in run:
-                place = sidecar_place(receipt)
-                if place is not None:
-                    (folder / place).parent.mkdir(parents=True, exist_ok=True)
-                    (folder / place).write_bytes(archive.read(str(receipt["sha256"])))
-            outcomes = []
-            for receipt in run:
-                name = Path(str(receipt["name"])).name
-                if sidecar_place(receipt) is not None:
-                    continue
-                file = folder / name
-                file.write_bytes(archive.read(str(receipt["sha256"])))
-                received_at = datetime.fromisoformat(str(receipt["received_at"]))
-                if receipt.get("format") == "openelections":
-                    outcome, _lines = openelections.ingest_file(
-                        file, election_id=str(receipt["election_id"]), received_at=received_at
-                    )
-                    outcomes.append(outcome)
-                else:
-                    outcomes.append(ingestor.ingest_file(file, received_at=received_at))
-                file.unlink()
-            summary.files.extend(outcomes)
-            # Publish where the original run published, so positions and tables match it.
-            if publish_results and outcomes:
-                published_at = end or datetime.fromisoformat(str(run[-1]["received_at"]))
-                publish_changed(
-                    store, changed_elections(ingestor, outcomes), summary, occurred_at=published_at
-                )
-    refresh_snapshot(paths)
+        _Replay(archive, store, paths, Path(tmp), summary).run(entries, until)
     return summary
+
+
+class _Replay:
+    def __init__(
+        self,
+        archive: RawArchive,
+        store: EventStore,
+        paths: WarehousePaths,
+        folder: Path,
+        summary: IngestSummary,
+    ) -> None:
+        self.archive = archive
+        self.store = store
+        self.paths = paths
+        self.folder = folder
+        self.summary = summary
+        self.ingestor = Ingestor(store, paths)
+        self.openelections = OpenElectionsIngestor(store, paths)
+        self.run_outcomes: list[FileOutcome] = []
+
+    def run(self, entries: Sequence[JournalEntry], until: datetime | None) -> None:
+        for index, entry in enumerate(entries):
+            if isinstance(entry, Receipt):
+                if (until is None or entry.received_at <= until) and not _is_sidecar(entry):
+                    outcome = self.ingest(entry, _sidecars(entries, index))
+                    self.run_outcomes.append(outcome)
+                    self.summary.files.append(outcome)
+            elif isinstance(entry, RunEnd):
+                self.end_run(entry)
+            elif until is None or entry.at <= until:
+                self.act(entry)
+        # A run that never ended (its writer was killed) never published: neither does its replay.
+
+    def ingest(self, receipt: Receipt, sidecars: Sequence[Receipt]) -> FileOutcome:
+        """One received file, ingested as it was, in a folder of its own with what came beside it."""
+        folder = Path(tempfile.mkdtemp(dir=self.folder))
+        try:
+            file = folder / Path(receipt.name).name
+            file.write_bytes(self.archive.read(receipt.sha256))
+            for sidecar in sidecars:
+                target = folder / _sidecar_path(sidecar)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(self.archive.read(sidecar.sha256))
+            options = receipt.options
+            election = options.get("election")
+            if options.get("format") == OPENELECTIONS:
+                outcome, _lines = self.openelections.ingest_file(
+                    file,
+                    election_id=str(election),
+                    received_at=receipt.received_at,
+                    recorded_at=receipt.recorded_at,
+                )
+                return outcome
+            self.ingestor.policy = ValidationPolicy.from_options(options.get("policy", {}))
+            return self.ingestor.ingest_file(
+                file,
+                election_hint=None if election is None else str(election),
+                received_at=receipt.received_at,
+                recorded_at=receipt.recorded_at,
+            )
+        finally:
+            shutil.rmtree(folder)
+
+    def end_run(self, end: RunEnd) -> None:
+        """Close the run where the original closed it, publishing what its files changed, at its time."""
+        outcomes, self.run_outcomes = self.run_outcomes, []
+        if not outcomes:  # nothing of this run arrived by `until`
+            return
+        self.ingestor.archive.mark_run_end(end.at, publish=end.publish)
+        if end.publish:
+            elections = changed_elections(self.ingestor, outcomes)
+            publish_run_end(self.store, elections, self.summary, at=end.at)
+
+    def act(self, action: OperatorAction) -> None:
+        if action.name not in ACTIONS:
+            raise PipelineError(
+                f"the journal names an operator action {action.name!r} at {action.at.isoformat()} that "
+                f"this version cannot replay (known: {', '.join(sorted(ACTIONS))})"
+            )
+        try:
+            result = perform(self.store, self.paths, action.name, action.options, at=action.at)
+        except PipelineError as exc:  # refused when it was first run too: the same state refuses it again
+            self.summary.notes.append(f"{action.name} at {action.at.isoformat()} refused, as it was: {exc}")
+            return
+        if isinstance(result, Publication):
+            self.summary.publications.append(result)
+
+
+def _is_sidecar(receipt: Receipt) -> bool:
+    """A file received with a declaration (its precinct list): read through it, never on its own."""
+    return "sidecar_of" in receipt.options or (
+        not receipt.options and receipt.name.endswith(PRECINCTS_SUFFIX)  # journaled before options were
+    )
+
+
+def _sidecar_path(sidecar: Receipt) -> Path:
+    """Where a sidecar lies beside its declaration: the relative `path` it was named by (journaled as
+    option `path`), else its own name; never outside the declaration's folder."""
+    named = Path(str(sidecar.options.get("path", sidecar.name)))
+    if named.is_absolute() or ".." in named.parts or not named.parts:
+        return Path(Path(sidecar.name).name)
+    return named
+
+
+def _sidecars(entries: Sequence[JournalEntry], index: int) -> list[Receipt]:
+    """The files received with the declaration at `index`: journaled right after it."""
+    receipt = entries[index]
+    assert isinstance(receipt, Receipt)
+    if not receipt.name.endswith(DECLARATION_SUFFIX):
+        return []
+    found = []
+    for entry in entries[index + 1 :]:
+        if not isinstance(entry, Receipt) or not _is_sidecar(entry):
+            break
+        if entry.options.get("sidecar_of") in (None, receipt.sha256):  # None: journaled before options
+            found.append(entry)
+    return found

@@ -88,6 +88,22 @@ class ValidationPolicy:
     invalid_flag_share: Fraction = Fraction(1, 10)
     count_cap: int = COUNT_CAP
 
+    def to_options(self) -> dict[str, Any]:
+        """The policy as JSON for the input journal (fractions as text such as "1/20"), so that a
+        replay validates a file exactly as it was validated: `from_options` reads it back."""
+        return {
+            name: str(value) if isinstance(value, Fraction) else value for name, value in vars(self).items()
+        }
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> ValidationPolicy:
+        """The policy journaled by `to_options`; fields it lacks keep their defaults."""
+        values: dict[str, Any] = {
+            name: Fraction(value) if isinstance(value, str) and name != "mode" else value
+            for name, value in options.items()
+        }
+        return cls(**values)
+
     def thresholds(self) -> AnomalyThresholds:
         return AnomalyThresholds(
             turnout_share=self.turnout_flag_share,

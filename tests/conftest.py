@@ -30,6 +30,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     checked, problems = invalid_exports(factory.getbasetemp())
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.ensure_newline()
         reporter.write_line(f"NIST SP 1500-100 exports written by the tests and checked: {checked}")
         for line in problems[:50]:
             reporter.write_line(f"INVALID NIST export: {line}", red=True)

@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.simulate_command",
     "pipelines.cli.airflow_command",
     "pipelines.cli.reload_command",
+    "pipelines.cli.replay_command",
+    "pipelines.cli.serve_command",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -75,9 +75,8 @@ def register(subparsers: Any) -> None:
 def run_publish(args: argparse.Namespace) -> int:
     from pipelines.certification import certification_in_force
     from pipelines.event_store import EventStore
-    from pipelines.ingest import refresh_snapshot
-    from pipelines.nist_cdf import PRECINCTS_IN_EXPORT
-    from pipelines.publication import Publication, certify, publish
+    from pipelines.operator_actions import perform
+    from pipelines.publication import Publication
     from pipelines.seat_table import only_election
 
     if args.override_reason is not None and not args.certify:
@@ -87,20 +86,19 @@ def run_publish(args: argparse.Namespace) -> int:
         raise InputError(f"no warehouse at {paths.root}: ingest something first")
     with EventStore.open_writer(paths) as store:
         election_id = only_election(store.conn, args.election)
-        publication: Publication | None
-        extra = {PRECINCTS_IN_EXPORT: True} if args.precincts else None
+        # Journaled with the resolved election, so that a replay repeats exactly this action.
+        options: dict[str, object] = {"election": election_id, "precincts": bool(args.precincts)}
         certified = None
         if args.certify:
-            publication = certify(
-                store, election_id, override_reason=args.override_reason, operator=_operator(), extra=extra
-            )
+            options.update(override_reason=args.override_reason, operator=_operator())
+            result = perform(store, paths, "certify", options)
         else:
             certified = certification_in_force(store.conn, election_id)
-            publication = publish(store, election_id, extra=extra)
-    refresh_snapshot(paths)
+            result = perform(store, paths, "publish", options)
     if certified is not None:
         print(f"nothing published: {certified.describe()}")
         return EXIT_OK
+    publication = result if isinstance(result, Publication) else None
     if publication is None:
         print(f"nothing changed since the last publication of {election_id}: nothing published")
         if args.precincts:
@@ -116,9 +114,9 @@ def run_publish(args: argparse.Namespace) -> int:
 
 
 def run_decertify(args: argparse.Namespace) -> int:
+    from pipelines.certification import Certification
     from pipelines.event_store import EventStore
-    from pipelines.ingest import refresh_snapshot
-    from pipelines.publication import revoke_certification
+    from pipelines.operator_actions import perform
 
     needed = (
         ("election", args.election, "--election ID: the election whose certification is revoked"),
@@ -132,11 +130,10 @@ def run_decertify(args: argparse.Namespace) -> int:
     paths = warehouse_paths(args)
     if not paths.database.exists():
         raise InputError(f"no warehouse at {paths.root}: nothing has been certified there")
+    options = {"election": args.election, "reason": args.reason, "by": args.by, "operator": _operator()}
     with EventStore.open_writer(paths) as store:
-        revoked = revoke_certification(
-            store, args.election, reason=args.reason, decided_by=args.by, operator=_operator()
-        )
-    refresh_snapshot(paths)
+        revoked = perform(store, paths, "decertify", options)
+    assert isinstance(revoked, Certification)  # revoked, or refused with an error
     print(
         f"revoked the certification of {revoked.election_id} ({revoked.publication_id}, log position "
         f"{revoked.position}), decided by {args.by.strip()}: {args.reason.strip()}"

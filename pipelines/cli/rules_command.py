@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
-from pipelines.errors import EXIT_OK, InputError, RulesCannotDecide
+from pipelines.errors import EXIT_OK, InputError
 
 
 def register(subparsers: Any) -> None:
@@ -36,48 +36,41 @@ def register(subparsers: Any) -> None:
 
 def run_amend_rules(args: argparse.Namespace) -> int:
     from pipelines.event_store import EventStore
-    from pipelines.ingest import refresh_snapshot
-    from pipelines.publication import publish
-    from pipelines.rule_profiles import load_profile
-    from pipelines.rules_amendment import amend_rules
+    from pipelines.operator_actions import RulesAmendmentOutcome, perform
+    from pipelines.rule_profiles import load_profile, profile_to_dict
 
     profile = load_profile(args.rules)  # read once, here: from now on the log holds its content
     paths = warehouse_paths(args)
     if not paths.database.exists():
         raise InputError(f"no warehouse at {paths.root}: declare the election first")
-    lines = []
+    options = {
+        "election": args.election,
+        "rules": profile_to_dict(profile),  # the content, journaled: a replay reads no file
+        "reason": args.reason,
+        "by": args.by,
+        "effective_position": args.effective_position,
+        "source": str(args.rules),
+    }
     with EventStore.open_writer(paths) as store:
-        amendment = amend_rules(
-            store,
-            args.election,
-            profile,
-            reason=args.reason,
-            decided_by=args.by,
-            effective_position=args.effective_position,
-            source=str(args.rules),
-        )
+        outcome = perform(store, paths, "amend-rules", options)
+    assert isinstance(outcome, RulesAmendmentOutcome)
+    amendment, publication = outcome.amendment, outcome.publication
+    lines = [
+        f"amended the rules of {amendment.election_id} at log position {amendment.position}: "
+        f"{profile.profile_id} (sha256 {amendment.sha256[:12]}) in force from log position "
+        f"{amendment.effective_position}, replacing sha256 {amendment.previous_sha256[:12]}"
+    ]
+    if amendment.scheduled:
         lines.append(
-            f"amended the rules of {amendment.election_id} at log position {amendment.position}: "
-            f"{profile.profile_id} (sha256 {amendment.sha256[:12]}) in force from log position "
-            f"{amendment.effective_position}, replacing sha256 {amendment.previous_sha256[:12]}"
+            f"scheduled: the first publication once the log reaches position "
+            f"{amendment.effective_position} uses them"
         )
-        if amendment.scheduled:
-            lines.append(
-                f"scheduled: the first publication once the log reaches position "
-                f"{amendment.effective_position} uses them"
-            )
-        else:
-            try:
-                publication = publish(store, amendment.election_id)
-            except RulesCannotDecide as exc:
-                lines.append(f"no seat table for {amendment.election_id} yet: {exc}")
-            else:
-                if publication is not None:
-                    lines.append(
-                        f"published {publication.status} seat table {publication.publication_id} "
-                        f"(log position {publication.based_on_position}, "
-                        f"sha256 {publication.table_sha256[:12]})"
-                    )
-    refresh_snapshot(paths)
+    elif outcome.note is not None:
+        lines.append(f"no seat table for {amendment.election_id} yet: {outcome.note}")
+    elif publication is not None:
+        lines.append(
+            f"published {publication.status} seat table {publication.publication_id} "
+            f"(log position {publication.based_on_position}, sha256 {publication.table_sha256[:12]})"
+        )
     print("\n".join(lines))
     return EXIT_OK

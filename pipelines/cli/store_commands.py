@@ -176,8 +176,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_rebuild(args: argparse.Namespace) -> int:
     from pipelines.event_store import EventStore
-    from pipelines.ingest import refresh_snapshot
     from pipelines.projections import projection_checksums, rebuild_projections
+    from pipelines.publication import write_missing_publication_folders
 
     paths = warehouse_paths(args)
     if not paths.database.exists():
@@ -186,8 +186,11 @@ def run_rebuild(args: argparse.Namespace) -> int:
         with store.transaction():
             position = rebuild_projections(store.conn)
         sums = projection_checksums(store.conn)
-    refresh_snapshot(paths)
+        # Existing folders are never rewritten; a lost one is rendered again from its events.
+        restored = write_missing_publication_folders(store)
     print(f"rebuilt every projection from the log up to position {position}")
+    for publication_id in restored:
+        print(f"wrote the missing folder of publication {publication_id}")
     for table, digest in sums.items():
         print(f"{digest}  {table}")
     return EXIT_OK

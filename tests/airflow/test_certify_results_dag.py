@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.event_store import EventStore
-from pipelines.ingest import ELECTION_CERTIFIED, ingest_paths, refresh_snapshot
+from pipelines.ingest import ELECTION_CERTIFIED, ingest_paths
 from pipelines.local_airflow import LocalAirflow
 from pipelines.publication import certify
 from pipelines.warehouse_paths import WarehousePaths
@@ -88,7 +88,6 @@ def test_election_night_into_a_certified_election_quarantines_and_does_not_fail(
     paths = WarehousePaths(warehouse)
     with EventStore.open_writer(paths) as store:
         certified = certify(store, ELECTION_ID)
-    refresh_snapshot(paths)
     folder = paths.publications / certified.publication_id
     published = {f.name: f.read_bytes() for f in folder.iterdir()}
     amended = protocol("P003", (300, 260, 75, 35), version=2, reason="recount after certification")

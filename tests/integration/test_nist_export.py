@@ -6,6 +6,7 @@ certified, with and without precincts."""
 from __future__ import annotations
 
 import copy
+import csv
 import hashlib
 import json
 import shutil
@@ -24,6 +25,7 @@ from pipelines.ingest import ingest_paths
 from pipelines.nist_cdf import election_report, report_bytes
 from pipelines.nist_schema import SCHEMA_PATH, validation_errors
 from pipelines.orchestration import ingest_pending
+from pipelines.protocol_format import PROTOCOL_COLUMNS
 from pipelines.publication_files import CDF_JSON, SEATS_JSON, load_published_results, rebuild_publication
 from pipelines.rule_profiles import load_profile, parse_profile, profile_to_dict
 from pipelines.sample_election import write_sample_election
@@ -400,6 +402,69 @@ def test_the_check_finds_each_kind_of_defect(night: Night, how: str) -> None:
     report = night.report("certified-precincts")
     assert validation_errors(report) == []
     assert validation_errors(_broken(report, how)) != []
+
+
+HOSTILE_IDS = {
+    "lists": ["against-all", 'l"q', "ä/ö </script>"],
+    "regions": ["<r1>", "région 2"],
+    "precincts": ['P"1', "П-2", "p,3", "p<4>&amp;"],
+}
+
+
+def test_hostile_ids_never_collide_or_break_the_export(tmp_path: Path) -> None:
+    """Declared ids are free text: one that spells another object's id ("against-all" beside the
+    against-all selection), quotes, markup, non-ASCII and separators all give a valid export."""
+    lists, regions, precincts = HOSTILE_IDS["lists"], HOSTILE_IDS["regions"], HOSTILE_IDS["precincts"]
+    data = {
+        "election_id": "nist-ids",
+        "name": "Ids",
+        "date": "2023-03-19",
+        "rule_profile": "kz-mazhilis-2023",
+        "against_all_on_ballot": True,
+        "lists": [{"list_id": lid, "name": lid, "ballot_order": i} for i, lid in enumerate(lists, 1)],
+        "regions": [{"region_id": r, "name": r, "utc_offset_hours": 5} for r in regions],
+        "precincts": [
+            {"precinct_id": p, "region_id": regions[i % 2], "registered_voters": 1000}
+            for i, p in enumerate(precincts)
+        ],
+    }
+    rows = []
+    for i, pid in enumerate(precincts):
+        votes = {lid: 100 + 10 * i + j * 40 for j, lid in enumerate(lists)}
+        cast = sum(votes.values()) + 5 + 7
+        rows.append(
+            {
+                "election_id": "nist-ids",
+                "precinct_id": pid,
+                "region": regions[i % 2],
+                "registered_voters": 1000,
+                "ballots_issued": cast,
+                "ballots_cast": cast,
+                "invalid_ballots": 5,
+                "against_all": 7,
+                "version": 1,
+                "reason": "",
+                **votes,
+            }
+        )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "nist-ids.election.json").write_text(json.dumps(data), encoding="utf-8")
+    with (inbox / "protocols.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=[*PROTOCOL_COLUMNS, *lists])
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = ingest_paths(sorted(inbox.iterdir()), warehouse=tmp_path / "wh", publish_results=False)
+    assert all(f.status == "applied" for f in summary.files), summary.lines()
+    assert main(["publish", "--precincts", "--warehouse", str(tmp_path / "wh")]) == 0
+    (folder,) = WarehousePaths(tmp_path / "wh").publications.iterdir()
+    report = json.loads((folder / CDF_JSON).read_bytes())
+    assert validation_errors(report) == []
+    back = read_back(report)
+    assert [x.list_id for x in back.lists] == lists
+    assert back.against_all == 7 * len(precincts)
+    units = [u for u in report["GpUnit"] if u["Type"] == "precinct"]
+    assert sorted(_ours(u, "precinct-id") or "" for u in units) == sorted(precincts)
 
 
 def test_the_demo_elections_export_validates_and_recomputes(tmp_path: Path) -> None:

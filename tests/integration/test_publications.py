@@ -15,7 +15,6 @@ import pytest
 
 from pipelines.cli.main import main
 from pipelines.event_store import EventStore
-from pipelines.ingest import refresh_snapshot
 from pipelines.nist_schema import validation_errors
 from pipelines.projections import rebuild_projections
 from pipelines.publication import CertificationRefused, certify, publish
@@ -33,6 +32,7 @@ from pipelines.publication_files import (
     rebuild_publication,
     verify_publication,
 )
+from pipelines.snapshot import refresh_snapshot
 from pipelines.warehouse_paths import WarehousePaths
 from tests.support.election_night import (
     AMENDED_PRECINCT,

@@ -1,0 +1,2 @@
+-- The position of the last event in the database (0 when empty): how far a snapshot reaches.
+SELECT coalesce(max(position), 0) FROM events
