@@ -108,6 +108,10 @@ def child_main(task: dict[str, Any]) -> None:
         result = variants.incremental_batch(Path(task["batch"]), warehouse)
     elif variant == "rebuild":
         result = variants.rebuild(warehouse)
+    elif variant == "results_api":
+        from bench.results_api_load import measure_results_api
+
+        result = measure_results_api(warehouse, clients=int(task["clients"]), seconds=float(task["seconds"]))
     else:
         raise SystemExit(f"unknown variant {variant}")
     print(json.dumps({**result, "import_seconds": round(import_seconds, 3)}))
@@ -181,9 +185,29 @@ def bench_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     out["rebuild"] = repeat(
         lambda i: {"variant": "rebuild", **on_data}, min(args.repeats, 3), f"{n} rebuild", cap
     )
+    out["results_api"] = results_api_phase(warehouse, args, f"{n} results API", cap)
     if not args.keep_warehouses:
         shutil.rmtree(warehouse, ignore_errors=True)
     return out
+
+
+def results_api_phase(warehouse: Path, args: argparse.Namespace, label: str, cap: int) -> dict[str, Any]:
+    """`elections serve` over the warehouse and its publications, polled by concurrent clients."""
+    task = {"variant": "results_api", "warehouse": str(warehouse)}
+    task.update({"clients": args.api_clients, "seconds": args.api_seconds})
+    log(f"{label}: {args.api_clients} clients, {args.api_seconds:g} s of 304s then of 200s")
+    try:
+        run = run_child(task, cap)
+    except ChildFailed as exc:
+        log(f"{label}: {exc}")
+        return {"error": str(exc)}
+    for status in ("304", "200"):
+        phase = run.result[status]
+        log(
+            f"{label} {status}: {phase['requests_per_second']:g} req/s, p99 {phase['p99_ms']} ms, "
+            f"statuses {phase['statuses']}, errors {phase['errors']}"
+        )
+    return run.result
 
 
 def median(results: dict[str, Any], variant: str) -> float:
@@ -258,11 +282,27 @@ def table(results: dict[str, dict[str, Any]], checks: list[dict[str, Any]]) -> s
         )
         errors = [f"{k}: {v['error']}" for k, v in r.items() if isinstance(v, dict) and "error" in v]
         lines.extend(f"{'':>10} {e}" for e in errors)
+    lines.extend(api_lines(results))
     lines.append("")
     for check in checks:
         verdict = "MET " if check["met"] else "MISS"
         lines.append(f"{verdict}  {check['target']}: {check['measured']:g} (goal {check['goal']})")
     return "\n".join(lines)
+
+
+def api_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for size in sorted(results, key=int):
+        api = results[size].get("results_api", {})
+        for status in ("304", "200"):
+            phase = api.get(status)
+            if phase:
+                lines.append(
+                    f"{int(size):>10,} results API {status}: {phase['requests_per_second']:>8.1f} req/s, "
+                    f"p99 {phase['p99_ms']:>7.1f} ms, {phase['clients']} clients, {phase['errors']} errors, "
+                    f"statuses {phase['statuses']}"
+                )
+    return lines
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -274,6 +314,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPO / "bench-results")
     parser.add_argument("--max-rss-gb", type=float, default=12.0, help="stop a child above this RSS")
     parser.add_argument("--keep-warehouses", action="store_true", help="keep bench-results/work/")
+    parser.add_argument("--api-clients", type=int, default=200, help="concurrent results-API clients")
+    parser.add_argument("--api-seconds", type=float, default=5.0, help="length of each results-API phase")
+    parser.add_argument(
+        "--api-only",
+        type=Path,
+        metavar="WAREHOUSE",
+        help="only the results-API phase, over this existing warehouse (which must have a publication)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -283,8 +331,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         child_main(json.loads(args.child))
         return 0
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.api_only:
+        api = results_api_phase(args.api_only, args, "results API", int(args.max_rss_gb * GB))
+        print(json.dumps(api, indent=1))
+        return 1 if "error" in api or any(api[s]["errors"] for s in ("304", "200")) else 0
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     results: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     for size in sizes:

@@ -18,6 +18,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, SupportsIndex, overload
@@ -470,6 +471,26 @@ def _whole_numbers(text: pa.StringArray, source: _PrecinctSource) -> npt.NDArray
     )
 
 
+def _election_date(data: Mapping[str, Any], file: str) -> str:
+    """The declared date, when given, is a calendar date YYYY-MM-DD: exports (NIST) carry it as such."""
+    if "date" not in data:
+        return ""
+    value = data["date"]
+    try:
+        valid = isinstance(value, str) and date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InputError(
+            "declaration: 'date' must be a calendar date written YYYY-MM-DD",
+            file=file,
+            column="date",
+            rule="date_format",
+            value=value,
+        )
+    return str(value)
+
+
 def parse_declaration(
     data: Mapping[str, Any], *, file: str = "<declaration>", base_dir: Path | None = None
 ) -> ElectionDeclaration:
@@ -537,7 +558,7 @@ def parse_declaration(
     declaration = ElectionDeclaration(
         election_id=election_id,
         name=str(data.get("name", election_id)),
-        date=str(data.get("date", "")),
+        date=_election_date(data, file),
         rule_profile=_require(data, "rule_profile", str, "declaration", file),
         lists=tuple(lists),
         regions=regions,

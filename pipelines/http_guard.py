@@ -112,7 +112,8 @@ async def send_error(send: Send, status: int, detail: str, headers: list[tuple[b
     await send({"type": "http.response.body", "body": body})
 
 
-def _refusal(scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
+def refusal(scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
+    """The status, reason and headers of the refusal of a request, or None when it may go on."""
     method = str(scope.get("method", ""))
     if method not in ALLOWED_METHODS:
         allow = ", ".join(ALLOWED_METHODS).encode("ascii")
@@ -139,9 +140,9 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = _refusal(scope)
-        if refusal is not None:
-            await send_error(send, *refusal)
+        refused = refusal(scope)
+        if refused is not None:
+            await send_error(send, *refused)
             return
         head = scope["method"] == "HEAD"
         if head:

@@ -28,6 +28,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -86,6 +87,23 @@ def _area_unit(area: AreaTotals) -> str:
 
 def _party_id(list_id: str) -> str:
     return f"party-{list_id}"
+
+
+def election_day(results: PublishedResults) -> tuple[str, str]:
+    """The election's date for StartDate/EndDate, and a note when the declaration gave none that is a
+    calendar date (YYYY-MM-DD): then the publication's day stands in, so that the export stays valid."""
+    declared = results.election_date
+    try:
+        if len(declared) == 10 and date.fromisoformat(declared).isoformat() == declared:
+            return declared, ""
+    except ValueError:
+        pass
+    shown = json.dumps(declared, ensure_ascii=False)
+    return (
+        results.published_at.strftime("%Y-%m-%d"),
+        f" The declaration gives no calendar date ({shown}): "
+        "StartDate and EndDate are the publication's day.",
+    )
 
 
 def results_status(results: PublishedResults) -> str:
@@ -347,12 +365,13 @@ def election_report(results: PublishedResults, items: _Inline | _Deferred = _INL
         "CountStatus": [_count_status(_progress(national))],
         "ContestSelection": _selections(results, areas, items),
     }
+    day, day_note = election_day(results)
     election = {
         "@type": _type("Election"),
         "ElectionScopeId": COUNTRY_UNIT,
         "Name": _text(results.election_name),
-        "StartDate": results.election_date,
-        "EndDate": results.election_date,
+        "StartDate": day,
+        "EndDate": day,
         "Type": "general",
         "ExternalIdentifier": [_identifier("election-id", results.election_id)],
         "BallotCounts": ballot_counts,
@@ -377,7 +396,7 @@ def election_report(results: PublishedResults, items: _Inline | _Deferred = _INL
         Notes=(
             f"Publication {results.publication_id} ({results.status}), based on event log position "
             f"{results.based_on_position}, rule profile {results.rule_profile}, seat table sha256 "
-            f"{results.table_sha256}."
+            f"{results.table_sha256}.{day_note}"
         ),
         ExternalIdentifier=[
             _identifier("publication-id", results.publication_id),

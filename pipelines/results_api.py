@@ -536,6 +536,21 @@ def create_app(paths: WarehousePaths, *, poll_seconds: float = POLL_SECONDS) -> 
             )
         return listing(request, {"elections": value})
 
+    @app.get(f"{PREFIX}/elections/{{election_id}}", tags=["listings"])
+    async def election(request: Request, election_id: str) -> Response:
+        """One election: how many publications, the latest, and where its endpoints are."""
+        published = index.publications(election_id)
+        if not published:
+            raise ApiError(404, f"no publication of an election {election_id!r}")
+        base = f"{PREFIX}/elections/{election_id}"
+        value = {
+            "election_id": election_id,
+            "publications": len(published),
+            "latest": published[-1].summary(),
+            "links": {"publications": f"{base}/publications", "latest": f"{base}/latest"},
+        }
+        return listing(request, value)
+
     @app.get(f"{PREFIX}/elections/{{election_id}}/publications", tags=["listings"])
     async def election_publications(request: Request, election_id: str) -> Response:
         """The election's publications, by log position."""

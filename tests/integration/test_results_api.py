@@ -318,7 +318,8 @@ def latest_paths() -> list[str]:
     views = ["/seats", "/totals/national", "/turnout", "/progress", "/quarantine", "/nist", "/page"]
     paths = [f"/v1/latest{view}" for view in views]
     paths += [f"/v1/elections/{ELECTION_ID}/latest{view}" for view in views]
-    return [*paths, "/v1/latest/files/seats.parquet", "/v1/elections", "/v1/publications"]
+    listings = ["/v1/elections", f"/v1/elections/{ELECTION_ID}", "/v1/publications"]
+    return [*paths, "/v1/latest/files/seats.parquet", *listings]
 
 
 def test_if_none_match_gets_304_without_a_body_every_time(night: Night) -> None:

@@ -45,6 +45,11 @@ def test_an_election_id_that_is_not_one_plain_name_is_refused(bad_id: str) -> No
         ({"precincts": [{"precinct_id": "p1", "region_id": "nowhere", "registered_voters": 10}]}, "nowhere"),
         ({"lists": [{"list_id": "a", "name": "A", "ballot_order": "1"}]}, "ballot_order"),
         ({"lists": [{"list_id": "a", "name": "A", "ballot_order": 1}] * 2}, "list_id"),
+        ({"date": "2021-02-30"}, "date_format"),
+        ({"date": "10.01.2021"}, "date_format"),
+        ({"date": "2021-1-10"}, "date_format"),
+        ({"date": ""}, "date_format"),
+        ({"date": 20210110}, "date_format"),
     ],
 )
 def test_inconsistent_declarations_name_what_is_wrong(changes: dict[str, Any], named: str) -> None:
