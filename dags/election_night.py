@@ -40,7 +40,10 @@ Runs every minute and whenever a `_READY` marker lands in the inbox (`$ELECTIONS
    Files for a certified election are quarantined whole (rule `election_certified`) and publish
    nothing; the task still succeeds.
 
-Files are moved to `inbox/processed/` once their events are committed.
+The run claims each settled file by renaming it into `inbox/.claimed/<run-id>/` before reading it
+(a file delivered later waits for the next run) and moves it to `inbox/processed/` once its events are
+committed. Links, FIFOs, devices and oversized files are refused unread, quarantined and moved to
+`inbox/refused/`. Deliver as `name.part` and rename when complete.
 """
 
 
