@@ -1,7 +1,8 @@
 """What intake may read: a regular file under the size limit, reached without following any link.
 
 Every received path is looked at with `lstat` before a byte of it is read. Symbolic links (to files or
-folders), FIFOs, sockets, devices and files over the limit are refused unread. A file that passes is
+folders), hard-linked files (a file with more than one name), FIFOs, sockets, devices and files over
+the limit are refused unread. A file that passes is
 opened relative to the folder it was found in, each folder on the way and the file itself with
 `O_NOFOLLOW` (a link swapped in after the look fails to open), and with `O_NONBLOCK` (a FIFO swapped in
 cannot make the open hang). The descriptor is checked to be the same regular file the look saw, and
@@ -47,6 +48,7 @@ _CHUNK = 1 << 20
 
 # Refusal rules, as they appear in BatchQuarantined events and `elections quarantine`.
 SYMLINK = "symlink"
+HARD_LINK = "hard_link"
 NOT_REGULAR_FILE = "not_regular_file"
 FILE_TOO_LARGE = "file_too_large"
 UNREADABLE_FILE = "unreadable_file"
@@ -154,6 +156,13 @@ def refusal_for(path: Path, seen: os.stat_result, limit: int, display: str | Non
         return refuse(SYMLINK, f"a symbolic link (to {target!r}) refused unread: intake never follows links")
     if not stat.S_ISREG(seen.st_mode):
         return refuse(NOT_REGULAR_FILE, f"a {kind}, not a regular file: refused unread")
+    if seen.st_nlink > 1:
+        # Another name, possibly outside the folder and someone else's, reaches the same bytes.
+        return refuse(
+            HARD_LINK,
+            f"a regular file with {seen.st_nlink} names (a hard link): its other names may lie "
+            "outside the folder, refused unread; deliver a copy",
+        )
     if seen.st_size > limit:
         return refuse(
             FILE_TOO_LARGE,
@@ -217,8 +226,9 @@ def read_intake_file(source: IntakeFile | Path, *, limit: int | None = None) -> 
         opened = os.fstat(fd)
         if (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino) or not stat.S_ISREG(opened.st_mode):
             return changed("was replaced by another", opened)
-        if opened.st_size > limit:
-            return refusal_for(path, opened, limit) or changed("grew", opened)
+        refused = refusal_for(path, opened, limit)  # grown, or linked, since the look
+        if refused is not None:
+            return refused
         data = _read_at_most(fd, limit + 1)
         after = os.fstat(fd)
     except OSError as exc:

@@ -459,3 +459,17 @@ def test_a_night_delivered_in_sub_folders_is_taken_in_one_run_declaration_first(
     assert sorted(str(p.relative_to(done)) for p in done.rglob("*.*")) == sorted(
         [files[1].name, f"north/{files[0].name}", f"north/{files[2].name}"]
     )
+
+
+def test_a_hard_link_to_a_file_outside_the_inbox_is_refused_unread(night: Night) -> None:
+    target = write_protocols(night.outside, "secret.csv", [MOVED])
+    os.link(target, night.inbox / "amendment.csv")
+    before, archived = night.published(), night.archived()
+
+    night.run()
+
+    assert night.quarantine()[-1] == ("amendment.csv", "hard_link")
+    assert _sha(target) not in night.archived() and night.archived() == archived
+    assert night.published() == before
+    assert _refused_names(night) == ["amendment.csv"]
+    assert target.read_bytes() == protocol_csv([MOVED])
