@@ -43,6 +43,9 @@ from tests.support.small_election import (
     write_protocols,
 )
 
+# One server and one night for the whole module: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("results-api")
+
 CLIENTS = 200
 POLL_PAUSE = 0.05  # seconds between one client's polls
 MAX_POLLS = 4000  # a client's bound, whatever happens
@@ -261,7 +264,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
                 for client in clients:
                     client.join(timeout=120)
             latest_after.append(get(port, "/v1/latest/seats").headers.get("x-publication-id", ""))
-            events_seen.append(events.wait_for(len(published), timeout=5.0))
+            events_seen.append(events.wait_for(len(published), timeout=15.0))
         yield Night(port, warehouse, inbox, empty, published, latest_after, events_seen, records)
     finally:
         events.close()
