@@ -25,6 +25,7 @@ from pipelines.event_store import EventStore
 from pipelines.ingest import (
     DECLARATION_SUFFIX,
     PRECINCTS_SUFFIX,
+    REFUSE_UNREAD,
     FileOutcome,
     Ingestor,
     IngestSummary,
@@ -126,6 +127,7 @@ class _Replay:
                 )
                 return outcome
             self.ingestor.policy = ValidationPolicy.from_options(options.get("policy", {}))
+            self.ingestor.read_limit = max(receipt.size, 1)  # intake accepted it once: never refused for size
             return self.ingestor.ingest_file(
                 file,
                 election_hint=None if election is None else str(election),
@@ -161,6 +163,11 @@ class _Replay:
             return
         if isinstance(result, Publication):
             self.summary.publications.append(result)
+        if action.name == REFUSE_UNREAD:  # a file of the run, as the original run counted it
+            election = action.options.get("election")
+            refused = FileOutcome(str(action.options["name"]), "", "quarantined", election)
+            self.run_outcomes.append(refused)
+            self.summary.files.append(refused)
 
 
 def _heads_where_writers_stopped(entries: Sequence[JournalEntry]) -> dict[int, int]:

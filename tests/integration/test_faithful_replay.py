@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
+from pipelines.errors import EXIT_QUARANTINED
 from pipelines.ingest import ingest_paths
 from pipelines.projections import projection_checksums, update_projections
 from pipelines.publication_files import MANIFEST, rebuild_publication
@@ -50,7 +51,7 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> WarehousePaths:
     # Whole-file policy: one bad row refuses the file (under the row policy its good rows would count).
     bad = {**protocol("P005", (1, 2, 3, 4)), "ballots_cast": 1}
     spoiled = write_protocols(inbox / "run2", "spoiled.csv", [rows[5], bad])
-    assert cli("ingest", spoiled, "--policy", "file", "--warehouse", warehouse) == 0
+    assert cli("ingest", spoiled, "--policy", "file", "--warehouse", warehouse) == EXIT_QUARANTINED
     # The election named on the command line rather than sniffed from the file.
     hinted = write_protocols(inbox / "run3", "hinted.csv", rows[4:8])
     assert cli("ingest", hinted, "--election", ELECTION_ID, "--warehouse", warehouse) == 0
@@ -229,3 +230,23 @@ def test_a_writer_stopped_in_the_middle_of_a_run_replays_as_it_went(
     assert publications(replayed) == publications(original)
     journal = "receipts.jsonl"
     assert (replayed.archive / journal).read_bytes() == (original.archive / journal).read_bytes()
+
+
+def test_a_path_refused_unread_is_journaled_and_refused_again_on_replay(tmp_path: Path) -> None:
+    """Intake refuses a symbolic link without reading it: nothing is archived, so the refusal itself is
+    journaled, and the replay records the same BatchQuarantined at the same position."""
+    inbox = tmp_path / "inbox"
+    rows = [protocol(pid) for pid in precinct_ids(4)]
+    write_declaration(inbox, 4)
+    write_protocols(tmp_path / "elsewhere", "target.csv", rows[:2])
+    (inbox / "linked.csv").symlink_to(tmp_path / "elsewhere" / "target.csv")
+    write_protocols(inbox, "b.csv", rows[2:])
+    original = WarehousePaths(tmp_path / "warehouse")
+    summary = ingest_paths([inbox], warehouse=original.root)
+    assert sorted(f.status for f in summary.files) == ["applied", "applied", "quarantined"]
+    assert '"action":"refuse-unread"' in (original.archive / "receipts.jsonl").read_text()
+
+    replayed = WarehousePaths(tmp_path / "replayed")
+    replay_archive(original, replayed.root)
+    assert log_rows(replayed) == log_rows(original)
+    assert publications(replayed) == publications(original)
