@@ -137,8 +137,12 @@ class VerifyReport:
 
 
 @contextmanager
-def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[None]:
-    """Hold the warehouse's writer lock, waiting up to `wait_seconds` for another writer to finish."""
+def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[bool]:
+    """Hold the warehouse's writer lock, waiting up to `wait_seconds` for another writer to finish.
+
+    Yields whether the holder before did not finish: the lock file names a holder from taking the
+    lock until a clean release empties it, so a name found there is one of a writer killed or
+    failed while it held the lock."""
     paths.ensure()
     handle = paths.writer_lock.open("a+")
     deadline = time.monotonic() + wait_seconds
@@ -156,10 +160,15 @@ def writer_lock(paths: WarehousePaths, *, wait_seconds: float) -> Iterator[None]
                     ) from None
                 time.sleep(0.1)
         handle.seek(0)
+        unfinished = bool(handle.read().strip())
+        handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
         handle.flush()
-        yield
+        yield unfinished
+        handle.seek(0)
+        handle.truncate()
+        handle.flush()
     finally:
         handle.close()  # closing releases the flock
 
@@ -217,7 +226,7 @@ class EventStore:
         """The single writer. When it has changed the database (or readers have no snapshot yet), the
         readers' snapshot is refreshed after the connection is closed and before the lock is released:
         the next writer cannot touch the file while it is copied, and finds the snapshot current."""
-        with writer_lock(paths, wait_seconds=wait_seconds):
+        with writer_lock(paths, wait_seconds=wait_seconds) as unfinished:
             remove_leftovers(paths)
             conn = duckdb.connect(str(paths.database), config=writer_config())
             try:
@@ -225,6 +234,10 @@ class EventStore:
                 apply_views(conn, force=migrated)
                 store = cls(conn, paths.log_heads)
                 store.changed = migrated
+                if unfinished:  # tell a replay how far the unfinished writer's last input got
+                    from pipelines.raw_archive import RawArchive
+
+                    RawArchive(paths.archive).mark_interrupted(utc_now(), store.head()[0])
                 yield store
             finally:
                 conn.close()

@@ -8,11 +8,12 @@ one already accepted for the same precinct and version is quarantined as a confl
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -210,6 +211,7 @@ class Ingestor:
         self.paths = paths
         self.archive = RawArchive(paths.archive)
         self.policy = policy or ValidationPolicy()
+        self.read_limit: int | None = None  # intake's size limit; a replay reads what was accepted
         self._elections: dict[str, ElectionDeclaration] = {}
         self.validated_files = 0
 
@@ -299,11 +301,14 @@ class Ingestor:
         journaled with its receipt before any commit."""
         if isinstance(source, Path):
             source = IntakeFile.named(source)
-        data = read_intake_file(source)
+        data = read_intake_file(source, limit=self.read_limit)
         taken_at = recorded_at or utc_now()
         if isinstance(data, Refusal):
             if data.rule == CHANGED_WHILE_READ and self.leave_changed:
                 return FileOutcome(data.name, data.batch_id, "left", election_hint)
+            # Nothing archived, so the refusal itself is journaled: a replay records it the same way.
+            options = unread_refusal_options(data, election_hint, received_at)
+            self.archive.record_action(REFUSE_UNREAD, taken_at, options)
             with self.store.recording_at(taken_at):
                 return self.refuse_unread(data, election_hint, received_at)
         archived = self.archive.store(
@@ -361,8 +366,7 @@ class Ingestor:
     def refuse_unread(self, refusal: Refusal, election_id: str | None, received_at: datetime) -> FileOutcome:
         """Quarantine a path refused before reading: one BatchQuarantined naming what was seen of it
         (its content is neither read nor archived). The same path seen again adds nothing."""
-        if self._previous_refusal(refusal.batch_id) is None:
-            self._commit([unread_refusal(refusal, election_id or "unknown", received_at)])
+        record_unread_refusal(self.store, refusal, election_id, received_at)
         return FileOutcome(
             refusal.name,
             refusal.batch_id,
@@ -705,6 +709,40 @@ def _refuse_linked_sidecar(raw: Any, folder: Path, file: str) -> None:
     refused = refusal_for(sidecar, seen, max_file_bytes())
     if refused is not None:
         raise InputError(f"precinct list {refused.name}: {refused.message}", file=file, rule=refused.rule)
+
+
+REFUSE_UNREAD = "refuse-unread"  # the journal's name for a path refused before it was read
+
+
+def unread_refusal_options(
+    refusal: Refusal, election_id: str | None, received_at: datetime
+) -> dict[str, Any]:
+    """A refusal of an unread path as journal options: what `record_unread_refusal` needs again."""
+    return {**dataclasses.asdict(refusal), "election": election_id, "received_at": received_at.isoformat()}
+
+
+def replay_unread_refusal(store: EventStore, options: Mapping[str, Any], at: datetime) -> None:
+    """Record a journaled refusal of an unread path again (the action `refuse-unread`)."""
+    fields = {f.name: options[f.name] for f in dataclasses.fields(Refusal)}
+    election = options.get("election")
+    received_at = datetime.fromisoformat(str(options["received_at"]))
+    record_unread_refusal(store, Refusal(**fields), None if election is None else str(election), received_at)
+
+
+def record_unread_refusal(
+    store: EventStore, refusal: Refusal, election_id: str | None, received_at: datetime
+) -> None:
+    """One BatchQuarantined for a path refused unread, unless the same path was refused already."""
+    seen = first_row(
+        store.conn.execute(
+            "SELECT 1 FROM events WHERE stream_id = ? AND event_type = ?",
+            [batch_stream(refusal.batch_id), BATCH_QUARANTINED],
+        )
+    )
+    if seen is None:
+        with store.transaction():
+            store.append([unread_refusal(refusal, election_id or "unknown", received_at)])
+            update_projections(store.conn)
 
 
 def _decide_annulment(

@@ -17,6 +17,7 @@ from typing import Any
 
 from pipelines.errors import RulesCannotDecide
 from pipelines.event_store import EventStore, utc_now
+from pipelines.ingest import REFUSE_UNREAD, replay_unread_refusal
 from pipelines.nist_cdf import PRECINCTS_IN_EXPORT
 from pipelines.publication import Publication, certify, publish, revoke_certification
 from pipelines.raw_archive import RawArchive
@@ -92,6 +93,7 @@ ACTIONS: dict[str, Action] = {
     "certify": _certify,
     "decertify": _decertify,
     "amend-rules": _amend_rules,  # options carry the profile's content: a replay reads no file
+    REFUSE_UNREAD: replay_unread_refusal,  # intake's refusal of a path it did not read (no receipt)
 }
 
 

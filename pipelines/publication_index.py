@@ -19,13 +19,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pipelines.errors import InputError, PipelineError
 from pipelines.publication_files import MANIFEST, check_folder_name
 
 MANIFEST_LIMIT = 1 << 20  # bytes; a manifest lists a dozen files
-FILE_LIMIT = 1 << 30  # bytes; a precinct-level NIST export of a large election is hundreds of MB
+CHUNK = 1 << 20  # bytes read at a time from a published file
 RELIST_SECONDS = 2.0  # relist at least this often even when the folder's metadata looks unchanged
 
 
@@ -64,20 +64,25 @@ class PublishedFolder:
         }
 
 
-def _read_no_follow(directory: Path, name: str, limit: int) -> bytes:
-    """The bytes of a regular file `name` directly inside `directory`, neither followed through a
-    symlink (the folder's or the file's) nor read past `limit`."""
+def _open_no_follow(directory: Path, name: str) -> BinaryIO:
+    """A regular file `name` directly inside `directory`, opened through no symlink (neither the
+    folder nor the file) and without blocking on a FIFO."""
     check_folder_name(name)
     dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     finally:
         os.close(dir_fd)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise PublicationDamaged(f"{directory / name} is not a regular file")
-        if info.st_size > limit:
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise PublicationDamaged(f"{directory / name} is not a regular file")
+    return handle
+
+
+def _read_no_follow(directory: Path, name: str, limit: int) -> bytes:
+    with _open_no_follow(directory, name) as handle:
+        if os.fstat(handle.fileno()).st_size > limit:
             raise PublicationDamaged(f"{directory / name} is larger than {limit} bytes")
         return handle.read(limit + 1)
 
@@ -117,6 +122,7 @@ class PublicationIndex:
         self._listed_at = float("-inf")
         self._folders: dict[str, PublishedFolder] = {}
         self._ordered: tuple[PublishedFolder, ...] = ()
+        self._verified: set[tuple[str, str, int, int, int, int]] = set()
 
     def refresh(self) -> None:
         """Relist the folder when it changed (cheap when it did not: one stat)."""
@@ -166,16 +172,42 @@ class PublicationIndex:
         self.refresh()
         return self._folders.get(publication_id)
 
-    def read(self, folder: PublishedFolder, name: str) -> bytes:
-        """A file of the publication, checked against the manifest's sha256."""
+    def open(self, folder: PublishedFolder, name: str) -> BinaryIO:
+        """A file of the publication, open at its start, whose content has the manifest's sha256
+        (hashed once per version of the file on disk: a file changed in place is hashed again)."""
         expected = folder.sha256_of(name)
         if expected is None:
             raise InputError(f"{folder.publication_id} has no file {name!r}", value=name)
         directory = self.root / folder.publication_id
         try:
-            data = _read_no_follow(directory, name, FILE_LIMIT)
+            handle = _open_no_follow(directory, name)
         except OSError as exc:
-            raise PublicationDamaged(f"{directory / name} cannot be read: {exc.strerror}") from exc
-        if hashlib.sha256(data).hexdigest() != expected:
-            raise PublicationDamaged(f"{directory / name} differs from its manifest")
-        return data
+            raise PublicationDamaged(f"{directory / name} cannot be opened: {exc.strerror}") from exc
+        try:
+            info = os.fstat(handle.fileno())
+            version = (
+                folder.publication_id,
+                name,
+                info.st_ino,
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_ctime_ns,
+            )
+            if version not in self._verified:
+                digest = hashlib.sha256()
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+                if digest.hexdigest() != expected:
+                    raise PublicationDamaged(f"{directory / name} differs from its manifest")
+                with self._lock:
+                    self._verified.add(version)
+                handle.seek(0)
+        except BaseException:
+            handle.close()
+            raise
+        return handle
+
+    def read(self, folder: PublishedFolder, name: str) -> bytes:
+        """A whole file of the publication, checked against the manifest's sha256."""
+        with self.open(folder, name) as handle:
+            return handle.read()

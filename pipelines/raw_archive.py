@@ -65,7 +65,17 @@ class OperatorAction:
     options: Mapping[str, Any]
 
 
-JournalEntry = Receipt | RunEnd | OperatorAction
+@dataclass(frozen=True)
+class Interrupted:
+    """The writer before did not finish (killed, or failed with an error): its last input may have
+    committed nothing, or part of what it would have. `head` is the log's last position as the next
+    writer found it, which tells a replay how far that input got."""
+
+    at: datetime
+    head: int
+
+
+JournalEntry = Receipt | RunEnd | OperatorAction | Interrupted
 
 
 class RawArchive:
@@ -109,16 +119,8 @@ class RawArchive:
             os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             os.replace(tmp, target)
             fsync_folder(target.parent)
-        entry: dict[str, Any] = {
-            "sha256": digest,
-            "name": original_name,
-            "size": len(data),
-            "received_at": received_at.isoformat(),
-            "options": dict(options or {}),
-        }
-        if recorded_at is not None:
-            entry["recorded_at"] = recorded_at.isoformat()
-        self._journal(entry)
+        receipt = Receipt(digest, original_name, len(data), received_at, recorded_at, dict(options or {}))
+        self.append(receipt)
         return ArchivedFile(digest, target, len(data), original_name)
 
     def read(self, sha256: str) -> bytes:
@@ -126,15 +128,22 @@ class RawArchive:
 
     def mark_run_end(self, completed_at: datetime, *, publish: bool = True) -> None:
         """Close an ingest run (before it publishes): a replay publishes where the original run did."""
-        self._journal({"run_end": completed_at.isoformat(), "publish": publish})
+        self.append(RunEnd(completed_at, publish))
 
     def record_action(self, name: str, at: datetime, options: Mapping[str, Any]) -> None:
         """Journal an operator action before it takes effect; `at` is the time of its events."""
-        self._journal({"action": name, "at": at.isoformat(), "options": dict(options)})
+        self.append(OperatorAction(name, at, dict(options)))
 
-    def _journal(self, entry: Mapping[str, Any]) -> None:
+    def mark_interrupted(self, at: datetime, head: int) -> None:
+        """Note that the writer before did not finish, unless nothing was journaled since the last note."""
+        entries = self.journal()
+        if entries and not isinstance(entries[-1], Interrupted):
+            self.append(Interrupted(at, head))
+
+    def append(self, entry: JournalEntry) -> None:
+        """Add one entry, on disk before this returns (a replay copies the entries it skips)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        append_line(self.journal_path, canonical_json(entry))
+        append_line(self.journal_path, canonical_json(entry_json(entry)))
 
     def journal(self) -> list[JournalEntry]:
         """Every entry of the journal in order; receipts of older warehouses included."""
@@ -163,7 +172,29 @@ class RawArchive:
         return None
 
 
+def entry_json(entry: JournalEntry) -> dict[str, Any]:
+    """One journal line: the form `_parse_entry` reads back."""
+    if isinstance(entry, RunEnd):
+        return {"run_end": entry.at.isoformat(), "publish": entry.publish}
+    if isinstance(entry, OperatorAction):
+        return {"action": entry.name, "at": entry.at.isoformat(), "options": dict(entry.options)}
+    if isinstance(entry, Interrupted):
+        return {"interrupted": entry.at.isoformat(), "head": entry.head}
+    line: dict[str, Any] = {
+        "sha256": entry.sha256,
+        "name": entry.name,
+        "size": entry.size,
+        "received_at": entry.received_at.isoformat(),
+        "options": dict(entry.options),
+    }
+    if entry.recorded_at is not None:
+        line["recorded_at"] = entry.recorded_at.isoformat()
+    return line
+
+
 def _parse_entry(entry: Mapping[str, Any]) -> JournalEntry:
+    if "interrupted" in entry:
+        return Interrupted(datetime.fromisoformat(entry["interrupted"]), int(entry["head"]))
     if "run_end" in entry:
         return RunEnd(datetime.fromisoformat(entry["run_end"]), bool(entry.get("publish", True)))
     if "action" in entry:

@@ -25,6 +25,7 @@ from pipelines.event_store import EventStore
 from pipelines.ingest import (
     DECLARATION_SUFFIX,
     PRECINCTS_SUFFIX,
+    REFUSE_UNREAD,
     FileOutcome,
     Ingestor,
     IngestSummary,
@@ -35,7 +36,7 @@ from pipelines.openelections_ingest import FILE_FORMAT as OPENELECTIONS
 from pipelines.openelections_ingest import OpenElectionsIngestor
 from pipelines.operator_actions import ACTIONS, perform
 from pipelines.publication import Publication
-from pipelines.raw_archive import JournalEntry, OperatorAction, RawArchive, Receipt, RunEnd
+from pipelines.raw_archive import Interrupted, JournalEntry, OperatorAction, RawArchive, Receipt, RunEnd
 from pipelines.validation import ValidationPolicy
 from pipelines.warehouse_paths import WarehousePaths
 
@@ -73,17 +74,37 @@ class _Replay:
         self.run_outcomes: list[FileOutcome] = []
 
     def run(self, entries: Sequence[JournalEntry], until: datetime | None) -> None:
+        stopped_at = _heads_where_writers_stopped(entries)
         for index, entry in enumerate(entries):
-            if isinstance(entry, Receipt):
-                if (until is None or entry.received_at <= until) and not _is_sidecar(entry):
+            if isinstance(entry, Receipt) and _is_sidecar(entry):
+                continue  # laid out beside its declaration
+            head = stopped_at.get(index)
+            if head is not None and self.store.head()[0] >= head:
+                self.skip(entry, _sidecars(entries, index))
+            elif isinstance(entry, Receipt):
+                if until is None or entry.received_at <= until:
                     outcome = self.ingest(entry, _sidecars(entries, index))
                     self.run_outcomes.append(outcome)
                     self.summary.files.append(outcome)
             elif isinstance(entry, RunEnd):
-                self.end_run(entry)
+                self.end_run(entry, stop_at=head)
+            elif isinstance(entry, Interrupted):
+                # The stopped run never published what its files changed; its rerun publishes them.
+                self.run_outcomes = []
+                self.ingestor.archive.append(entry)
             elif until is None or entry.at <= until:
                 self.act(entry)
         # A run that never ended (its writer was killed) never published: neither does its replay.
+
+    def skip(self, entry: JournalEntry, sidecars: Sequence[Receipt]) -> None:
+        """An input whose writer stopped before committing anything of it: journaled as it was, not
+        applied (applying it would make events the original never made)."""
+        for line in (entry, *sidecars):
+            self.ingestor.archive.append(line)
+        if isinstance(entry, RunEnd):
+            self.run_outcomes = []
+        what = entry.name if isinstance(entry, Receipt | OperatorAction) else "the end of a run"
+        self.summary.notes.append(f"{what} not replayed: its writer stopped before it committed anything")
 
     def ingest(self, receipt: Receipt, sidecars: Sequence[Receipt]) -> FileOutcome:
         """One received file, ingested as it was, in a folder of its own with what came beside it."""
@@ -106,6 +127,7 @@ class _Replay:
                 )
                 return outcome
             self.ingestor.policy = ValidationPolicy.from_options(options.get("policy", {}))
+            self.ingestor.read_limit = max(receipt.size, 1)  # intake accepted it once: never refused for size
             return self.ingestor.ingest_file(
                 file,
                 election_hint=None if election is None else str(election),
@@ -115,15 +137,18 @@ class _Replay:
         finally:
             shutil.rmtree(folder)
 
-    def end_run(self, end: RunEnd) -> None:
-        """Close the run where the original closed it, publishing what its files changed, at its time."""
+    def end_run(self, end: RunEnd, *, stop_at: int | None) -> None:
+        """Close the run where the original closed it, publishing what its files changed, at its time;
+        when its writer stopped while publishing, only as far as the log then reached (`stop_at`)."""
         outcomes, self.run_outcomes = self.run_outcomes, []
         if not outcomes:  # nothing of this run arrived by `until`
             return
         self.ingestor.archive.mark_run_end(end.at, publish=end.publish)
         if end.publish:
-            elections = changed_elections(self.ingestor, outcomes)
-            publish_run_end(self.store, elections, self.summary, at=end.at)
+            for election_id in changed_elections(self.ingestor, outcomes):
+                if stop_at is not None and self.store.head()[0] >= stop_at:
+                    break
+                publish_run_end(self.store, [election_id], self.summary, at=end.at)
 
     def act(self, action: OperatorAction) -> None:
         if action.name not in ACTIONS:
@@ -138,6 +163,29 @@ class _Replay:
             return
         if isinstance(result, Publication):
             self.summary.publications.append(result)
+        if action.name == REFUSE_UNREAD:  # a file of the run, as the original run counted it
+            election = action.options.get("election")
+            refused = FileOutcome(str(action.options["name"]), "", "quarantined", election)
+            self.run_outcomes.append(refused)
+            self.summary.files.append(refused)
+
+
+def _heads_where_writers_stopped(entries: Sequence[JournalEntry]) -> dict[int, int]:
+    """For the last input before each `Interrupted` note (sidecars aside): the log's head when the
+    next writer found that its writer had stopped, which says how much of that input committed."""
+    found: dict[int, int] = {}
+    for index, entry in enumerate(entries):
+        if isinstance(entry, Interrupted):
+            before = index - 1
+            while before >= 0 and _is_sidecar_entry(entries[before]):
+                before -= 1
+            if before >= 0 and not isinstance(entries[before], Interrupted):
+                found[before] = entry.head
+    return found
+
+
+def _is_sidecar_entry(entry: JournalEntry) -> bool:
+    return isinstance(entry, Receipt) and _is_sidecar(entry)
 
 
 def _is_sidecar(receipt: Receipt) -> bool:
@@ -159,8 +207,7 @@ def _sidecar_path(sidecar: Receipt) -> Path:
 def _sidecars(entries: Sequence[JournalEntry], index: int) -> list[Receipt]:
     """The files received with the declaration at `index`: journaled right after it."""
     receipt = entries[index]
-    assert isinstance(receipt, Receipt)
-    if not receipt.name.endswith(DECLARATION_SUFFIX):
+    if not isinstance(receipt, Receipt) or not receipt.name.endswith(DECLARATION_SUFFIX):
         return []
     found = []
     for entry in entries[index + 1 :]:

@@ -14,12 +14,13 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -43,7 +44,7 @@ from pipelines.publication_files import (
     SEATS_JSON,
     json_bytes,
 )
-from pipelines.publication_index import PublicationDamaged, PublicationIndex, PublishedFolder
+from pipelines.publication_index import CHUNK, PublicationDamaged, PublicationIndex, PublishedFolder
 from pipelines.queries import query
 from pipelines.seat_allocation.model import percent_text
 from pipelines.warehouse_paths import WarehousePaths
@@ -54,6 +55,7 @@ SHORT = "public, max-age=5, must-revalidate"
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 CACHE_BUDGET = 256 * 1024 * 1024  # bytes of representations kept in memory
+INLINE_LIMIT = 8 * 1024 * 1024  # larger published files (precinct-level NIST exports) are streamed
 POLL_SECONDS = 0.25  # how often the event stream looks for a new publication folder
 KEEPALIVE_SECONDS = 15.0
 MAX_STREAMS = 512
@@ -86,6 +88,8 @@ class Representation:
     body: bytes
     media_type: str
     etag: str
+    stream: BinaryIO | None = None  # a large published file, streamed instead of `body`, never cached
+    length: int = 0  # bytes of `stream`
 
 
 def entity_tag(position: int, sha256_hex: str) -> str:
@@ -111,8 +115,19 @@ def respond(
 ) -> Response:
     all_headers = {"ETag": rep.etag, "Cache-Control": cache_control, **(headers or {})}
     if etag_matches(request.headers.get("if-none-match"), rep.etag):
+        if rep.stream is not None:
+            rep.stream.close()
         return Response(status_code=304, headers=all_headers)
+    if rep.stream is not None:
+        all_headers["Content-Length"] = str(rep.length)
+        return StreamingResponse(_chunks(rep.stream), media_type=rep.media_type, headers=all_headers)
     return Response(rep.body, media_type=rep.media_type, headers=all_headers)
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
 
 
 def _ratio(part: int, whole: int) -> dict[str, Any]:
@@ -169,7 +184,7 @@ class ResultsReader:
         rep = view.build(self, folder)
         key = (folder.publication_id, view.name)
         with self._lock:
-            if key not in self._cache and len(rep.body) <= CACHE_BUDGET:
+            if rep.stream is None and key not in self._cache and len(rep.body) <= CACHE_BUDGET:
                 self._cache[key] = rep
                 self._cached_bytes += len(rep.body)
                 while self._cached_bytes > CACHE_BUDGET:
@@ -178,10 +193,16 @@ class ResultsReader:
         return rep
 
     def file(self, folder: PublishedFolder, name: str) -> Representation:
-        data = self.index.read(folder, name)
+        """A published file: its ETag is its manifest sha256, which `index.open` has checked."""
         suffix = name[name.rfind(".") :] if "." in name else ""
         media = FILE_TYPES.get(suffix, "application/octet-stream")
-        return Representation(data, media, entity_tag(folder.position, hashlib.sha256(data).hexdigest()))
+        etag = entity_tag(folder.position, str(folder.sha256_of(name)))
+        handle = self.index.open(folder, name)
+        size = os.fstat(handle.fileno()).st_size
+        if size > INLINE_LIMIT:
+            return Representation(b"", media, etag, handle, size)
+        with handle:
+            return Representation(handle.read(), media, etag)
 
     def json_file(self, folder: PublishedFolder, name: str) -> Any:
         return json.loads(self.index.read(folder, name))

@@ -3,14 +3,18 @@ journal gives the same log (every hash) and the same projections and publication
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import duckdb
 import pytest
 
+import pipelines.ingest
+import pipelines.publication
 from pipelines.event_store import EventStore
 from pipelines.ingest import ingest_paths
-from pipelines.projections import projection_checksums, rebuild_projections
+from pipelines.projections import projection_checksums, rebuild_projections, update_projections
 from pipelines.publication_files import MANIFEST, rebuild_publication, verify_publication
 from pipelines.replay import replay_archive
 from pipelines.warehouse_paths import WarehousePaths
@@ -72,4 +76,47 @@ def test_replaying_the_archive_gives_the_same_log_and_publications(
             if file.name != MANIFEST:  # its written_at is the wall clock
                 assert (replayed / folder.name / file.name).read_bytes() == file.read_bytes(), file
     assert seat_table(tmp_path / "replayed") == seat_table(original.root)
+    assert_store_sound(tmp_path / "replayed")
+
+
+@pytest.mark.parametrize("kill_at", [2, 3], ids=["applying-a-file", "publishing"])
+def test_a_writer_killed_mid_run_still_replays_to_the_same_log(
+    election_files: list[Path], later_files: list[Path], kill_at: int, tmp_path: Path
+) -> None:
+    """SIGKILL while the second file of a run is being applied, or while the run publishes; the rerun
+    completes it. The replay applies exactly what had committed: the same hashes and publications."""
+    declaration, first, second, third = election_files
+    warehouse = tmp_path / "warehouse"
+    ingest_paths([declaration, first], warehouse=warehouse)
+    run = [second, third, later_files[0]][: kill_at - 1 if kill_at == 3 else 3]
+    pid = os.fork()
+    if pid == 0:  # the writer that is killed at its `kill_at`-th commit of projections
+        calls = []
+
+        def killed(conn: duckdb.DuckDBPyConnection) -> int:
+            calls.append(1)
+            if len(calls) == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return update_projections(conn)
+
+        for module in (pipelines.ingest, pipelines.publication):
+            setattr(module, "update_projections", killed)  # noqa: B010 (not exported by ingest)
+        ingest_paths(run, warehouse=warehouse)
+        os._exit(0)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGKILL
+    ingest_paths(run, warehouse=warehouse)  # the rerun
+    original = WarehousePaths(warehouse)
+    assert '"interrupted"' in (original.archive / "receipts.jsonl").read_text()
+    replay_archive(original, tmp_path / "replayed")
+    replayed = WarehousePaths(tmp_path / "replayed")
+
+    def log(paths: WarehousePaths) -> list[tuple[object, ...]]:
+        with duckdb.connect(str(paths.database), read_only=True) as conn:
+            return conn.execute("SELECT position, recorded_at, event_hash FROM events ORDER BY 1").fetchall()
+
+    assert log(replayed) == log(original)
+    for folder in (f for f in original.publications.iterdir() if not f.name.startswith(".")):
+        for file in folder.iterdir():
+            if file.name != MANIFEST:
+                assert (replayed.publications / folder.name / file.name).read_bytes() == file.read_bytes()
     assert_store_sound(tmp_path / "replayed")

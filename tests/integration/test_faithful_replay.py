@@ -12,8 +12,9 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
+from pipelines.errors import EXIT_QUARANTINED
 from pipelines.ingest import ingest_paths
-from pipelines.projections import projection_checksums
+from pipelines.projections import projection_checksums, update_projections
 from pipelines.publication_files import MANIFEST, rebuild_publication
 from pipelines.replay import replay_archive
 from pipelines.warehouse_paths import WarehousePaths
@@ -50,7 +51,7 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> WarehousePaths:
     # Whole-file policy: one bad row refuses the file (under the row policy its good rows would count).
     bad = {**protocol("P005", (1, 2, 3, 4)), "ballots_cast": 1}
     spoiled = write_protocols(inbox / "run2", "spoiled.csv", [rows[5], bad])
-    assert cli("ingest", spoiled, "--policy", "file", "--warehouse", warehouse) == 0
+    assert cli("ingest", spoiled, "--policy", "file", "--warehouse", warehouse) == EXIT_QUARANTINED
     # The election named on the command line rather than sniffed from the file.
     hinted = write_protocols(inbox / "run3", "hinted.csv", rows[4:8])
     assert cli("ingest", hinted, "--election", ELECTION_ID, "--warehouse", warehouse) == 0
@@ -129,7 +130,9 @@ def test_a_replay_reproduces_the_log_and_every_publication_byte_for_byte(
 ) -> None:
     replayed = WarehousePaths(tmp_path / "replayed")
     assert cli("replay", replayed.root, "--warehouse", original.root) == 0
-    assert "refused, as it was" in capsys.readouterr().out  # the refused certification, again
+    # The refused certification committed nothing: its writer stopped with an error, and so it is
+    # journaled again, not applied.
+    assert "certify not replayed: its writer stopped" in capsys.readouterr().out
 
     assert log_rows(replayed) == log_rows(original)  # every column, recorded_at and hashes included
     assert checksums(replayed) == checksums(original)
@@ -186,3 +189,64 @@ def test_a_journal_written_before_options_and_times_still_replays(
     spoiled = next(f for f in summary.files if f.file_name == "spoiled.csv")
     assert spoiled.status == "partly quarantined"  # the row policy: the file policy was not journaled
     assert [h for *_, h in log_rows(replayed)] != [h for *_, h in log_rows(original)]
+
+
+def test_a_writer_stopped_in_the_middle_of_a_run_replays_as_it_went(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stops (an error; a kill leaves the same trace) after one file committed and while the next
+    was being applied; its rerun finds the first a duplicate and applies the second. The replay must
+    not apply the stopped file at its first receipt (another recorded_at, another hash)."""
+    warehouse = tmp_path / "warehouse"
+    rows = [protocol(pid, (300 + i, 120, 80 - i, 25)) for i, pid in enumerate(precinct_ids(9))]
+    inbox = tmp_path / "inbox"
+    ingest_paths(
+        [write_declaration(inbox, 9), write_protocols(inbox, "a.csv", rows[:3])], warehouse=warehouse
+    )
+    files = [write_protocols(inbox, "b.csv", rows[3:6]), write_protocols(inbox, "c.csv", rows[6:])]
+    calls: list[int] = []
+
+    def fail_on_the_second_file(conn: duckdb.DuckDBPyConnection) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the writer stops here")
+        update_projections(conn)
+
+    with monkeypatch.context() as patch:
+        patch.setattr("pipelines.ingest.update_projections", fail_on_the_second_file)
+        with pytest.raises(RuntimeError, match="the writer stops here"):
+            ingest_paths(files, warehouse=warehouse)
+    rerun = ingest_paths(files, warehouse=warehouse)
+    assert [f.status for f in rerun.files] == ["duplicate", "applied"]
+    original = WarehousePaths(warehouse)
+    interrupted = [e for e in map(json.loads, (original.archive / "receipts.jsonl").read_text().splitlines())
+                   if "interrupted" in e]  # fmt: skip
+    assert len(interrupted) == 1
+
+    replayed = WarehousePaths(tmp_path / "replayed")
+    summary = replay_archive(original, replayed.root)
+    assert "c.csv not replayed: its writer stopped before it committed anything" in summary.notes
+    assert log_rows(replayed) == log_rows(original)
+    assert publications(replayed) == publications(original)
+    journal = "receipts.jsonl"
+    assert (replayed.archive / journal).read_bytes() == (original.archive / journal).read_bytes()
+
+
+def test_a_path_refused_unread_is_journaled_and_refused_again_on_replay(tmp_path: Path) -> None:
+    """Intake refuses a symbolic link without reading it: nothing is archived, so the refusal itself is
+    journaled, and the replay records the same BatchQuarantined at the same position."""
+    inbox = tmp_path / "inbox"
+    rows = [protocol(pid) for pid in precinct_ids(4)]
+    write_declaration(inbox, 4)
+    write_protocols(tmp_path / "elsewhere", "target.csv", rows[:2])
+    (inbox / "linked.csv").symlink_to(tmp_path / "elsewhere" / "target.csv")
+    write_protocols(inbox, "b.csv", rows[2:])
+    original = WarehousePaths(tmp_path / "warehouse")
+    summary = ingest_paths([inbox], warehouse=original.root)
+    assert sorted(f.status for f in summary.files) == ["applied", "applied", "quarantined"]
+    assert '"action":"refuse-unread"' in (original.archive / "receipts.jsonl").read_text()
+
+    replayed = WarehousePaths(tmp_path / "replayed")
+    replay_archive(original, replayed.root)
+    assert log_rows(replayed) == log_rows(original)
+    assert publications(replayed) == publications(original)

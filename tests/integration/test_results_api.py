@@ -43,6 +43,9 @@ from tests.support.small_election import (
     write_protocols,
 )
 
+# One server and one night for the whole module: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("results-api")
+
 CLIENTS = 200
 POLL_PAUSE = 0.05  # seconds between one client's polls
 MAX_POLLS = 4000  # a client's bound, whatever happens
@@ -261,7 +264,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
                 for client in clients:
                     client.join(timeout=120)
             latest_after.append(get(port, "/v1/latest/seats").headers.get("x-publication-id", ""))
-            events_seen.append(events.wait_for(len(published), timeout=5.0))
+            events_seen.append(events.wait_for(len(published), timeout=15.0))
         yield Night(port, warehouse, inbox, empty, published, latest_after, events_seen, records)
     finally:
         events.close()
@@ -518,9 +521,29 @@ def test_nothing_outside_a_listed_publication_folder_is_served(night: Night, tmp
     tampered = publications / real / SEATS_JSON
     tampered.chmod(0o644)
     tampered.write_bytes(tampered.read_bytes() + b" ")
+    large = publications / night.published[2]
+    shutil.copytree(night.publications / night.published[2], large)
+    large.chmod(0o755)
+    big = bytes(range(256)) * (9 * 4096)  # 9 MiB: above what is kept in memory, so it is streamed
+    (large / "big.bin").write_bytes(big)
+    large_manifest = json.loads((large / MANIFEST).read_text())
+    large_manifest["files"]["big.bin"] = {"sha256": hashlib.sha256(big).hexdigest(), "bytes": len(big)}
+    (large / MANIFEST).chmod(0o644)
+    (large / MANIFEST).write_text(json.dumps(large_manifest))
     port = free_port()
     server = start_server(warehouse, port)
     try:
+        streamed = get(port, f"/v1/publications/{large.name}/files/big.bin")
+        assert (streamed.status, streamed.body) == (200, big)
+        assert streamed.headers["etag"] == f'"{large_manifest["position"]}-{hashlib.sha256(big).hexdigest()}"'
+        again = get(
+            port, f"/v1/publications/{large.name}/files/big.bin", {"If-None-Match": streamed.headers["etag"]}
+        )
+        assert (again.status, again.body) == (304, b"")
+        with (large / "big.bin").open("r+b") as changed:  # the same size, altered in place
+            changed.write(b"X")
+        altered = get(port, f"/v1/publications/{large.name}/files/big.bin")
+        assert altered.status == 500 and big[1:1000] not in altered.body
         assert get(port, f"/v1/publications/{night.published[1]}/seats").status == 404
         leaked = get(port, f"/v1/publications/{trap.name}/files/secret.txt")
         assert leaked.status >= 400 and b"not for publication" not in leaked.body
