@@ -306,11 +306,7 @@ class Ingestor:
         if isinstance(data, Refusal):
             if data.rule == CHANGED_WHILE_READ and self.leave_changed:
                 return FileOutcome(data.name, data.batch_id, "left", election_hint)
-            # Nothing archived, so the refusal itself is journaled: a replay records it the same way.
-            options = unread_refusal_options(data, election_hint, received_at)
-            self.archive.record_action(REFUSE_UNREAD, taken_at, options)
-            with self.store.recording_at(taken_at):
-                return self.refuse_unread(data, election_hint, received_at)
+            return self.refuse_unread(data, election_hint, received_at, taken_at=taken_at)
         archived = self.archive.store(
             data,
             source.name,
@@ -363,10 +359,17 @@ class Ingestor:
             return FileOutcome(name, archived.sha256, "duplicate", election_id)
         return self._ingest_results(archived, data, election, received_at)
 
-    def refuse_unread(self, refusal: Refusal, election_id: str | None, received_at: datetime) -> FileOutcome:
-        """Quarantine a path refused before reading: one BatchQuarantined naming what was seen of it
-        (its content is neither read nor archived). The same path seen again adds nothing."""
-        record_unread_refusal(self.store, refusal, election_id, received_at)
+    def refuse_unread(
+        self, refusal: Refusal, election_id: str | None, received_at: datetime, *, taken_at: datetime
+    ) -> FileOutcome:
+        """Quarantine a path refused before reading, whatever its format: one BatchQuarantined naming
+        what was seen of it (its content is neither read nor archived). The same path seen again adds
+        nothing."""
+        # Nothing archived, so the refusal itself is journaled: a replay records it the same way.
+        options = unread_refusal_options(refusal, election_id, received_at)
+        self.archive.record_action(REFUSE_UNREAD, taken_at, options)
+        with self.store.recording_at(taken_at):
+            record_unread_refusal(self.store, refusal, election_id, received_at)
         return FileOutcome(
             refusal.name,
             refusal.batch_id,

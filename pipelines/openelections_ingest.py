@@ -160,8 +160,7 @@ class OpenElectionsIngestor:
         data = read_intake_file(source)
         taken_at = recorded_at or utc_now()
         if isinstance(data, Refusal):
-            with self.store.recording_at(taken_at):
-                return self.refusals.refuse_unread(data, election_id, received_at), []
+            return self.refusals.refuse_unread(data, election_id, received_at, taken_at=taken_at), []
         archived = self.archive.store(
             data,
             source.name,

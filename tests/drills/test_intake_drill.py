@@ -473,3 +473,32 @@ def test_a_hard_link_to_a_file_outside_the_inbox_is_refused_unread(night: Night)
     assert night.published() == before
     assert _refused_names(night) == ["amendment.csv"]
     assert target.read_bytes() == protocol_csv([MOVED])
+
+
+def test_the_openelections_path_takes_the_same_look_before_reading(
+    night: Night, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = night.inbox.parent / "oe"
+    folder.mkdir()
+    target = night.outside / "20201103__ga__general__precinct.csv"
+    target.write_text("county,precinct,office,district,party,candidate,votes\n", encoding="utf-8")
+    (folder / target.name).symlink_to(target)
+    os.mkfifo(folder / "20201103__ga__general__fulton__precinct.csv")
+
+    code = main(
+        [
+            "ingest",
+            "--format",
+            "openelections",
+            str(folder),
+            "--election",
+            "ga-2020",
+            "--warehouse",
+            str(night.warehouse),
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert code == EXIT_QUARANTINED
+    assert "[rule: symlink]" in out and "[rule: not_regular_file]" in out
+    assert _sha(target) not in night.archived()
