@@ -44,7 +44,6 @@ DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
 
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
 _FOLDER_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
-_CHUNK = 1 << 20
 
 # Refusal rules, as they appear in BatchQuarantined events and `elections quarantine`.
 SYMLINK = "symlink"
@@ -229,7 +228,8 @@ def read_intake_file(source: IntakeFile | Path, *, limit: int | None = None) -> 
         refused = refusal_for(path, opened, limit)  # grown, or linked, since the look
         if refused is not None:
             return refused
-        data = _read_at_most(fd, limit + 1)
+        # One byte more than the look promised shows a file still growing, without reading it all.
+        data = _read_at_most(fd, min(opened.st_size, limit) + 1)
         after = os.fstat(fd)
     except OSError as exc:
         return Refusal(name, UNREADABLE_FILE, "regular file", seen.st_size, f"cannot read: {exc.strerror}")
@@ -246,15 +246,16 @@ def read_intake_file(source: IntakeFile | Path, *, limit: int | None = None) -> 
 
 
 def _read_at_most(fd: int, count: int) -> bytes:
+    """Up to `count` bytes; a regular file gives them in one read, so there is usually no copy."""
     chunks: list[bytes] = []
     left = count
     while left > 0:
-        chunk = os.read(fd, min(_CHUNK, left))
+        chunk = os.read(fd, left)
         if not chunk:
             break
         chunks.append(chunk)
         left -= len(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def walk(root: Path, *, skip_folders: Iterable[str] = BOOKKEEPING_FOLDERS) -> list[IntakeFile]:
