@@ -157,7 +157,7 @@ class OpenElectionsIngestor:
     ) -> tuple[FileOutcome, list[str]]:
         """Ingest one file; return its outcome and the lines a person should read about it. Its
         events are recorded at the moment the writer takes it (or at `recorded_at`, from a replay)."""
-        data = read_intake_file(source)
+        data = read_intake_file(source, limit=self.refusals.read_limit)
         taken_at = recorded_at or utc_now()
         if isinstance(data, Refusal):
             return self.refusals.refuse_unread(data, election_id, received_at, taken_at=taken_at), []

@@ -78,21 +78,22 @@ class _Replay:
         for index, entry in enumerate(entries):
             if isinstance(entry, Receipt) and _is_sidecar(entry):
                 continue  # laid out beside its declaration
+            if until is not None and _arrived_after(entry, until):
+                continue
             head = stopped_at.get(index)
             if head is not None and self.store.head()[0] >= head:
                 self.skip(entry, _sidecars(entries, index))
             elif isinstance(entry, Receipt):
-                if until is None or entry.received_at <= until:
-                    outcome = self.ingest(entry, _sidecars(entries, index))
-                    self.run_outcomes.append(outcome)
-                    self.summary.files.append(outcome)
+                outcome = self.ingest(entry, _sidecars(entries, index))
+                self.run_outcomes.append(outcome)
+                self.summary.files.append(outcome)
             elif isinstance(entry, RunEnd):
                 self.end_run(entry, stop_at=head)
             elif isinstance(entry, Interrupted):
                 # The stopped run never published what its files changed; its rerun publishes them.
                 self.run_outcomes = []
                 self.ingestor.archive.append(entry)
-            elif until is None or entry.at <= until:
+            else:
                 self.act(entry)
         # A run that never ended (its writer was killed) never published: neither does its replay.
 
@@ -118,6 +119,8 @@ class _Replay:
                 target.write_bytes(self.archive.read(sidecar.sha256))
             options = receipt.options
             election = options.get("election")
+            # Intake accepted the file once: the replay never refuses it for its size.
+            self.ingestor.read_limit = self.openelections.refusals.read_limit = max(receipt.size, 1)
             if options.get("format") == OPENELECTIONS:
                 outcome, _lines = self.openelections.ingest_file(
                     file,
@@ -127,7 +130,6 @@ class _Replay:
                 )
                 return outcome
             self.ingestor.policy = ValidationPolicy.from_options(options.get("policy", {}))
-            self.ingestor.read_limit = max(receipt.size, 1)  # intake accepted it once: never refused for size
             return self.ingestor.ingest_file(
                 file,
                 election_hint=None if election is None else str(election),
@@ -168,6 +170,14 @@ class _Replay:
             refused = FileOutcome(str(action.options["name"]), "", "quarantined", election)
             self.run_outcomes.append(refused)
             self.summary.files.append(refused)
+
+
+def _arrived_after(entry: JournalEntry, until: datetime) -> bool:
+    """A file received, or an action taken, after `until`; a run's end and an interruption close
+    what came before them and are kept."""
+    if isinstance(entry, Receipt):
+        return entry.received_at > until
+    return isinstance(entry, OperatorAction) and entry.at > until
 
 
 def _heads_where_writers_stopped(entries: Sequence[JournalEntry]) -> dict[int, int]:
