@@ -136,9 +136,22 @@ class RawArchive:
 
     def mark_interrupted(self, at: datetime, head: int) -> None:
         """Note that the writer before did not finish, unless nothing was journaled since the last note."""
+        self._cut_unfinished_line()
         entries = self.journal()
         if entries and not isinstance(entries[-1], Interrupted):
             self.append(Interrupted(at, head))
+
+    def _cut_unfinished_line(self) -> None:
+        """Drop a last line a killed writer left without its newline: it never reached the disk whole,
+        so nothing was committed on it, and the next line must not be appended to it."""
+        if not self.journal_path.exists():
+            return
+        data = self.journal_path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with self.journal_path.open("r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def append(self, entry: JournalEntry) -> None:
         """Add one entry, on disk before this returns (a replay copies the entries it skips)."""
@@ -149,11 +162,10 @@ class RawArchive:
         """Every entry of the journal in order; receipts of older warehouses included."""
         if not self.journal_path.exists():
             return []
-        entries: list[JournalEntry] = []
-        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                entries.append(_parse_entry(json.loads(line)))
-        return entries
+        data = self.journal_path.read_bytes()
+        # A last line without its newline was cut short by a killed writer: not an entry.
+        complete = data[: data.rfind(b"\n") + 1].decode("utf-8")
+        return [_parse_entry(json.loads(line)) for line in complete.splitlines() if line.strip()]
 
     def receipts(self) -> list[Receipt]:
         return [entry for entry in self.journal() if isinstance(entry, Receipt)]

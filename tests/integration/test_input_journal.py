@@ -17,6 +17,8 @@ import pytest
 from pipelines.cli.main import main
 from pipelines.event_store import EventStore
 from pipelines.ingest import ingest_paths
+from pipelines.raw_archive import RawArchive
+from pipelines.replay import replay_archive
 from pipelines.validation import ValidationPolicy
 from pipelines.warehouse_paths import WarehousePaths
 from tests.support.small_election import (
@@ -116,3 +118,35 @@ def test_operator_actions_are_journaled_with_their_time_and_options(tmp_path: Pa
         ("CertificationOverridden", at, at),
         ("ResultsCertified", at, at),
     ]
+
+
+def test_a_line_cut_short_by_a_killed_writer_is_dropped_by_the_next_writer(tmp_path: Path) -> None:
+    """A writer killed while appending a journal line leaves it without its newline (never on disk
+    whole, nothing committed on it): readers ignore it, the next writer cuts it off and notes the
+    interruption, and the journal still replays to the same log."""
+    paths = WarehousePaths(tmp_path / "wh")
+    rows = [protocol(pid) for pid in precinct_ids(6)]
+    ingest_paths([write_declaration(tmp_path / "in", 6), write_protocols(tmp_path / "in", "a.csv", rows[:3])],
+                 warehouse=paths.root)  # fmt: skip
+    journal_file = paths.archive / "receipts.jsonl"
+    whole = journal_file.read_bytes()
+    journal_file.write_bytes(whole + b'{"sha256":"ab12","name":"b.cs')
+    paths.writer_lock.write_text("pid 999999")  # the killed writer's name, never cleared
+    assert len(RawArchive(paths.archive).journal()) == 3
+
+    ingest_paths([write_protocols(tmp_path / "in", "b.csv", rows[3:])], warehouse=paths.root)
+    entries = journal(paths)
+    assert journal_file.read_bytes().startswith(whole + b'{"head":')  # the cut line is gone
+    assert [("interrupted" in e, e.get("name")) for e in entries[3:]] == [
+        (True, None),
+        (False, "b.csv"),
+        (False, None),
+    ]
+    replayed = WarehousePaths(tmp_path / "replayed")
+    replay_archive(paths, replayed.root)
+    sql = "SELECT position, recorded_at, event_hash FROM events ORDER BY position"
+    with (
+        duckdb.connect(str(paths.database), read_only=True) as a,
+        duckdb.connect(str(replayed.database), read_only=True) as b,
+    ):
+        assert a.execute(sql).fetchall() == b.execute(sql).fetchall()
