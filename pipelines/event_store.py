@@ -125,6 +125,10 @@ class ConcurrencyConflict(PipelineError):
     """A stream moved on since the caller read it (optimistic concurrency)."""
 
 
+class BeyondRecordedHead(Exception):
+    """A replay's commit would take the log past where the original writer stopped (rolled back)."""
+
+
 @dataclass(frozen=True)
 class VerifyReport:
     events: int
@@ -219,6 +223,7 @@ class EventStore:
         self.heads_log = heads_log
         self.changed = False  # something was committed (or the schema migrated) since opening
         self._recorded_at: datetime | None = None
+        self._commit_limit: int | None = None
 
     @classmethod
     @contextmanager
@@ -302,6 +307,8 @@ class EventStore:
         self.conn.execute("BEGIN TRANSACTION")
         try:
             yield
+            if self._commit_limit is not None and self.head()[0] > self._commit_limit:
+                raise BeyondRecordedHead(f"the original log stopped at position {self._commit_limit}")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -311,6 +318,17 @@ class EventStore:
             position, event_hash = self.head()
             with self.heads_log.open("a", encoding="ascii") as log:
                 log.write(f'{{"position":{position},"event_hash":"{event_hash}"}}\n')
+
+    @contextmanager
+    def committing_up_to(self, position: int | None) -> Iterator[None]:
+        """Inside, a transaction that would take the log past `position` is rolled back and raises
+        BeyondRecordedHead: a replay applies an input its writer stopped in only as far as it got."""
+        before = self._commit_limit
+        self._commit_limit = position
+        try:
+            yield
+        finally:
+            self._commit_limit = before
 
     @contextmanager
     def recording_at(self, moment: datetime | None) -> Iterator[None]:

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.errors import PipelineError
-from pipelines.event_store import EventStore
+from pipelines.event_store import BeyondRecordedHead, EventStore
 from pipelines.ingest import (
     DECLARATION_SUFFIX,
     PRECINCTS_SUFFIX,
@@ -83,19 +83,28 @@ class _Replay:
             head = stopped_at.get(index)
             if head is not None and self.store.head()[0] >= head:
                 self.skip(entry, _sidecars(entries, index))
-            elif isinstance(entry, Receipt):
-                outcome = self.ingest(entry, _sidecars(entries, index))
-                self.run_outcomes.append(outcome)
-                self.summary.files.append(outcome)
-            elif isinstance(entry, RunEnd):
-                self.end_run(entry, stop_at=head)
-            elif isinstance(entry, Interrupted):
-                # The stopped run never published what its files changed; its rerun publishes them.
-                self.run_outcomes = []
-                self.ingestor.archive.append(entry)
-            else:
-                self.act(entry)
+                continue
+            try:
+                # Where the writer stopped in this input, its commits go only as far as it got.
+                with self.store.committing_up_to(head):
+                    self.apply(entry, _sidecars(entries, index))
+            except BeyondRecordedHead:
+                self.summary.notes.append(f"{_describe(entry)} replayed as far as its writer got")
         # A run that never ended (its writer was killed) never published: neither does its replay.
+
+    def apply(self, entry: JournalEntry, sidecars: Sequence[Receipt]) -> None:
+        if isinstance(entry, Receipt):
+            outcome = self.ingest(entry, sidecars)
+            self.run_outcomes.append(outcome)
+            self.summary.files.append(outcome)
+        elif isinstance(entry, RunEnd):
+            self.end_run(entry)
+        elif isinstance(entry, Interrupted):
+            # The stopped run never published what its files changed; its rerun publishes them.
+            self.run_outcomes = []
+            self.ingestor.archive.append(entry)
+        else:
+            self.act(entry)
 
     def skip(self, entry: JournalEntry, sidecars: Sequence[Receipt]) -> None:
         """An input whose writer stopped before committing anything of it: journaled as it was, not
@@ -104,8 +113,9 @@ class _Replay:
             self.ingestor.archive.append(line)
         if isinstance(entry, RunEnd):
             self.run_outcomes = []
-        what = entry.name if isinstance(entry, Receipt | OperatorAction) else "the end of a run"
-        self.summary.notes.append(f"{what} not replayed: its writer stopped before it committed anything")
+        self.summary.notes.append(
+            f"{_describe(entry)} not replayed: its writer stopped before it committed anything"
+        )
 
     def ingest(self, receipt: Receipt, sidecars: Sequence[Receipt]) -> FileOutcome:
         """One received file, ingested as it was, in a folder of its own with what came beside it."""
@@ -139,18 +149,15 @@ class _Replay:
         finally:
             shutil.rmtree(folder)
 
-    def end_run(self, end: RunEnd, *, stop_at: int | None) -> None:
-        """Close the run where the original closed it, publishing what its files changed, at its time;
-        when its writer stopped while publishing, only as far as the log then reached (`stop_at`)."""
+    def end_run(self, end: RunEnd) -> None:
+        """Close the run where the original closed it, publishing what its files changed, at its time."""
         outcomes, self.run_outcomes = self.run_outcomes, []
         if not outcomes:  # nothing of this run arrived by `until`
             return
         self.ingestor.archive.mark_run_end(end.at, publish=end.publish)
         if end.publish:
-            for election_id in changed_elections(self.ingestor, outcomes):
-                if stop_at is not None and self.store.head()[0] >= stop_at:
-                    break
-                publish_run_end(self.store, [election_id], self.summary, at=end.at)
+            elections = changed_elections(self.ingestor, outcomes)
+            publish_run_end(self.store, elections, self.summary, at=end.at)
 
     def act(self, action: OperatorAction) -> None:
         if action.name not in ACTIONS:
@@ -170,6 +177,10 @@ class _Replay:
             refused = FileOutcome(str(action.options["name"]), "", "quarantined", election)
             self.run_outcomes.append(refused)
             self.summary.files.append(refused)
+
+
+def _describe(entry: JournalEntry) -> str:
+    return entry.name if isinstance(entry, Receipt | OperatorAction) else "the end of a run"
 
 
 def _arrived_after(entry: JournalEntry, until: datetime) -> bool:

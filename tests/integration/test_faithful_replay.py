@@ -250,3 +250,38 @@ def test_a_path_refused_unread_is_journaled_and_refused_again_on_replay(tmp_path
     replay_archive(original, replayed.root)
     assert log_rows(replayed) == log_rows(original)
     assert publications(replayed) == publications(original)
+
+
+def test_a_certification_stopped_between_its_override_and_its_table_replays_as_far_as_it_got(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The override committed, the certified table did not; then certified again with an override.
+    The replay commits the first override only, as the original did."""
+    warehouse = tmp_path / "warehouse"
+    inbox = tmp_path / "inbox"
+    rows = [protocol(pid) for pid in precinct_ids(5)]
+    ingest_paths(
+        [write_declaration(inbox, 5), write_protocols(inbox, "a.csv", rows[:3])], warehouse=warehouse
+    )
+    original = WarehousePaths(warehouse)
+    calls: list[int] = []
+
+    def stop_at_the_table(conn: duckdb.DuckDBPyConnection) -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the writer stops here")
+        return update_projections(conn)
+
+    with monkeypatch.context() as patch:
+        patch.setattr("pipelines.publication.update_projections", stop_at_the_table)
+        with pytest.raises(RuntimeError, match="the writer stops here"):
+            cli("publish", "--certify", "--override-reason", "flood", "--warehouse", warehouse)
+    assert cli("publish", "--certify", "--override-reason", "flood", "--warehouse", warehouse) == 0
+    types = [r[3] for r in log_rows(original)]
+    assert types.count("CertificationOverridden") == 2 and types[-1] == "ResultsCertified"
+
+    replayed = WarehousePaths(tmp_path / "replayed")
+    summary = replay_archive(original, replayed.root)
+    assert "certify replayed as far as its writer got" in summary.notes
+    assert log_rows(replayed) == log_rows(original)
+    assert publications(replayed) == publications(original)
