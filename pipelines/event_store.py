@@ -2,9 +2,14 @@
 
 Appending assigns global positions and per-stream versions, stores bulky figures in typed fact
 tables, and chains each event's hash to the previous one. The content an event's hash covers is
-computed by one SQL query (`_CONTENT_SQL`) both when appending and when verifying, so the two
+spelled by one SQL query (`_CONTENT_SQL`) both when appending and when verifying, so the two
 can never drift apart; only the text of a protocol's votes may come from the wide table being
 appended (`wide_votes_text`), spelled exactly as verification spells it from the stored rows.
+
+Nothing stored in the warehouse takes part in spelling or hashing that content: the length-prefix
+macro `lp` is defined by this module as a TEMP macro on every connection that hashes (a temporary
+definition is found before one stored in the database), a writer refuses a warehouse that stores a
+macro under the name of a DuckDB built-in, and verification hashes the text with hashlib.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,10 +34,18 @@ import pandas as pd
 from pipelines import snapshot
 from pipelines.errors import PipelineError
 from pipelines.events import NewEvent, StoredEvent, canonical_json
+from pipelines.log_anchors import append_anchor, read_anchors, reanchor
 from pipelines.migrations import apply_migrations, apply_views, first_row
 from pipelines.warehouse_paths import WarehousePaths
 
 GENESIS_HASH = "0" * 64
+
+# The length prefix of every hashed text, so that no choice of names makes two contents collide.
+# Migration 001 stored the same definition in the warehouse; that stored copy is never used.
+HASH_TEXT_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO lp(x) AS "
+    "length(coalesce(CAST(x AS VARCHAR), '')) || ':' || coalesce(CAST(x AS VARCHAR), '')"
+)
 
 _TS = "'%Y-%m-%dT%H:%M:%S.%f'"
 # {events} is the events table (or the staging table of an append); {since} bounds the positions.
@@ -64,13 +78,13 @@ WITH votes AS (
     FROM oe_pseudo_rows WHERE position > $since GROUP BY position
 )
 SELECT e.position, e.prev_hash_stored, e.event_hash_stored,
-       sha256(concat(lp(e.position), lp(e.stream_id), lp(e.stream_version), lp(e.event_type),
+       {{digest_open}}concat(lp(e.position), lp(e.stream_id), lp(e.stream_version), lp(e.event_type),
                      lp(e.election_id), lp(strftime(e.occurred_at, {_TS})),
                      lp(strftime(e.recorded_at, {_TS})),
                      lp(e.batch_id), lp(e.payload), lp(p.facts), lp(d.facts),
                      -- tagged and only when present, so that events without them keep their digests
                      CASE WHEN o.facts IS NULL THEN '' ELSE 'R' || lp(o.facts) END,
-                     CASE WHEN q.facts IS NULL THEN '' ELSE 'P' || lp(q.facts) END)) AS digest
+                     CASE WHEN q.facts IS NULL THEN '' ELSE 'P' || lp(q.facts) END){{digest_close}} AS digest
 FROM (SELECT *, {{prev}} AS prev_hash_stored, {{hash}} AS event_hash_stored
       FROM {{events}} WHERE position > $since) e
 LEFT JOIN protocol p USING (position)
@@ -86,11 +100,23 @@ _VOTES_FROM_LOG = """
     FROM protocol_votes WHERE position > $since GROUP BY position"""
 
 
-def content_sql(events: str, *, stored_hashes: bool, votes: str = _VOTES_FROM_LOG) -> str:
+def content_sql(
+    events: str, *, stored_hashes: bool, votes: str = _VOTES_FROM_LOG, hashed: bool = True
+) -> str:
     """The digest of each event after `$since` in `events`; `votes` may give the votes' text from a
-    wide table of the same figures (one column per list), which spells it without sorting."""
+    wide table of the same figures (one column per list), which spells it without sorting.
+    `hashed=False` gives the content text itself instead, for the caller to hash (verification).
+    The connection must have run `HASH_TEXT_MACRO`."""
     prev, hash_ = ("prev_hash", "event_hash") if stored_hashes else ("NULL", "NULL")
-    return _CONTENT_SQL.format(events=events, prev=prev, hash=hash_, votes=votes)
+    opening, closing = ("sha256(", ")") if hashed else ("", "")
+    return _CONTENT_SQL.format(
+        events=events, prev=prev, hash=hash_, votes=votes, digest_open=opening, digest_close=closing
+    )
+
+
+def content_digest(content: str) -> str:
+    """What SQL's sha256() of the content text gives, computed here."""
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def wide_votes_text(table: str, list_ids: Sequence[str]) -> str:
@@ -117,6 +143,31 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def stored_builtin_shadows(conn: duckdb.DuckDBPyConnection, database: str | None = None) -> list[str]:
+    """Macros stored in the database under the name of a DuckDB built-in: on a connection to that
+    database they would be called instead of the built-in."""
+    rows = conn.execute(
+        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE database_name = "
+        "coalesce(?, current_database()) AND function_type IN ('macro', 'table_macro') AND function_name IN "
+        "(SELECT function_name FROM duckdb_functions() WHERE database_name = 'system') ORDER BY 1",
+        [database],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+class WarehouseTampered(PipelineError):
+    """The warehouse holds something no writer of this system puts there; run `elections verify`."""
+
+
+def refuse_shadowed_builtins(conn: duckdb.DuckDBPyConnection) -> None:
+    shadows = stored_builtin_shadows(conn)
+    if shadows:
+        raise WarehouseTampered(
+            f"the warehouse stores macro(s) named like DuckDB built-ins ({', '.join(shadows)}), which would "
+            "change what this writer computes; refusing to write - run `elections verify`"
+        )
+
+
 class WriterBusy(PipelineError):
     """Another process holds the warehouse's single writer lock."""
 
@@ -134,6 +185,8 @@ class VerifyReport:
     events: int
     first_bad_position: int | None
     problem: str | None
+    # What failed: schema, chain, anchors, unanchored (a head not yet recorded), archive, receipts.
+    kind: str | None = None
 
     @property
     def intact(self) -> bool:
@@ -224,6 +277,7 @@ class EventStore:
         self.changed = False  # something was committed (or the schema migrated) since opening
         self._recorded_at: datetime | None = None
         self._commit_limit: int | None = None
+        conn.execute(HASH_TEXT_MACRO)
 
     @classmethod
     @contextmanager
@@ -235,6 +289,7 @@ class EventStore:
             remove_leftovers(paths)
             conn = duckdb.connect(str(paths.database), config=writer_config())
             try:
+                refuse_shadowed_builtins(conn)
                 migrated = bool(apply_migrations(conn))
                 apply_views(conn, force=migrated)
                 store = cls(conn, paths.log_heads)
@@ -243,6 +298,7 @@ class EventStore:
                     from pipelines.raw_archive import RawArchive
 
                     RawArchive(paths.archive).mark_interrupted(utc_now(), store.head()[0])
+                reanchor(paths.log_heads, store.head())
                 yield store
             finally:
                 conn.close()
@@ -316,8 +372,8 @@ class EventStore:
         self.changed = True
         if self.heads_log is not None:
             position, event_hash = self.head()
-            with self.heads_log.open("a", encoding="ascii") as log:
-                log.write(f'{{"position":{position},"event_hash":"{event_hash}"}}\n')
+            if position > 0:
+                append_anchor(self.heads_log, position, event_hash)
 
     @contextmanager
     def committing_up_to(self, position: int | None) -> Iterator[None]:
@@ -575,28 +631,122 @@ class EventStore:
         return verify_connection(self.conn, paths)
 
 
-def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | None = None) -> VerifyReport:
-    tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+# The tables whose rows an event's hash covers.
+LOG_TABLES = (
+    "events",
+    "protocol_facts",
+    "protocol_votes",
+    "declared_precincts",
+    "oe_results",
+    "oe_pseudo_rows",
+)
+# Added by migration 003: a warehouse last written before it has no OpenElections figures.
+_LATER_LOG_TABLES = ("oe_results", "oe_pseudo_rows")
+
+
+@cache
+def expected_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Every table of a warehouse as this version's migrations create it: (column, type) in order."""
+    with duckdb.connect() as conn:
+        apply_migrations(conn)
+        rows = conn.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND NOT internal ORDER BY table_name, column_index"
+        ).fetchall()
+        views = {
+            str(r[0])
+            for r in conn.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        }
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        if table not in views:
+            columns.setdefault(str(table), []).append((str(column), str(data_type)))
+    return {table: tuple(cols) for table, cols in columns.items()}
+
+
+def log_schema_problem(conn: duckdb.DuckDBPyConnection, database: str) -> str | None:
+    """Why the log tables of `database` cannot be read as the log (a view in place of a table,
+    other columns or types, a macro shadowing a built-in); None when they can."""
+    shadows = stored_builtin_shadows(conn, database)
+    if shadows:
+        return (
+            f"the warehouse stores macro(s) named like DuckDB built-ins ({', '.join(shadows)}): "
+            "a connection to it would compute with them instead of the built-ins"
+        )
+    tables = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'",
+            [database],
+        ).fetchall()
+    }
+    views = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND schema_name = 'main'",
+            [database],
+        ).fetchall()
+    }
+    expected = expected_columns()
+    for table in LOG_TABLES:
+        if table in views:
+            return f"{table} is a view, not the stored table of the log: a view can show anything"
+        if table not in tables:
+            if table in _LATER_LOG_TABLES:
+                continue
+            return f"the log table {table} is missing"
+        found = tuple(
+            (str(c), str(t))
+            for c, t in conn.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
+                "AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                [database, table],
+            ).fetchall()
+        )
+        if found != expected[table]:
+            return f"the log table {table} has columns {found}, not {expected[table]}"
+    return None
+
+
+def verify_connection(
+    conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | None = None, *, database: str | None = None
+) -> VerifyReport:
+    """Check the log of `database` (default: the connection's own) through `conn`: its tables are
+    the log's tables, every event's hash recomputed with hashlib chains from the one before, every
+    figure belongs to an event; with `paths`, the anchors, the archive and the receipts too.
+
+    The log is read through the unqualified names on `conn` (the auditor points them at the tables
+    whose schema was checked); no macro, view or function stored in the warehouse takes part."""
+    if database is None:
+        row = first_row(conn.execute("SELECT current_database()"))
+        database = str(row[0]) if row else "memory"
+    tables = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? UNION ALL "
+            "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+            [database, database],
+        ).fetchall()
+    }
     if "events" not in tables:  # a writer stopped before the schema was ever committed: nothing to check
         return VerifyReport(0, None, None)
+    problem = log_schema_problem(conn, database)
+    if problem is not None:
+        return VerifyReport(0, None, problem, "schema")
+    conn.execute(HASH_TEXT_MACRO)
     if "oe_results" not in tables:  # last written before migration 003: no OpenElections figures exist
         conn.execute(
-            "CREATE TEMP TABLE oe_results AS SELECT * FROM (VALUES (0, 0, '', '', '', '', '', '', '', 0, 0, "
-            "0, 0, 0, '')) t(position, line, election_id, county, precinct, office, district, party, "
-            "candidate, votes, early_voting, election_day, absentee, provisional, other_modes) LIMIT 0; "
-            "CREATE TEMP TABLE oe_pseudo_rows AS SELECT * FROM (VALUES (0, 0, '', '', '', '', '', '', '', "
-            "0)) t(position, line, election_id, kind, county, precinct, office, district, label, votes) "
-            "LIMIT 0"
+            "CREATE TEMP TABLE IF NOT EXISTS oe_results AS SELECT * FROM (VALUES (0, 0, '', '', '', '', '', "
+            "'', '', 0, 0, 0, 0, 0, '')) t(position, line, election_id, county, precinct, office, district, "
+            "party, candidate, votes, early_voting, election_day, absentee, provisional, other_modes) "
+            "LIMIT 0; "
+            "CREATE TEMP TABLE IF NOT EXISTS oe_pseudo_rows AS SELECT * FROM (VALUES (0, 0, '', '', '', '', "
+            "'', '', '', 0)) t(position, line, election_id, kind, county, precinct, office, district, label, "
+            "votes) LIMIT 0"
         )
-    # Read in batches: a million events' digests at once would hold ~1.5 GB.
-    result = conn.execute(content_sql("events", stored_hashes=True), {"since": -1})
-    events, broken, prev = 0, None, GENESIS_HASH
-    while batch := result.fetchmany(50_000):
-        events += len(batch)
-        if broken is None:  # once broken, the rest is only drained: DuckDB serves no other query before
-            broken, prev = _first_break(batch, prev)
+    events, broken, head = recompute_chain(conn)
     if broken is not None:
-        return VerifyReport(events, *broken)
+        return VerifyReport(events, broken[0], broken[1], "chain")
     orphans = first_row(
         conn.execute(
             "SELECT min(position) FROM (SELECT position FROM protocol_facts UNION ALL "
@@ -607,53 +757,141 @@ def verify_connection(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths | N
     )
     if orphans is not None and orphans[0] is not None:
         return VerifyReport(
-            events, int(orphans[0]), f"figures stored for position {orphans[0]} belong to no event"
+            events, int(orphans[0]), f"figures stored for position {orphans[0]} belong to no event", "chain"
         )
     if paths is not None:
-        cut = _check_anchored_head(conn, paths.log_heads)
-        if cut is not None:
-            return VerifyReport(events, cut[0], cut[1])
         from pipelines.raw_archive import RawArchive
 
-        problem = RawArchive(paths.archive).verify_received(conn)
-        if problem is not None:
-            position, message = problem
-            return VerifyReport(events, position, message)
+        cut = check_anchors(conn, paths.log_heads, head)
+        if cut is not None:
+            return VerifyReport(events, *cut)
+        archive = RawArchive(paths.archive)
+        for kind, found in (
+            ("archive", archive.verify_received(conn)),
+            ("receipts", archive.verify_receipts(conn)),
+        ):
+            if found is not None:
+                return VerifyReport(events, found[0], found[1], kind)
     return VerifyReport(events, None, None)
 
 
-def _first_break(rows: list[Any], prev: str) -> tuple[tuple[int, str] | None, str]:
-    """The first event of `rows` that does not chain from `prev`, and the hash the next batch follows."""
-    for position, stored_prev, stored_hash, digest in rows:
+def recompute_chain(
+    conn: duckdb.DuckDBPyConnection,
+) -> tuple[int, tuple[int, str] | None, tuple[int, str]]:
+    """Spell every event's content with DuckDB built-ins, hash it here and chain it: the number of
+    events, the first break (position, what) if any, and the head (position, hash) the chain reaches."""
+    query = conn.sql(content_sql("events", stored_hashes=True, hashed=False), params={"since": -1})
+    # In batches: a million events' contents at once would hold gigabytes.
+    reader = query.to_arrow_reader(50_000)
+    events, broken, prev, position = 0, None, GENESIS_HASH, 0
+    for batch in reader:
+        events += batch.num_rows
+        if broken is not None:  # once broken, the rest is only drained: DuckDB serves no other query before
+            continue
+        columns = [batch.column(i).to_pylist() for i in range(4)]
+        broken, prev, last = _first_break(zip(*columns, strict=True), prev)
+        position = last if last is not None else position
+    return events, broken, (position, prev)
+
+
+def _first_break(
+    rows: Iterable[tuple[Any, Any, Any, Any]], prev: str
+) -> tuple[tuple[int, str] | None, str, int | None]:
+    """The first event of `rows` that does not chain from `prev`, the hash the next batch follows,
+    and the last position read."""
+    sha256 = hashlib.sha256
+    position = None
+    for position, stored_prev, stored_hash, content in rows:
         if stored_prev != prev:
             message = (
                 f"event {position} does not follow the event before it "
                 "(an event was deleted, inserted or reordered)"
             )
-            return (int(position), message), prev
-        if stored_hash != chain_hash(prev, digest):
-            return (int(position), f"event {position} was altered after it was written"), prev
+            return (int(position), message), prev, position
+        digest = sha256(content.encode("utf-8")).hexdigest()
+        if stored_hash != sha256((prev + digest).encode("ascii")).hexdigest():
+            return (int(position), f"event {position} was altered after it was written"), prev, position
         prev = stored_hash
-    return None, prev
+    return None, prev, position
 
 
-def _check_anchored_head(conn: duckdb.DuckDBPyConnection, heads_log: Path) -> tuple[int, str] | None:
-    """The newest recorded head must still be in the log, with the same hash."""
-    if not heads_log.exists():
-        return None
-    lines = heads_log.read_text(encoding="ascii").split()
-    if not lines:
-        return None
-    anchor = json.loads(lines[-1])
-    position, expected = int(anchor["position"]), str(anchor["event_hash"])
-    row = first_row(conn.execute("SELECT event_hash FROM events WHERE position = ?", [position]))
-    if row is None:
-        return position, (
-            f"event {position} is missing: the log was recorded to reach position {position}, "
-            "so its newest events were deleted"
+def check_anchors(
+    conn: duckdb.DuckDBPyConnection, heads_log: Path, head: tuple[int, str]
+) -> tuple[int | None, str, str] | None:
+    """Every recorded head must be an event of the log with the same hash, in order, and the last the
+    log's head: (position, what, kind) of the first that is not. Call after the chain verified, so
+    that the stored hashes are the recomputed ones."""
+    position = head[0]
+    found = read_anchors(heads_log)
+    name = heads_log.name
+    if found.problem is not None:
+        return None, found.problem, "anchors"
+    if not found.exists or not found.anchors:
+        if position == 0:
+            return None
+        what = "is missing" if not found.exists else "is empty"
+        return (
+            position,
+            f"the log head anchor file {name} {what}, but the log holds {position} events",
+            "anchors",
         )
-    if row[0] != expected:
-        return position, f"event {position} is not the event recorded at that position"
+    wanted = sorted({a.position for a in found.anchors})
+    stored: dict[int, str] = {}
+    for start in range(0, len(wanted), 10_000):
+        chunk = wanted[start : start + 10_000]
+        marks = ", ".join("?" for _ in chunk)
+        stored.update(
+            (int(p), str(h))
+            for p, h in conn.execute(
+                f"SELECT position, event_hash FROM events WHERE position IN ({marks})", chunk
+            ).fetchall()
+        )
+    previous = 0
+    for anchor in found.anchors:
+        where = f"{name} line {anchor.line}"
+        if anchor.restarted is not None:
+            return (
+                anchor.position,
+                f"{where}: {anchor.restarted}; the heads before it are not anchored",
+                "anchors",
+            )
+        if anchor.position < previous:
+            return (
+                anchor.position,
+                f"{where}: position {anchor.position} goes back from {previous}",
+                "anchors",
+            )
+        previous = anchor.position
+        if anchor.position not in stored:
+            return (
+                anchor.position,
+                (
+                    f"event {anchor.position} is missing: {where} records that the log reached position "
+                    f"{anchor.position}, so events were deleted"
+                ),
+                "anchors",
+            )
+        if stored[anchor.position] != anchor.event_hash:
+            return (
+                anchor.position,
+                (
+                    f"event {anchor.position} is not the event recorded at that position ({where}): "
+                    "the chain was rewritten from there on, or the anchor edited"
+                ),
+                "anchors",
+            )
+    last = found.anchors[-1]
+    if last.position < position:
+        return (
+            position,
+            (
+                f"the log's head (position {position}) is not anchored: {name} ends at position "
+                f"{last.position}. Either a writer was killed between its commit and recording the head "
+                "(the next writer to open the warehouse records it), or events were appended outside "
+                "the writer"
+            ),
+            "unanchored",
+        )
     return None
 
 

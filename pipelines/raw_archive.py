@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -17,11 +18,36 @@ from typing import Any
 import duckdb
 
 from pipelines.durable import append_line, fsync_folder
-from pipelines.events import BATCH_RECEIVED, canonical_json
+from pipelines.events import BATCH_RECEIVED, ELECTION_DECLARED, canonical_json
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# Events whose payload may name archived sidecar files (a precinct list, a rule profile file).
+_DECLARING_EVENTS = (ELECTION_DECLARED, "RulesAmended")
+_ARCHIVE_NAME = re.compile(r"^[0-9a-f]{64}$")
+_SIDECAR_KEY = re.compile(r"^[a-z0-9_]+_(csv|file)_sha256$")
+
+
+def _sidecars(payload: str) -> list[tuple[str, str]]:
+    """The archived files a declaration's payload names beside the declaration itself."""
+    try:
+        data = json.loads(payload)
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [(f"sidecar {key}", str(value)) for key, value in sorted(data.items()) if _SIDECAR_KEY.match(key)]
 
 
 @dataclass(frozen=True)
@@ -171,16 +197,45 @@ class RawArchive:
         return [entry for entry in self.journal() if isinstance(entry, Receipt)]
 
     def verify_received(self, conn: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
-        """Every file a BatchReceived event names must be in the archive with the same content."""
+        """Every file a BatchReceived event names, and every sidecar file a declaration names
+        (`<what>_csv_sha256` / `<what>_file_sha256` in its payload), must be in the archive with the
+        same content."""
         rows = conn.execute(
-            "SELECT position, batch_id FROM events WHERE event_type = ? ORDER BY position", [BATCH_RECEIVED]
+            "SELECT position, batch_id, NULL FROM events WHERE event_type = ? UNION ALL "
+            "SELECT position, NULL, payload FROM events WHERE event_type IN (?, ?) ORDER BY 1",
+            [BATCH_RECEIVED, *_DECLARING_EVENTS],
         ).fetchall()
-        for position, batch_id in rows:
-            path = self.path_for(batch_id)
-            if not path.exists():
-                return int(position), f"archived file {batch_id} of event {position} is missing"
-            if sha256_bytes(path.read_bytes()) != batch_id:
-                return int(position), f"archived file {batch_id} of event {position} was altered"
+        checked: set[str] = set()
+        for position, batch_id, payload in rows:
+            names = [("file", str(batch_id))] if batch_id is not None else _sidecars(str(payload))
+            for what, digest in names:
+                if digest in checked:
+                    continue
+                path = self.path_for(digest)
+                if not _ARCHIVE_NAME.match(digest) or not path.is_file():
+                    return int(position), f"archived {what} {digest} of event {position} is missing"
+                if sha256_file(path) != digest:
+                    return int(position), f"archived {what} {digest} of event {position} was altered"
+                checked.add(digest)
+        return None
+
+    def verify_receipts(self, conn: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
+        """Every BatchReceived event has its receipt: the same file (sha256) received at
+        the same time. A receipt without an event is a file whose ingest never committed."""
+        try:
+            receipts = {(r.sha256, r.received_at) for r in self.receipts()}
+        except (ValueError, TypeError, KeyError) as exc:
+            return 0, f"the receipts log {self.journal_path} cannot be read: {exc!r}"
+        rows = conn.execute(
+            "SELECT position, batch_id, occurred_at FROM events WHERE event_type = ? ORDER BY position",
+            [BATCH_RECEIVED],
+        ).fetchall()
+        for position, batch_id, occurred_at in rows:
+            if (str(batch_id), occurred_at) not in receipts:
+                return int(position), (
+                    f"event {position} received file {batch_id} at {occurred_at.isoformat()}, but the "
+                    "receipts log records no such receipt (receipts.jsonl edited, or the event forged)"
+                )
         return None
 
 
