@@ -747,17 +747,10 @@ def verify_connection(
     events, broken, head = recompute_chain(conn)
     if broken is not None:
         return VerifyReport(events, broken[0], broken[1], "chain")
-    orphans = first_row(
-        conn.execute(
-            "SELECT min(position) FROM (SELECT position FROM protocol_facts UNION ALL "
-            "SELECT position FROM protocol_votes UNION ALL SELECT position FROM declared_precincts "
-            "UNION ALL SELECT position FROM oe_results UNION ALL SELECT position FROM oe_pseudo_rows) f "
-            "WHERE position NOT IN (SELECT position FROM events)"
-        )
-    )
-    if orphans is not None and orphans[0] is not None:
+    orphan = orphan_figures(conn)
+    if orphan is not None:
         return VerifyReport(
-            events, int(orphans[0]), f"figures stored for position {orphans[0]} belong to no event", "chain"
+            events, orphan, f"figures stored for position {orphan} belong to no event", "chain"
         )
     if paths is not None:
         from pipelines.raw_archive import RawArchive
@@ -773,6 +766,19 @@ def verify_connection(
             if found is not None:
                 return VerifyReport(events, found[0], found[1], kind)
     return VerifyReport(events, None, None)
+
+
+def orphan_figures(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """The first position that has figures but no event."""
+    row = first_row(
+        conn.execute(
+            "SELECT min(position) FROM (SELECT position FROM protocol_facts UNION ALL "
+            "SELECT position FROM protocol_votes UNION ALL SELECT position FROM declared_precincts "
+            "UNION ALL SELECT position FROM oe_results UNION ALL SELECT position FROM oe_pseudo_rows) f "
+            "WHERE position NOT IN (SELECT position FROM events)"
+        )
+    )
+    return None if row is None or row[0] is None else int(str(row[0]))
 
 
 def recompute_chain(

@@ -1,9 +1,12 @@
-"""The immutable folder of one publication: seat table, totals, NIST CDF, results page and manifest.
+"""The immutable folder of one publication: seat table, totals, NIST CDF, results page, the inputs of
+its allocation, the manifest and (with a signing key configured) the manifest's signature.
 
-Everything in the folder is derived from the log as of the publication's event, so rebuilding it from
-the same events gives the same bytes; only the manifest's `written_at` records the wall clock. A
-folder is written under a temporary name and renamed into place, and an existing folder is never
-rewritten.
+Everything in the folder, the manifest included, is derived from the log as of the publication's
+event, so rebuilding it from the same events gives the same bytes. Every file states the log position
+the publication is based on and the hash of the event there (the head it saw); `allocation.json`
+holds the list totals, the rules as recorded in the event and the allocation's trace, so that a
+folder can be checked alone (`pipelines.publication_check`). A folder is written under a temporary
+name and renamed into place, and an existing folder is never rewritten.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ import pyarrow.parquet as pq
 
 from pipelines.cli.output import spreadsheet_safe
 from pipelines.errors import InputError
-from pipelines.event_store import utc_now
 from pipelines.events import ELECTION_DECLARED, PRECINCT_ANNULLED, PROTOCOL_AMENDED, PROTOCOL_REPORTED
 from pipelines.migrations import first_row
 from pipelines.nist_cdf import PRECINCTS_IN_EXPORT
 from pipelines.precinct_figures import PrecinctFigures, precinct_figures_as_of
 from pipelines.projections import checkpoint
 from pipelines.seat_allocation.model import RECORD_FIELDS
+from pipelines.signing import configured_signing_key, sign_manifest
 from pipelines.warehouse_paths import WarehousePaths
 
 MANIFEST = "manifest.json"
@@ -46,6 +49,8 @@ REGIONAL_CSV = "totals-regional.csv"
 REGIONAL_JSON = "totals-regional.json"
 CDF_JSON = "results.nist-cdf.json"
 RESULTS_PAGE = "results.html"
+ALLOCATION_JSON = "allocation.json"
+SIGNATURE = "manifest.sig"
 
 TOTAL_FIELDS = (
     "precincts_expected",
@@ -103,11 +108,13 @@ class PublishedResults:
     status: str
     position: int
     based_on_position: int
+    based_on_hash: str  # event_hash at based_on_position: the log's head the publication saw
     published_at: datetime
     rule_profile: str
     rules: Mapping[str, Any]
     table_sha256: str
     allocation: Sequence[Mapping[str, Any]]
+    allocation_inputs: Mapping[str, Any]  # what the allocation was computed from (allocation.json)
     explanation: Sequence[str]
     lists: Sequence[ListInfo]  # ballot order
     national: AreaTotals
@@ -209,6 +216,12 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
         {f: sum(int(r.figures[f]) for r in regions) for f in TOTAL_FIELDS},
         {info.list_id: sum(r.votes[info.list_id] for r in regions) for info in lists},
     )
+    head = first_row(conn.execute("SELECT event_hash FROM events WHERE position = ?", [based_on]))
+    candidates = dict(
+        conn.execute(
+            "SELECT list_id, candidates FROM proj_lists WHERE election_id = ?", [election_id]
+        ).fetchall()
+    )
     return PublishedResults(
         publication_id=publication_id,
         election_id=election_id,
@@ -217,11 +230,13 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
         status=str(payload["status"]),
         position=position,
         based_on_position=based_on,
+        based_on_hash="" if head is None else str(head[0]),
         published_at=published_at,
         rule_profile=str(payload["rule_profile"]),
         rules=payload.get("rules", {}),
         table_sha256=str(payload["table_sha256"]),
         allocation=payload["allocation"],
+        allocation_inputs=_allocation_inputs(payload, national, candidates),
         explanation=payload.get("explanation", []),
         lists=lists,
         national=national,
@@ -235,6 +250,33 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
         ),
         against_all_on_ballot=bool(election_row[4]),
     )
+
+
+def _allocation_inputs(
+    payload: Mapping[str, Any], national: AreaTotals, candidates: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The figures the allocation was computed from, as the publication event recorded them (the
+    national totals as of its position for an event that did not record them)."""
+    recorded = payload.get("seats") or [
+        {"list_id": r["list_id"], "name": r["name"], "ballot_order": r["ballot_order"], "votes": r["votes"]}
+        for r in payload["allocation"]
+    ]
+    return {
+        "lists": [
+            {
+                "list_id": r["list_id"],
+                "name": r["name"],
+                "ballot_order": r["ballot_order"],
+                "votes": r["votes"],
+                "candidates": candidates.get(r["list_id"]),
+            }
+            for r in recorded
+        ],
+        **{
+            key: int(payload.get(key, national.figures[key]))
+            for key in ("ballots_cast", "invalid_ballots", "against_all")
+        },
+    }
 
 
 _CURRENT_AREA_SQL = """
@@ -387,6 +429,7 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
         "election_id": results.election_id,
         "status": results.status,
         "based_on_position": results.based_on_position,
+        "based_on_hash": results.based_on_hash,
         "rule_profile": results.rule_profile,
         "published_at": results.published_at_text,
     }
@@ -402,22 +445,30 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
         REGIONAL_JSON: json_bytes({**about, "regions": regional}),
         CDF_JSON: report_bytes(results),
         RESULTS_PAGE: render_results_page(results).encode("utf-8"),
+        ALLOCATION_JSON: json_bytes(
+            {
+                **about,
+                "table_sha256": results.table_sha256,
+                "rules": results.rules,
+                "inputs": results.allocation_inputs,
+                "explanation": list(results.explanation),
+            }
+        ),
     }
 
 
-def manifest(
-    results: PublishedResults, files: Mapping[str, bytes], *, written_at: datetime
-) -> dict[str, Any]:
+def manifest(results: PublishedResults, files: Mapping[str, bytes]) -> dict[str, Any]:
+    """A pure function of the log: the time it states is the publication event's, never the clock."""
     return {
         "publication_id": results.publication_id,
         "election_id": results.election_id,
         "status": results.status,
         "position": results.position,
         "based_on_position": results.based_on_position,
+        "based_on_hash": results.based_on_hash,
         "rule_profile": results.rule_profile,
         "table_sha256": results.table_sha256,
         "published_at": results.published_at_text,
-        "written_at": written_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(files.items())
@@ -454,9 +505,10 @@ def write_publication(paths: WarehousePaths, conn: duckdb.DuckDBPyConnection, pu
     folder = paths.publications / publication_id
     if folder.exists():
         return folder
-    results = load_published_results(conn, publication_id)
-    files = render_files(results)
-    files[MANIFEST] = json_bytes(manifest(results, files, written_at=utc_now()))
+    files = publication_folder_files(conn, publication_id)
+    key = configured_signing_key()
+    if key is not None:
+        files[SIGNATURE] = sign_manifest(key, files[MANIFEST])
     paths.publications.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=paths.publications, prefix=f".{publication_id}."))
     try:
@@ -475,28 +527,22 @@ def write_publication(paths: WarehousePaths, conn: duckdb.DuckDBPyConnection, pu
     return folder
 
 
-def rebuild_publication(conn: duckdb.DuckDBPyConnection, publication_id: str) -> dict[str, bytes]:
-    """The files of a publication rendered again from the log (the manifest without a fixed time)."""
+def publication_folder_files(conn: duckdb.DuckDBPyConnection, publication_id: str) -> dict[str, bytes]:
+    """Every file of a publication's folder but its signature, rendered from the log."""
     results = load_published_results(conn, publication_id)
-    return render_files(results)
+    files = render_files(results)
+    files[MANIFEST] = json_bytes(manifest(results, files))
+    return files
 
 
-def verify_publication(folder: Path) -> list[str]:
-    """Problems found checking a folder against its manifest (missing, extra or altered files)."""
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        return [f"{folder}: no {MANIFEST}"]
-    listed: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
-    problems = []
-    present = {p.name for p in folder.iterdir() if p.name != MANIFEST}
-    for name in sorted(present - set(listed)):
-        problems.append(f"{name}: not listed in the manifest")
-    for name, expected in sorted(listed.items()):
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{name}: listed in the manifest but missing")
-            continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != expected["sha256"]:
-            problems.append(f"{name}: sha256 {digest} differs from the manifest's {expected['sha256']}")
-    return problems
+def rebuild_publication(conn: duckdb.DuckDBPyConnection, publication_id: str) -> dict[str, bytes]:
+    """The files of a publication rendered again from the log, manifest included (not the signature,
+    which needs the signing key: check it with `verify_publication(folder, public_key)`)."""
+    return publication_folder_files(conn, publication_id)
+
+
+def verify_publication(folder: Path, public_key: Path | None = None) -> list[str]:
+    """Problems found checking a folder alone (see `pipelines.publication_check.check_folder`)."""
+    from pipelines.publication_check import check_folder
+
+    return check_folder(folder, public_key)

@@ -303,7 +303,8 @@ def render_results_page(results: PublishedResults) -> str:
     colors = list_colors(results.lists)
     status = results.status.upper()
     basis = (
-        f"Based on the event log up to position <strong>{results.based_on_position}</strong>; "
+        f"Based on the event log up to position <strong>{results.based_on_position}</strong> "
+        f"(hash of the event there: <code>{escape(results.based_on_hash)}</code>); "
         f"published by event {results.position} at {escape(results.published_at_text)} (UTC) "
         f"under rule profile <strong>{escape(results.rule_profile)}</strong>. "
         f"Seat table SHA-256: <code>{escape(results.table_sha256)}</code>. "

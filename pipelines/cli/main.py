@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.store_commands",
     "pipelines.cli.publish_commands",
     "pipelines.cli.rules_command",
+    "pipelines.cli.audit_commands",
     "pipelines.cli.allocate_command",
     "pipelines.cli.history_command",
     "pipelines.cli.simulate_command",

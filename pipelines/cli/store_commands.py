@@ -1,4 +1,4 @@
-"""`elections ingest | seats | verify | rebuild | sql`: the event store from the command line."""
+"""`elections ingest | seats | rebuild | sql`: the event store from the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import duckdb
 
 from pipelines.cli.output import FORMATS, render
 from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINED, InputError
-from pipelines.event_store import open_read_only, verify_connection, writer_lock
+from pipelines.event_store import open_read_only
 from pipelines.warehouse_paths import WarehousePaths, default_warehouse_dir
 
 SEAT_COLUMNS = (
@@ -73,10 +73,6 @@ def register(subparsers: Any) -> None:
     seats.add_argument("--format", choices=FORMATS, default="table")
     add_warehouse_option(seats)
     seats.set_defaults(func=run_seats)
-
-    verify = subparsers.add_parser("verify", help="check the hash chain of the log and the raw archive")
-    add_warehouse_option(verify)
-    verify.set_defaults(func=run_verify)
 
     rebuild = subparsers.add_parser("rebuild", help="replay every projection from the log; print checksums")
     add_warehouse_option(rebuild)
@@ -159,19 +155,6 @@ def run_seats(args: argparse.Namespace) -> int:
             f"rules {rules.profile.profile_id} (sha256 {rules.sha256[:12]})"
         )
     return EXIT_OK
-
-
-def run_verify(args: argparse.Namespace) -> int:
-    paths = warehouse_paths(args)
-    if not paths.database.exists():
-        raise InputError(f"no warehouse at {paths.root}")
-    with writer_lock(paths, wait_seconds=300), duckdb.connect(str(paths.database), read_only=True) as conn:
-        report = verify_connection(conn, paths)
-    if report.intact:
-        print(f"intact: {report.events} events, hash chain and raw archive verified")
-        return EXIT_OK
-    print(f"TAMPERED at position {report.first_bad_position}: {report.problem}")
-    return EXIT_FAILURE
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
