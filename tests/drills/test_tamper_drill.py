@@ -121,8 +121,8 @@ def test_random_tampering_is_detected_at_the_right_position(original: WarehouseP
 
 
 def _copy_warehouse(paths: WarehousePaths, target: Path) -> WarehousePaths:
-    # Publication folders and snapshots are read-only and play no part in verify: leave them out.
-    shutil.copytree(paths.root, target, ignore=shutil.ignore_patterns("publications", "snapshot"))
+    # The readers' snapshot plays no part in verify: leave it out.
+    shutil.copytree(paths.root, target, ignore=shutil.ignore_patterns("snapshot"))
     return WarehousePaths(target)
 
 
