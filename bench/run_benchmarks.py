@@ -35,6 +35,7 @@ TARGET_PEAK_BYTES = 2 * GB
 TARGET_INCREMENTAL_SECONDS = 0.5
 TARGET_INCREMENTAL_GROWTH = 1.5
 TARGET_REBUILD_SECONDS = 10.0
+TARGET_VERIFY_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ def child_main(task: dict[str, Any]) -> None:
     from bench import variants
 
     variant = str(task["variant"])
-    import_seconds = variants.load_pipeline() if variant in ("full", "incremental", "rebuild") else 0.0
+    import_seconds = (
+        variants.load_pipeline() if variant in ("full", "incremental", "rebuild", "verify") else 0.0
+    )
     data = Path(task.get("data", "."))
     warehouse = Path(task.get("warehouse", "."))
     if variant == "floor":
@@ -112,6 +115,8 @@ def child_main(task: dict[str, Any]) -> None:
         from bench.results_api_load import measure_results_api
 
         result = measure_results_api(warehouse, clients=int(task["clients"]), seconds=float(task["seconds"]))
+    elif variant == "verify":
+        result = variants.verify(warehouse)
     else:
         raise SystemExit(f"unknown variant {variant}")
     print(json.dumps({**result, "import_seconds": round(import_seconds, 3)}))
@@ -186,6 +191,9 @@ def bench_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
         lambda i: {"variant": "rebuild", **on_data}, min(args.repeats, 3), f"{n} rebuild", cap
     )
     out["results_api"] = results_api_phase(warehouse, args, f"{n} results API", cap)
+    out["verify"] = repeat(
+        lambda i: {"variant": "verify", **on_data}, min(args.repeats, 3), f"{n} verify", cap
+    )
     if not args.keep_warehouses:
         shutil.rmtree(warehouse, ignore_errors=True)
     return out
@@ -262,13 +270,15 @@ def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         )
     rebuild = median(r, "rebuild")
     check(f"rebuild at {n}, s", rebuild, "< 10", rebuild < TARGET_REBUILD_SECONDS)
+    audit = median(r, "verify")
+    check(f"verify at {n}, s", audit, "<= 15", audit <= TARGET_VERIFY_SECONDS)
     return checks
 
 
 def table(results: dict[str, dict[str, Any]], checks: list[dict[str, Any]]) -> str:
     head = (
         f"{'stations':>10} {'(a) duckdb':>11} {'(b) pandas':>11} {'(c) pipeline':>13} {'c/a':>7} "
-        f"{'c/b':>6} {'peak (c)':>9} {'incr 1k':>8} {'(publ.)':>8} {'rebuild':>8}"
+        f"{'c/b':>6} {'peak (c)':>9} {'incr 1k':>8} {'(publ.)':>8} {'rebuild':>8} {'verify':>8}"
     )
     lines = [head, "-" * len(head)]
     for size in sorted(results, key=int):
@@ -278,7 +288,7 @@ def table(results: dict[str, dict[str, Any]], checks: list[dict[str, Any]]) -> s
         lines.append(
             f"{int(size):>10,} {a:>10.3f}s {b:>10.3f}s {c:>12.2f}s {ratio(c, a):>7.0f} {ratio(c, b):>6.1f} "
             f"{peak:>7.2f}GB {median(r, 'incremental'):>7.2f}s {to_publication(r, 'incremental'):>7.2f}s "
-            f"{median(r, 'rebuild'):>7.2f}s"
+            f"{median(r, 'rebuild'):>7.2f}s {median(r, 'verify'):>7.2f}s"
         )
         errors = [f"{k}: {v['error']}" for k, v in r.items() if isinstance(v, dict) and "error" in v]
         lines.extend(f"{'':>10} {e}" for e in errors)

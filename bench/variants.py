@@ -188,6 +188,20 @@ def rebuild(warehouse: Path) -> Timings:
     return {"seconds": seconds, "log_position": position}
 
 
+def verify(warehouse: Path) -> Timings:
+    """`elections verify`'s whole audit (chain hashed in Python, projections rebuilt in a scratch
+    database and compared, publication folders rendered again); findings count as a failed run."""
+    from pipelines.audit import audit_warehouse
+    from pipelines.warehouse_paths import WarehousePaths
+
+    started = time.perf_counter()
+    report = audit_warehouse(WarehousePaths(warehouse))
+    seconds = time.perf_counter() - started
+    if not report.intact:
+        raise RuntimeError(f"verify found problems in the bench warehouse: {report.findings[:3]}")
+    return {"seconds": seconds, "events": report.events}
+
+
 def write_amendments(data_dir: Path, out: Path, *, first: int, count: int) -> Path:
     """Version-2 protocols for `count` precincts from row `first` on: one vote moves from list 1 to 2."""
     source = protocol_files(data_dir)[0]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +53,11 @@ def run_verify(args: argparse.Namespace) -> int:
     paths = warehouse_paths(args)
     if not paths.database.is_file():
         raise InputError(f"no warehouse at {paths.root}")
-    # Under the writer lock, so that no commit lands between reading the log and its anchors.
-    with writer_lock(paths, wait_seconds=300):
+    # Under the writer lock, so that no commit lands between reading the log and its anchors; an
+    # auditor's read-only copy has no writer to wait for, and verify never writes to it.
+    lock_folder = paths.writer_lock.parent
+    held = writer_lock(paths, wait_seconds=300) if os.access(lock_folder, os.W_OK) else nullcontext()
+    with held:
         report = audit_warehouse(paths, expect_head=expected, public_key=args.public_key)
     if args.format == "json":
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
