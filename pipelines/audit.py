@@ -137,6 +137,7 @@ def _auditor_connection(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnec
         try:
             conn.execute(f"ATTACH {sql_text(str(paths.database))} AS {_LIVE} (READ_ONLY)")
             conn.execute("SET enable_external_access = false")
+            conn.execute("SET enable_progress_bar = false")
             yield conn
         finally:
             conn.close()
