@@ -111,4 +111,3 @@ def run_keygen(args: argparse.Namespace) -> int:
     print(f"private key: {private} (keep it secret; sign publications with {SIGNING_KEY_ENV}={private})")
     print(f"public key:  {public} (give it to anyone who checks: verify-publication --public-key {public})")
     return EXIT_OK
-
