@@ -536,9 +536,9 @@ def publication_folder_files(conn: duckdb.DuckDBPyConnection, publication_id: st
 
 
 def rebuild_publication(conn: duckdb.DuckDBPyConnection, publication_id: str) -> dict[str, bytes]:
-    """The files of a publication rendered again from the log, manifest included (not the signature,
-    which needs the signing key: check it with `verify_publication(folder, public_key)`)."""
-    return publication_folder_files(conn, publication_id)
+    """The data files of a publication rendered again from the log, without the manifest (see
+    `publication_folder_files` for the whole folder, manifest included)."""
+    return render_files(load_published_results(conn, publication_id))
 
 
 def verify_publication(folder: Path, public_key: Path | None = None) -> list[str]:

@@ -15,7 +15,7 @@ import pipelines.publication
 from pipelines.event_store import EventStore
 from pipelines.ingest import ingest_paths
 from pipelines.projections import projection_checksums, rebuild_projections, update_projections
-from pipelines.publication_files import MANIFEST, rebuild_publication, verify_publication
+from pipelines.publication_files import MANIFEST, publication_folder_files, verify_publication
 from pipelines.replay import replay_archive
 from pipelines.warehouse_paths import WarehousePaths
 from tests.drills.support import assert_store_sound, seat_table
@@ -50,7 +50,7 @@ def test_rebuild_from_the_log_is_byte_identical(original: WarehousePaths) -> Non
         assert len(folders) == 4
         for folder in folders:
             assert verify_publication(folder) == []
-            rebuilt = rebuild_publication(conn, folder.name)
+            rebuilt = publication_folder_files(conn, folder.name)
             on_disk = {p.name: p.read_bytes() for p in folder.iterdir()}
             assert MANIFEST in rebuilt and rebuilt == on_disk, folder.name  # the manifest too
     assert after == before

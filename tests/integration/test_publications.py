@@ -27,7 +27,7 @@ from pipelines.publication_files import (
     SEATS_CSV,
     SEATS_JSON,
     SEATS_PARQUET,
-    rebuild_publication,
+    publication_folder_files,
     verify_publication,
 )
 from pipelines.snapshot import refresh_snapshot
@@ -104,7 +104,7 @@ def test_files_rebuilt_from_the_same_events_are_byte_identical(night: ElectionNi
             rebuild_projections(store.conn)  # every projection replayed from the log
         for pub_id in night.publications:
             folder = paths.publications / pub_id
-            rebuilt = rebuild_publication(store.conn, pub_id)
+            rebuilt = publication_folder_files(store.conn, pub_id)
             assert MANIFEST in rebuilt  # the manifest too: nothing in the folder comes from the clock
             assert {p.name: p.read_bytes() for p in folder.iterdir()} == rebuilt
 
