@@ -18,6 +18,7 @@ through views this module creates over them. In order:
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import time
@@ -39,7 +40,6 @@ from pipelines.event_store import (
     orphan_figures,
     recompute_chain,
     sql_text,
-    writer_config,
 )
 from pipelines.events import RESULTS_CERTIFIED, RESULTS_PUBLISHED
 from pipelines.migrations import apply_migrations, apply_views, first_row
@@ -49,6 +49,7 @@ from pipelines.raw_archive import RawArchive
 from pipelines.warehouse_paths import WarehousePaths
 
 REPORT_FORMAT = "elections-verify/1"
+VERIFY_MEMORY_ENV = "ELECTIONS_VERIFY_MEMORY"
 CHECKS = ("schema", "chain", "anchors", "expected_head", "archive", "receipts", "projections", "publications")
 _LIVE = "warehouse"  # the name the checked warehouse is attached under
 _HEAD = re.compile(r"^(?:(\d+):)?([0-9a-f]{64})$")
@@ -133,7 +134,12 @@ def audit_warehouse(
 def _auditor_connection(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
     """A fresh in-memory database (the scratch) with the warehouse attached read-only."""
     with tempfile.TemporaryDirectory(prefix="elections-verify-") as spill:
-        conn = duckdb.connect(config={**writer_config(), "temp_directory": spill})
+        # Not the writer's 1 GB: the ordered aggregation of a million protocols' votes cannot spill
+        # and ran out of it at 1M polling stations. DuckDB's default (80 % of RAM) unless set.
+        config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": spill}
+        if os.environ.get(VERIFY_MEMORY_ENV):
+            config["memory_limit"] = os.environ[VERIFY_MEMORY_ENV]
+        conn = duckdb.connect(config=config)
         try:
             conn.execute(f"ATTACH {sql_text(str(paths.database))} AS {_LIVE} (READ_ONLY)")
             conn.execute("SET enable_external_access = false")
