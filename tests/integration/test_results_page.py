@@ -144,7 +144,8 @@ def test_chromium_renders_the_published_seats_and_a_screenshot_is_saved(
     basis = reader.texts["basis"]
     with duckdb.connect(str(WarehousePaths(night.warehouse).snapshot), read_only=True) as conn:
         results = load_published_results(conn, publication_id)
-    assert f"position {results.based_on_position};" in basis
+    assert f"up to position {results.based_on_position} " in basis
+    assert results.based_on_hash in basis
     assert "kz-mazhilis-2021" in basis and results.table_sha256 in basis
     assert reader.texts["precincts-pending"].startswith("2 precinct(s)")
 
