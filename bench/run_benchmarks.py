@@ -124,7 +124,7 @@ def child_main(task: dict[str, Any]) -> None:
 
 def dataset(size: int, seed: int, root: Path) -> Path:
     """The generated election of this size and seed, written once and reused by later runs."""
-    from pipelines.scale_generator import ScaleSpec, default_region_count, generate
+    from pipelines.synthetic.scale_generator import ScaleSpec, default_region_count, generate
 
     folder = root / "data" / f"n{size}-l{LISTS}-s{seed}"
     done = folder / "_COMPLETE"  # collect_files skips names starting with "_"

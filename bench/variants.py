@@ -25,8 +25,8 @@ Timings = dict[str, Any]
 def load_pipeline() -> float:
     """Import the pipeline and GX before the clock starts: a running worker pays this once, not per batch."""
     started = time.perf_counter()
-    import pipelines.ingest  # noqa: F401
-    from pipelines.gx_runtime import import_gx
+    import pipelines.ingestion.ingest  # noqa: F401
+    from pipelines.gate.gx_runtime import import_gx
 
     import_gx()
     return time.perf_counter() - started
@@ -96,10 +96,10 @@ class PhaseClock:
 @contextmanager
 def ingest_phases() -> Iterator[PhaseClock]:
     """Time the stages of ingest_paths: validation, event append, projections, publication, snapshot."""
-    import pipelines.ingest as ingest
-    import pipelines.publication as publication
-    import pipelines.snapshot as snapshot
-    from pipelines.event_store import EventStore
+    import pipelines.ingestion.ingest as ingest
+    import pipelines.publishing.publication as publication
+    import pipelines.store.snapshot as snapshot
+    from pipelines.store.event_store import EventStore
 
     clock = PhaseClock()
     clock.wrap(ingest, "validate_file", "validate (GX gate)")
@@ -135,7 +135,7 @@ def _report_each_file(clock: PhaseClock, ingestor: Any) -> None:
 
 def full_pipeline(data_dir: Path, warehouse: Path) -> Timings:
     """(c) ingest_paths into a fresh warehouse: declare, validate, append, project, allocate, publish."""
-    from pipelines.ingest import ingest_paths
+    from pipelines.ingestion.ingest import ingest_paths
 
     shutil.rmtree(warehouse, ignore_errors=True)
     with ingest_phases() as clock:
@@ -147,7 +147,7 @@ def full_pipeline(data_dir: Path, warehouse: Path) -> Timings:
 
 def incremental_batch(batch: Path, warehouse: Path) -> Timings:
     """ingest_paths of one amendment file into a warehouse that already holds an election."""
-    from pipelines.ingest import ingest_paths
+    from pipelines.ingestion.ingest import ingest_paths
 
     with ingest_phases() as clock:
         started = time.perf_counter()
@@ -176,9 +176,9 @@ def _ingest_result(seconds: float, summary: Any, clock: PhaseClock) -> Timings:
 
 def rebuild(warehouse: Path) -> Timings:
     """rebuild_projections of the whole log inside one transaction (as `elections rebuild` does)."""
-    from pipelines.event_store import EventStore
-    from pipelines.projections import rebuild_projections
-    from pipelines.warehouse_paths import WarehousePaths
+    from pipelines.core.paths import WarehousePaths
+    from pipelines.store.event_store import EventStore
+    from pipelines.store.projections import rebuild_projections
 
     with EventStore.open_writer(WarehousePaths(warehouse)) as store:
         started = time.perf_counter()
@@ -191,8 +191,8 @@ def rebuild(warehouse: Path) -> Timings:
 def verify(warehouse: Path) -> Timings:
     """`elections verify`'s whole audit (chain hashed in Python, projections rebuilt in a scratch
     database and compared, publication folders rendered again); findings count as a failed run."""
-    from pipelines.audit import audit_warehouse
-    from pipelines.warehouse_paths import WarehousePaths
+    from pipelines.audit.warehouse_audit import audit_warehouse
+    from pipelines.core.paths import WarehousePaths
 
     started = time.perf_counter()
     report = audit_warehouse(WarehousePaths(warehouse))

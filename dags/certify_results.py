@@ -49,7 +49,7 @@ the readers' snapshot afterwards, so `proj_publications` shows the certified pub
 def certify_results() -> None:
     @task(pool=WRITER_POOL)
     def certify() -> dict[str, Any]:
-        from pipelines.orchestration import certify_election, data_errors_fail_the_task
+        from pipelines.orchestration.dag_tasks import certify_election, data_errors_fail_the_task
 
         context = get_current_context()
         params = context["params"]

@@ -62,13 +62,13 @@ committed. Links, FIFOs, devices and oversized files are refused unread, quarant
 def election_night() -> None:
     @task.short_circuit
     def scan_inbox() -> list[str]:
-        from pipelines.orchestration import inbox_dir, pending_files
+        from pipelines.orchestration.dag_tasks import inbox_dir, pending_files
 
         return pending_files(inbox_dir())
 
     @task(pool=WRITER_POOL)
     def ingest_and_publish(files: list[str]) -> dict[str, Any]:
-        from pipelines.orchestration import inbox_dir, ingest_pending, warehouse_dir
+        from pipelines.orchestration.dag_tasks import inbox_dir, ingest_pending, warehouse_dir
 
         return ingest_pending(files, inbox=inbox_dir(), warehouse=warehouse_dir())
 

@@ -67,8 +67,8 @@ def historical_reload() -> None:
     @task
     def check_request() -> dict[str, Any]:
         """Refuse bad parameters before taking the writer slot."""
-        from pipelines.historical_reload import parse_request
-        from pipelines.orchestration import data_errors_fail_the_task
+        from pipelines.orchestration.dag_tasks import data_errors_fail_the_task
+        from pipelines.orchestration.historical_reload import parse_request
 
         params = get_current_context()["params"]
         with data_errors_fail_the_task():
@@ -81,7 +81,7 @@ def historical_reload() -> None:
 
     @task(pool=WRITER_POOL)
     def rebuild_and_publish(request: dict[str, Any]) -> dict[str, Any]:
-        from pipelines.orchestration import data_errors_fail_the_task, reload_election
+        from pipelines.orchestration.dag_tasks import data_errors_fail_the_task, reload_election
 
         with data_errors_fail_the_task():
             return reload_election(request["election_id"], request["source"], request["as_of"])

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import EXIT_OK
+from pipelines.core.errors import EXIT_OK
 
 POLL_SECONDS = 1.0
 
@@ -39,7 +39,7 @@ def _say(text: str) -> None:
 
 def data_folders() -> dict[str, str]:
     """The inbox and warehouse the tasks use, absolute so they do not depend on a component's cwd."""
-    from pipelines.warehouse_paths import REPO_ROOT
+    from pipelines.core.paths import REPO_ROOT
 
     defaults = {
         "ELECTIONS_INBOX": REPO_ROOT / "var" / "inbox",
@@ -54,7 +54,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run_up(args: argparse.Namespace) -> int:
     # Imported here so that other commands do not pay for them.
-    from pipelines.local_airflow import (
+    from pipelines.orchestration.local_airflow import (
         ADMIN_USER,
         DEFAULT_HOME,
         AirflowProcesses,

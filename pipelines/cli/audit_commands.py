@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
-from pipelines.errors import EXIT_FAILURE, EXIT_OK, InputError
+from pipelines.core.errors import EXIT_FAILURE, EXIT_OK, InputError
 
 
 def register(subparsers: Any) -> None:
@@ -46,8 +46,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from pipelines.audit import ExpectedHead, audit_warehouse
-    from pipelines.event_store import writer_lock
+    from pipelines.audit.warehouse_audit import ExpectedHead, audit_warehouse
+    from pipelines.store.event_store import writer_lock
 
     expected = None if args.expect_head is None else ExpectedHead.parse(args.expect_head)
     paths = warehouse_paths(args)
@@ -80,7 +80,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_verify_publication(args: argparse.Namespace) -> int:
-    from pipelines.publication_check import check_folder
+    from pipelines.publishing.publication_check import check_folder
 
     folder: Path = args.folder
     if not folder.is_dir():
@@ -105,7 +105,7 @@ def run_verify_publication(args: argparse.Namespace) -> int:
 
 
 def run_keygen(args: argparse.Namespace) -> int:
-    from pipelines.signing import SIGNING_KEY_ENV, generate_key_pair
+    from pipelines.publishing.signing import SIGNING_KEY_ENV, generate_key_pair
 
     private, public = generate_key_pair(args.out)
     print(f"private key: {private} (keep it secret; sign publications with {SIGNING_KEY_ENV}={private})")

@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
-from pipelines.errors import EXIT_FAILURE, EXIT_OK
-from pipelines.warehouse_paths import REPO_ROOT
+from pipelines.core.errors import EXIT_FAILURE, EXIT_OK
+from pipelines.core.paths import REPO_ROOT
 
 DEMO_ROOT = REPO_ROOT / "var" / "demo"
 
@@ -32,10 +32,10 @@ def _step(text: str) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     from pipelines.cli.output import render
     from pipelines.cli.store_commands import SEAT_COLUMNS
-    from pipelines.event_store import open_read_only
-    from pipelines.local_airflow import migrate_database, prepare_home
-    from pipelines.sample_election import SAMPLE_ELECTION_ID, write_sample_election
-    from pipelines.warehouse_paths import WarehousePaths
+    from pipelines.core.paths import WarehousePaths
+    from pipelines.orchestration.local_airflow import migrate_database, prepare_home
+    from pipelines.store.event_store import open_read_only
+    from pipelines.synthetic.sample_election import SAMPLE_ELECTION_ID, write_sample_election
 
     shutil.rmtree(DEMO_ROOT, ignore_errors=True)
     inbox, warehouse = DEMO_ROOT / "inbox", WarehousePaths(DEMO_ROOT / "warehouse")

@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import EXIT_OK, InputError
-from pipelines.history import DEFAULT_SEED, list_elections, write_history_files
-from pipelines.warehouse_paths import default_warehouse_dir
+from pipelines.core.errors import EXIT_OK, InputError
+from pipelines.core.paths import default_warehouse_dir
+from pipelines.synthetic.history import DEFAULT_SEED, list_elections, write_history_files
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.election_id:
         raise InputError("name an election (see `elections load-history --list`)", column="ELECTION_ID")
     # Imported here: ingestion pulls in DuckDB and the validation gate, which `--list` does not need.
-    from pipelines.ingest import ingest_paths
+    from pipelines.ingestion.ingest import ingest_paths
 
     warehouse = args.warehouse if args.warehouse is not None else default_warehouse_dir()
     with tempfile.TemporaryDirectory(prefix=f"{args.election_id}-") as folder:

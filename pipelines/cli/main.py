@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from pipelines import __version__
-from pipelines.errors import EXIT_FAILURE, PipelineError
+from pipelines.core.errors import EXIT_FAILURE, PipelineError
 
 # Each module defines `register(subparsers)`, adding sub-commands whose handler is stored as
 # `func` and returns an exit code. Listed, not discovered, so the CLI's surface is reviewable here.

@@ -11,8 +11,8 @@ from typing import Any
 
 from pipelines.cli.output import FORMATS, render
 from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
-from pipelines.errors import EXIT_OK, InputError
-from pipelines.event_store import open_read_only
+from pipelines.core.errors import EXIT_OK, InputError
+from pipelines.store.event_store import open_read_only
 
 PUBLICATION_COLUMNS = (
     "publication_id",
@@ -73,11 +73,11 @@ def register(subparsers: Any) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from pipelines.certification import certification_in_force
-    from pipelines.event_store import EventStore
-    from pipelines.operator_actions import perform
-    from pipelines.publication import Publication
-    from pipelines.seat_table import only_election
+    from pipelines.ingestion.operator_actions import perform
+    from pipelines.publishing.publication import Publication
+    from pipelines.publishing.seat_table import only_election
+    from pipelines.store.certification import certification_in_force
+    from pipelines.store.event_store import EventStore
 
     if args.override_reason is not None and not args.certify:
         raise InputError("--override-reason only applies with --certify", column="override_reason")
@@ -114,9 +114,9 @@ def run_publish(args: argparse.Namespace) -> int:
 
 
 def run_decertify(args: argparse.Namespace) -> int:
-    from pipelines.certification import Certification
-    from pipelines.event_store import EventStore
-    from pipelines.operator_actions import perform
+    from pipelines.ingestion.operator_actions import perform
+    from pipelines.store.certification import Certification
+    from pipelines.store.event_store import EventStore
 
     needed = (
         ("election", args.election, "--election ID: the election whose certification is revoked"),
@@ -178,7 +178,7 @@ def run_publications(args: argparse.Namespace) -> int:
 
 def _folder_state(folder: Path) -> str:
     """'verified' when every file matches the manifest's checksum, else what is wrong."""
-    from pipelines.publication_files import verify_publication
+    from pipelines.publishing.publication_files import verify_publication
 
     if not folder.is_dir():
         return "missing"
@@ -187,7 +187,7 @@ def _folder_state(folder: Path) -> str:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from pipelines.publication_diff import diff_lines, diff_publications
+    from pipelines.publishing.publication_diff import diff_lines, diff_publications
 
     paths = warehouse_paths(args)
     with open_read_only(paths.snapshot) as conn:

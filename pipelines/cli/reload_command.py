@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from pipelines.cli.store_commands import add_warehouse_option
-from pipelines.errors import EXIT_OK
+from pipelines.core.errors import EXIT_OK
 
 
 def register(subparsers: Any) -> None:
@@ -36,8 +36,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: a reload pulls in DuckDB and the validation gate, which other commands do not need.
-    from pipelines.historical_reload import parse_request, reload_election
-    from pipelines.warehouse_paths import default_warehouse_dir
+    from pipelines.core.paths import default_warehouse_dir
+    from pipelines.orchestration.historical_reload import parse_request, reload_election
 
     request = parse_request(args.election, args.source, args.as_of)
     result = reload_election(args.warehouse or default_warehouse_dir(), request)

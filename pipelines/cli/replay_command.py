@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
-from pipelines.errors import EXIT_OK, InputError
+from pipelines.core.errors import EXIT_OK, InputError
 
 
 def register(subparsers: Any) -> None:
@@ -30,10 +30,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.event_store import writer_lock
-    from pipelines.replay import replay_archive
-    from pipelines.timestamps import parse_utc
-    from pipelines.warehouse_paths import WarehousePaths
+    from pipelines.core.paths import WarehousePaths
+    from pipelines.core.timestamps import parse_utc
+    from pipelines.ingestion.replay import replay_archive
+    from pipelines.store.event_store import writer_lock
 
     source = warehouse_paths(args)
     if not source.archive.joinpath("receipts.jsonl").is_file():

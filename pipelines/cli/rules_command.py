@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
-from pipelines.errors import EXIT_OK, InputError
+from pipelines.core.errors import EXIT_OK, InputError
 
 
 def register(subparsers: Any) -> None:
@@ -35,9 +35,9 @@ def register(subparsers: Any) -> None:
 
 
 def run_amend_rules(args: argparse.Namespace) -> int:
-    from pipelines.event_store import EventStore
-    from pipelines.operator_actions import RulesAmendmentOutcome, perform
-    from pipelines.rule_profiles import load_profile, profile_to_dict
+    from pipelines.ingestion.operator_actions import RulesAmendmentOutcome, perform
+    from pipelines.rules.rule_profiles import load_profile, profile_to_dict
+    from pipelines.store.event_store import EventStore
 
     profile = load_profile(args.rules)  # read once, here: from now on the log holds its content
     paths = warehouse_paths(args)

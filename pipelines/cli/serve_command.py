@@ -8,8 +8,8 @@ from typing import Any
 import uvicorn
 
 from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
-from pipelines.errors import EXIT_OK, InputError
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.errors import EXIT_OK, InputError
+from pipelines.core.paths import WarehousePaths
 
 GRACEFUL_SHUTDOWN_SECONDS = 2  # open event streams never end by themselves
 
@@ -42,8 +42,8 @@ def results_server(
     log_level: str = "info",
 ) -> uvicorn.Server:
     """A uvicorn server of the results API (run it with `.run()`, stop it with `.should_exit`)."""
-    from pipelines.http_guard import GuardedHttpProtocol
-    from pipelines.results_api import create_app
+    from pipelines.serving.http_guard import GuardedHttpProtocol
+    from pipelines.serving.results_api import create_app
 
     config = uvicorn.Config(
         create_app(paths, poll_seconds=poll_seconds),

@@ -13,16 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import EXIT_OK, InputError
-from pipelines.history import DEFAULT_SEED
-from pipelines.scale_generator import (
+from pipelines.core.errors import EXIT_OK, InputError
+from pipelines.synthetic.history import DEFAULT_SEED
+from pipelines.synthetic.scale_generator import (
     DEFAULT_CHUNK,
     DEFAULT_RULE_PROFILE,
     ScaleSpec,
     default_region_count,
     generate,
 )
-from pipelines.simulator import RecordedDelivery, play_recording, simulate_night
+from pipelines.synthetic.simulator import RecordedDelivery, play_recording, simulate_night
 
 DEFAULT_SPEED = 60.0
 

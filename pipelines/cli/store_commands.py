@@ -10,9 +10,9 @@ from typing import Any
 import duckdb
 
 from pipelines.cli.output import FORMATS, render
-from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINED, InputError
-from pipelines.event_store import open_read_only
-from pipelines.warehouse_paths import WarehousePaths, default_warehouse_dir
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINED, InputError
+from pipelines.core.paths import WarehousePaths, default_warehouse_dir
+from pipelines.store.event_store import open_read_only
 
 SEAT_COLUMNS = (
     "ballot_order",
@@ -94,12 +94,12 @@ def register(subparsers: Any) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    from pipelines.ingest import ingest_paths
-    from pipelines.validation import ValidationPolicy
+    from pipelines.gate.validation import ValidationPolicy
+    from pipelines.ingestion.ingest import ingest_paths
 
     paths = warehouse_paths(args)
     if args.format == "openelections":
-        from pipelines.openelections_ingest import ingest_openelections
+        from pipelines.ingestion.openelections_ingest import ingest_openelections
 
         if not args.election:
             raise InputError("--format openelections needs --election ID: the files do not name it")
@@ -117,14 +117,14 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_seats(args: argparse.Namespace) -> int:
-    from pipelines.election_rules import rules_in_force
-    from pipelines.seat_table import (
+    from pipelines.publishing.seat_table import (
         allocate_totals,
         national_totals,
         only_election,
         require_results_by,
         resolve_as_of,
     )
+    from pipelines.store.election_rules import rules_in_force
 
     paths = warehouse_paths(args)
     with open_read_only(paths.snapshot) as conn:
@@ -158,9 +158,9 @@ def run_seats(args: argparse.Namespace) -> int:
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
-    from pipelines.event_store import EventStore
-    from pipelines.projections import projection_checksums, rebuild_projections
-    from pipelines.publication import write_missing_publication_folders
+    from pipelines.publishing.publication import write_missing_publication_folders
+    from pipelines.store.event_store import EventStore
+    from pipelines.store.projections import projection_checksums, rebuild_projections
 
     paths = warehouse_paths(args)
     if not paths.database.exists():
@@ -199,7 +199,7 @@ def run_quarantine(args: argparse.Namespace) -> int:
 
 def run_sql(args: argparse.Namespace) -> int:
     """One query on the snapshot; anything else is refused by its rule before it runs (exit 2)."""
-    from pipelines.read_only_sql import SqlRefused, checked_query, engine_refusal
+    from pipelines.store.read_only_sql import SqlRefused, checked_query, engine_refusal
 
     paths = warehouse_paths(args)
     with open_read_only(paths.snapshot) as conn:

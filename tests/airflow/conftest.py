@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.local_airflow import LocalAirflow, migrate_database, prepare_home
+from pipelines.orchestration.local_airflow import LocalAirflow, migrate_database, prepare_home
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from airflow.dag_processing.dagbag import DagBag
 
-from pipelines.simulator import FILES_DIR, READY_MARKER, read_manifest
+from pipelines.synthetic.simulator import FILES_DIR, READY_MARKER, read_manifest
 
 
 def main(dags_folder: str, recording: str, inbox: str, wave_ends: str) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.local_airflow import LocalAirflow
+from pipelines.orchestration.local_airflow import LocalAirflow
 
 RUNNER = Path(__file__).with_name("dag_runner.py")
 REPO = Path(__file__).resolve().parents[2]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.event_store import EventStore
-from pipelines.ingest import ELECTION_CERTIFIED, ingest_paths
-from pipelines.local_airflow import LocalAirflow
-from pipelines.publication import certify
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ELECTION_CERTIFIED, ingest_paths
+from pipelines.orchestration.local_airflow import LocalAirflow
+from pipelines.publishing.publication import certify
+from pipelines.store.event_store import EventStore
 from tests.airflow.support import run_dag_test
 from tests.support.small_election import (
     ELECTION_ID,

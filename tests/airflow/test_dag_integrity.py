@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from pipelines.local_airflow import LocalAirflow
+from pipelines.orchestration.local_airflow import LocalAirflow
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.local_airflow import LocalAirflow
-from pipelines.rule_profiles import load_profile
-from pipelines.seat_allocation import ListVotes, allocate
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.orchestration.local_airflow import LocalAirflow
+from pipelines.rules.rule_profiles import load_profile
+from pipelines.rules.seat_allocation import ListVotes, allocate
 from tests.airflow.support import run_dag_test
 from tests.support.small_election import (
     LISTS,

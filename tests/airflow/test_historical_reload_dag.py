@@ -7,13 +7,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.historical_reload import parse_request, reload_election
-from pipelines.ingest import ingest_paths
-from pipelines.local_airflow import LocalAirflow
-from pipelines.projections import projection_checksums
-from pipelines.rule_profiles import load_profile
-from pipelines.seat_allocation import ListVotes, allocate
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.orchestration.historical_reload import parse_request, reload_election
+from pipelines.orchestration.local_airflow import LocalAirflow
+from pipelines.rules.rule_profiles import load_profile
+from pipelines.rules.seat_allocation import ListVotes, allocate
+from pipelines.store.projections import projection_checksums
 from tests.airflow.support import run_dag_test
 from tests.support.small_election import (
     ELECTION_ID,

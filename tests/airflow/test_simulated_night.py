@@ -10,11 +10,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.history import national_totals_of, write_history_files
-from pipelines.ingest import ingest_paths
-from pipelines.local_airflow import LocalAirflow
-from pipelines.simulator import plan_night, write_recording
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.orchestration.local_airflow import LocalAirflow
+from pipelines.synthetic.history import national_totals_of, write_history_files
+from pipelines.synthetic.simulator import plan_night, write_recording
 
 REPO = Path(__file__).resolve().parents[2]
 ELECTION = "kz-mazhilis-2021"

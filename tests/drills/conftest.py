@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-import pipelines.ingest
-from pipelines.election import ElectionDeclaration
-from pipelines.events import canonical_json
-from pipelines.ingest import ingest_paths
-from pipelines.validation import ReportedProtocol, ValidationOutcome, validate_file
+import pipelines.ingestion.ingest
+from pipelines.domain.election import ElectionDeclaration
+from pipelines.domain.events import canonical_json
+from pipelines.gate.validation import ReportedProtocol, ValidationOutcome, validate_file
+from pipelines.ingestion.ingest import ingest_paths
 from tests.drills.support import SeatRows, precinct_votes, seat_table, write_election
 from tests.support.small_election import protocol, write_annulment, write_protocols
 
@@ -57,7 +57,7 @@ def gx_outcomes_reused(gx_outcomes: dict[Any, ValidationOutcome]) -> Iterator[No
         return memo[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipelines.ingest, "validate_file", validate_once)
+        patch.setattr(pipelines.ingestion.ingest, "validate_file", validate_once)
         yield
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.event_store import verify_connection
-from pipelines.publication_files import verify_publication
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.publishing.publication_files import verify_publication
+from pipelines.store.event_store import verify_connection
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
 SeatRows = list[tuple[object, ...]]

@@ -16,8 +16,13 @@ import pandas as pd
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
-from pipelines.event_store import (
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.publishing.publication import write_publication_folder
+from pipelines.publishing.publication_files import MANIFEST, SEATS_JSON, SIGNATURE
+from pipelines.publishing.signing import SIGNING_KEY_ENV
+from pipelines.store.event_store import (
     GENESIS_HASH,
     HASH_TEXT_MACRO,
     EventStore,
@@ -25,12 +30,7 @@ from pipelines.event_store import (
     chain_hash,
     content_sql,
 )
-from pipelines.ingest import ingest_paths
-from pipelines.projections import rebuild_projections
-from pipelines.publication import write_publication_folder
-from pipelines.publication_files import MANIFEST, SEATS_JSON, SIGNATURE
-from pipelines.signing import SIGNING_KEY_ENV
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.store.projections import rebuild_projections
 from tests.support.small_election import protocol, write_protocols
 
 pytestmark = pytest.mark.xdist_group("drills")

@@ -16,15 +16,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.certification import certification_in_force
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINED, InputError
-from pipelines.event_store import EventStore
-from pipelines.ingest import ELECTION_CERTIFIED
-from pipelines.projections import projection_checksums, rebuild_projections
-from pipelines.publication import CertificationRefused, revoke_certification
-from pipelines.publication_files import verify_publication
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINED, InputError
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ELECTION_CERTIFIED
+from pipelines.publishing.publication import CertificationRefused, revoke_certification
+from pipelines.publishing.publication_files import verify_publication
+from pipelines.store.certification import certification_in_force
+from pipelines.store.event_store import EventStore
+from pipelines.store.projections import projection_checksums, rebuild_projections
 from tests.drills.support import assert_store_sound
 from tests.support.small_election import ELECTION_ID, protocol, write_annulment, write_protocols
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import PipelineError
-from pipelines.event_store import WriterBusy
-from pipelines.ingest import ingest_paths
+from pipelines.core.errors import PipelineError
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.store.event_store import WriterBusy
 from tests.drills.support import SeatRows, assert_store_sound, precinct_votes, seat_table
 
 DONE, BUSY, OTHER_PIPELINE_ERROR, CRASHED = 0, 3, 4, 1

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-import pipelines.ingest
-import pipelines.publication
-from pipelines.event_store import EventStore
-from pipelines.ingest import ingest_paths
+import pipelines.ingestion.ingest
+import pipelines.publishing.publication
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.store.event_store import EventStore
 from tests.drills.support import (
     SeatRows,
     assert_every_publication_has_its_folder,
@@ -59,10 +59,10 @@ def _hooks() -> dict[str, tuple[Any, str]]:
         "archive write": (os, "fsync"),
         "archive rename": (os, "replace"),
         "mid-transaction": (EventStore, "append"),
-        "projections moved": (pipelines.ingest, "update_projections"),
+        "projections moved": (pipelines.ingestion.ingest, "update_projections"),
         "head anchor": (Path, "open"),
-        "after commit": (pipelines.ingest.Ingestor, "_commit"),
-        "publication folder": (pipelines.publication, "write_publication_folder"),
+        "after commit": (pipelines.ingestion.ingest.Ingestor, "_commit"),
+        "publication folder": (pipelines.publishing.publication, "write_publication_folder"),
         "snapshot copy": (shutil, "copyfile"),
     }
 

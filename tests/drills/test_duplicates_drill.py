@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import ingest_paths
+from pipelines.ingestion.ingest import ingest_paths
 from tests.drills.support import SeatRows, assert_store_sound, precinct_votes, seat_table
 
 pytestmark = pytest.mark.xdist_group("drills")  # one worker, one memo of gate outcomes

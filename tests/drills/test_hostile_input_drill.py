@@ -12,9 +12,9 @@ import pytest
 
 from pipelines.cli.main import main
 from pipelines.cli.output import render
-from pipelines.ingest import ingest_paths
-from pipelines.intake import MAX_FILE_BYTES_ENV
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.gate.intake import MAX_FILE_BYTES_ENV
+from pipelines.ingestion.ingest import ingest_paths
 from tests.drills.support import assert_store_sound, seat_table
 from tests.support.small_election import declaration, precinct_ids, protocol, protocol_csv
 

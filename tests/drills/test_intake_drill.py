@@ -23,14 +23,14 @@ from typing import Any
 import duckdb
 import pytest
 
-import pipelines.intake
+import pipelines.gate.intake
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_OK, EXIT_QUARANTINED
-from pipelines.inbox import CLAIMS, SETTLE_SECONDS_ENV, claim
-from pipelines.ingest import Ingestor, ingest_paths
-from pipelines.intake import MAX_FILE_BYTES_ENV, PROCESSED, REFUSED, IntakeFile, read_intake_file
-from pipelines.orchestration import ingest_pending, pending_files
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.errors import EXIT_OK, EXIT_QUARANTINED
+from pipelines.core.paths import WarehousePaths
+from pipelines.gate.intake import MAX_FILE_BYTES_ENV, PROCESSED, REFUSED, IntakeFile, read_intake_file
+from pipelines.ingestion.inbox import CLAIMS, SETTLE_SECONDS_ENV, claim
+from pipelines.ingestion.ingest import Ingestor, ingest_paths
+from pipelines.orchestration.dag_tasks import ingest_pending, pending_files
 from tests.drills.support import SeatRows, assert_store_sound, precinct_votes, seat_table, write_election
 from tests.support.small_election import declaration, protocol, protocol_csv, write_protocols
 
@@ -161,7 +161,7 @@ def test_a_link_swapped_in_between_the_look_and_the_open_is_caught(
     secret = write_protocols(tmp_path / "outside", "secret.csv", [MOVED])
     fifo = tmp_path / "outside" / "pipe"
     os.mkfifo(fifo)
-    real_open = pipelines.intake._open_beneath
+    real_open = pipelines.gate.intake._open_beneath
 
     def swap_then_open(source: IntakeFile, replacement: Path) -> int:
         source.path.unlink()
@@ -172,7 +172,9 @@ def test_a_link_swapped_in_between_the_look_and_the_open_is_caught(
         inbox = tmp_path / f"inbox-{replacement.name}"
         path = write_protocols(inbox, "batch.csv", [CORRECTED])
         with monkeypatch.context() as patch:
-            patch.setattr(pipelines.intake, "_open_beneath", lambda s, r=replacement: swap_then_open(s, r))
+            patch.setattr(
+                pipelines.gate.intake, "_open_beneath", lambda s, r=replacement: swap_then_open(s, r)
+            )
             refused = read_intake_file(IntakeFile(inbox, path.relative_to(inbox)))
         assert not isinstance(refused, bytes) and refused.rule == "symlink", refused
 
@@ -185,7 +187,7 @@ def test_a_link_swapped_in_between_the_look_and_the_open_is_caught(
         os.mkfifo(source.path)
         return real_open(source)
 
-    monkeypatch.setattr(pipelines.intake, "_open_beneath", fifo_then_open)
+    monkeypatch.setattr(pipelines.gate.intake, "_open_beneath", fifo_then_open)
     refused = read_intake_file(path)
     assert not isinstance(refused, bytes) and refused.rule == "changed_while_read", refused
 
@@ -237,7 +239,7 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
 ) -> None:
     path = write_protocols(tmp_path, "batch.csv", [CORRECTED])
     monkeypatch.setenv(MAX_FILE_BYTES_ENV, str(path.stat().st_size + 10))
-    real_open = pipelines.intake._open_beneath
+    real_open = pipelines.gate.intake._open_beneath
 
     def grow_then_open(source: IntakeFile) -> int:
         fd = real_open(source)
@@ -245,7 +247,7 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
             handle.write(b"x" * 100)
         return fd
 
-    monkeypatch.setattr(pipelines.intake, "_open_beneath", grow_then_open)
+    monkeypatch.setattr(pipelines.gate.intake, "_open_beneath", grow_then_open)
     refused = read_intake_file(path)
     assert not isinstance(refused, bytes) and refused.rule in ("file_too_large", "changed_while_read")
 

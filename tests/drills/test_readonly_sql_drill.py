@@ -22,9 +22,9 @@ import pytest
 import yaml
 
 from pipelines.cli.main import main
-from pipelines.event_store import open_read_only
-from pipelines.ingest import ingest_paths
-from pipelines.warehouse_paths import REPO_ROOT, WarehousePaths
+from pipelines.core.paths import REPO_ROOT, WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.store.event_store import open_read_only
 
 CORPUS = Path(__file__).parent / "hostile_sql" / "corpus.yaml"
 DOC = REPO_ROOT / "docs" / "warehouse.md"

@@ -10,14 +10,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import pipelines.ingest
-import pipelines.publication
-from pipelines.event_store import EventStore
-from pipelines.ingest import ingest_paths
-from pipelines.projections import projection_checksums, rebuild_projections, update_projections
-from pipelines.publication_files import MANIFEST, publication_folder_files, verify_publication
-from pipelines.replay import replay_archive
-from pipelines.warehouse_paths import WarehousePaths
+import pipelines.ingestion.ingest
+import pipelines.publishing.publication
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.ingestion.replay import replay_archive
+from pipelines.publishing.publication_files import MANIFEST, publication_folder_files, verify_publication
+from pipelines.store.event_store import EventStore
+from pipelines.store.projections import projection_checksums, rebuild_projections, update_projections
 from tests.drills.support import assert_store_sound, seat_table
 from tests.support.small_election import protocol, write_protocols
 
@@ -98,7 +98,7 @@ def test_a_writer_killed_mid_run_still_replays_to_the_same_log(
                 os.kill(os.getpid(), signal.SIGKILL)
             return update_projections(conn)
 
-        for module in (pipelines.ingest, pipelines.publication):
+        for module in (pipelines.ingestion.ingest, pipelines.publishing.publication):
             setattr(module, "update_projections", killed)  # noqa: B010 (not exported by ingest)
         ingest_paths(run, warehouse=warehouse)
         os._exit(0)

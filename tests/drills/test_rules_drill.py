@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from pipelines.cli.main import main
-from pipelines.election_rules import rules_in_force, rules_sha256
-from pipelines.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK
-from pipelines.ingest import PROFILE_MAX_BYTES, ingest_paths
-from pipelines.replay import replay_archive
-from pipelines.rule_profiles import RULES_DIR, load_profile, parse_profile, profile_to_dict
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK
+from pipelines.core.paths import RULES_DIR, WarehousePaths
+from pipelines.ingestion.ingest import PROFILE_MAX_BYTES, ingest_paths
+from pipelines.ingestion.replay import replay_archive
+from pipelines.rules.rule_profiles import load_profile, parse_profile, profile_to_dict
+from pipelines.store.election_rules import rules_in_force, rules_sha256
 from tests.drills.support import assert_store_sound
 from tests.support.small_election import declaration, precinct_ids, protocol, write_protocols
 

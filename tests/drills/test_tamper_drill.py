@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.event_store import verify_connection
-from pipelines.ingest import ingest_paths
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.store.event_store import verify_connection
 
 pytestmark = pytest.mark.xdist_group("drills")  # one worker, one memo of gate outcomes
 TRIALS = 24

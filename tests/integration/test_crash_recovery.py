@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.event_store import verify_connection
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.store.event_store import verify_connection
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
 PRECINCTS = 1500

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.event_store import ConcurrencyConflict, EventStore, WriterBusy, verify_connection, writer_lock
-from pipelines.events import (
+from pipelines.core.paths import WarehousePaths
+from pipelines.domain.events import (
     BATCH_RECEIVED,
     PROTOCOL_REPORTED,
     NewEvent,
@@ -22,7 +22,13 @@ from pipelines.events import (
     batch_stream,
     precinct_stream,
 )
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.store.event_store import (
+    ConcurrencyConflict,
+    EventStore,
+    WriterBusy,
+    verify_connection,
+    writer_lock,
+)
 
 AT = datetime(2021, 1, 10, 20, 30)
 FIRST = "(SELECT min(position) FROM protocol_facts)"

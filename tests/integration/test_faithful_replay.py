@@ -12,12 +12,12 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_QUARANTINED
-from pipelines.ingest import ingest_paths
-from pipelines.projections import projection_checksums, update_projections
-from pipelines.publication_files import MANIFEST, rebuild_publication
-from pipelines.replay import replay_archive
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.errors import EXIT_QUARANTINED
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.ingestion.replay import replay_archive
+from pipelines.publishing.publication_files import MANIFEST, rebuild_publication
+from pipelines.store.projections import projection_checksums, update_projections
 from tests.support.small_election import (
     ELECTION_ID,
     precinct_ids,
@@ -213,7 +213,7 @@ def test_a_writer_stopped_in_the_middle_of_a_run_replays_as_it_went(
         update_projections(conn)
 
     with monkeypatch.context() as patch:
-        patch.setattr("pipelines.ingest.update_projections", fail_on_the_second_file)
+        patch.setattr("pipelines.ingestion.ingest.update_projections", fail_on_the_second_file)
         with pytest.raises(RuntimeError, match="the writer stops here"):
             ingest_paths(files, warehouse=warehouse)
     rerun = ingest_paths(files, warehouse=warehouse)
@@ -273,7 +273,7 @@ def test_a_certification_stopped_between_its_override_and_its_table_replays_as_f
         return update_projections(conn)
 
     with monkeypatch.context() as patch:
-        patch.setattr("pipelines.publication.update_projections", stop_at_the_table)
+        patch.setattr("pipelines.publishing.publication.update_projections", stop_at_the_table)
         with pytest.raises(RuntimeError, match="the writer stops here"):
             cli("publish", "--certify", "--override-reason", "flood", "--warehouse", warehouse)
     assert cli("publish", "--certify", "--override-reason", "flood", "--warehouse", warehouse) == 0

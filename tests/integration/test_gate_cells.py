@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import gx_runtime
-from pipelines.election import ElectionDeclaration
-from pipelines.expectation_suites import cell_suite
-from pipelines.gx_runtime import FrameCheck, build_data_docs, run_suite
-from pipelines.validation import ReportedProtocol, validate_file
+from pipelines.domain.election import ElectionDeclaration
+from pipelines.gate import gx_runtime
+from pipelines.gate.expectation_suites import cell_suite
+from pipelines.gate.gx_runtime import FrameCheck, build_data_docs, run_suite
+from pipelines.gate.validation import ReportedProtocol, validate_file
 from tests.integration.validation_support import HEADER, LISTS, csv_text, declaration, good_row, write
 
 ELECTION = declaration()

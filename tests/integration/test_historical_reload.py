@@ -11,14 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import historical_reload
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_BAD_INPUT, InputError
-from pipelines.historical_reload import parse_request, reload_election
-from pipelines.ingest import ingest_paths
-from pipelines.rule_profiles import load_profile
-from pipelines.seat_allocation import ListVotes, allocate
-from pipelines.warehouse_paths import SCHEMAS_DIR, WarehousePaths
+from pipelines.core.errors import EXIT_BAD_INPUT, InputError
+from pipelines.core.paths import SCHEMAS_DIR, WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.orchestration import historical_reload
+from pipelines.orchestration.historical_reload import parse_request, reload_election
+from pipelines.rules.rule_profiles import load_profile
+from pipelines.rules.seat_allocation import ListVotes, allocate
 from tests.support.small_election import (
     ELECTION_ID,
     LISTS,

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.history import list_elections, write_history_files
-from pipelines.ingest import IngestSummary, ingest_paths
-from pipelines.warehouse_paths import SCHEMAS_DIR, WarehousePaths
+from pipelines.core.paths import SCHEMAS_DIR, WarehousePaths
+from pipelines.ingestion.ingest import IngestSummary, ingest_paths
+from pipelines.synthetic.history import list_elections, write_history_files
 
 OFFICIAL = SCHEMAS_DIR / "history" / "kz_mazhilis_results.csv"
 

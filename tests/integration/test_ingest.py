@@ -7,11 +7,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.event_store import EventStore
-from pipelines.ingest import IngestSummary, ingest_paths
-from pipelines.projections import projection_checksums, rebuild_projections
-from pipelines.seat_table import national_totals, resolve_as_of
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import IngestSummary, ingest_paths
+from pipelines.publishing.seat_table import national_totals, resolve_as_of
+from pipelines.store.event_store import EventStore
+from pipelines.store.projections import projection_checksums, rebuild_projections
 from tests.support.small_election import (
     ELECTION_ID,
     LISTS,

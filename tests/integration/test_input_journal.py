@@ -15,12 +15,12 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.event_store import EventStore
-from pipelines.ingest import ingest_paths
-from pipelines.raw_archive import RawArchive
-from pipelines.replay import replay_archive
-from pipelines.validation import ValidationPolicy
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.gate.validation import ValidationPolicy
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.ingestion.replay import replay_archive
+from pipelines.store.event_store import EventStore
+from pipelines.store.raw_archive import RawArchive
 from tests.support.small_election import (
     ELECTION_ID,
     precinct_ids,

@@ -20,17 +20,22 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.event_store import EventStore
-from pipelines.ingest import ingest_paths
-from pipelines.nist_cdf import election_report, report_bytes
-from pipelines.nist_schema import SCHEMA_PATH, validation_errors
-from pipelines.orchestration import ingest_pending
-from pipelines.protocol_format import PROTOCOL_COLUMNS
-from pipelines.publication_files import CDF_JSON, SEATS_JSON, load_published_results, rebuild_publication
-from pipelines.rule_profiles import load_profile, parse_profile, profile_to_dict
-from pipelines.sample_election import write_sample_election
-from pipelines.seat_allocation import ListVotes, allocate
-from pipelines.warehouse_paths import REPO_ROOT, WarehousePaths
+from pipelines.core.paths import REPO_ROOT, WarehousePaths
+from pipelines.gate.protocol_format import PROTOCOL_COLUMNS
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.orchestration.dag_tasks import ingest_pending
+from pipelines.publishing.nist_cdf import election_report, report_bytes
+from pipelines.publishing.nist_schema import SCHEMA_PATH, validation_errors
+from pipelines.publishing.publication_files import (
+    CDF_JSON,
+    SEATS_JSON,
+    load_published_results,
+    rebuild_publication,
+)
+from pipelines.rules.rule_profiles import load_profile, parse_profile, profile_to_dict
+from pipelines.rules.seat_allocation import ListVotes, allocate
+from pipelines.store.event_store import EventStore
+from pipelines.synthetic.sample_election import write_sample_election
 from tests.support.small_election import (
     REGIONS,
     declaration,

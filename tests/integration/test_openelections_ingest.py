@@ -11,13 +11,13 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_QUARANTINED
-from pipelines.event_store import EventStore, verify_connection
-from pipelines.events import BATCH_RECEIVED, NewEvent, batch_stream
-from pipelines.ingest import IngestSummary
-from pipelines.openelections_ingest import ingest_openelections, name_facts
-from pipelines.projections import projection_checksums, rebuild_projections
-from pipelines.warehouse_paths import REPO_ROOT, WarehousePaths
+from pipelines.core.errors import EXIT_QUARANTINED
+from pipelines.core.paths import REPO_ROOT, WarehousePaths
+from pipelines.domain.events import BATCH_RECEIVED, NewEvent, batch_stream
+from pipelines.ingestion.ingest import IngestSummary
+from pipelines.ingestion.openelections_ingest import ingest_openelections, name_facts
+from pipelines.store.event_store import EventStore, verify_connection
+from pipelines.store.projections import projection_checksums, rebuild_projections
 
 ELECTION = "oe-test-2020"
 SD_FILE = (
@@ -432,8 +432,8 @@ def test_a_file_that_is_not_openelections_is_refused_whole_and_declares_nothing(
 def test_a_replay_of_the_archive_reads_openelections_files_as_openelections(
     tmp_path: Path, fixture_file: Path
 ) -> None:
-    from pipelines.projections import projection_checksums
-    from pipelines.replay import replay_archive
+    from pipelines.ingestion.replay import replay_archive
+    from pipelines.store.projections import projection_checksums
 
     warehouse = tmp_path / "warehouse"
     original = ingest(warehouse, fixture_file)

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from pipelines.local_airflow import (
+from pipelines.orchestration.local_airflow import (
     LocalAirflow,
     api_token,
     migrate_database,

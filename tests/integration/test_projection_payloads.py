@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from pipelines.event_store import EventStore
-from pipelines.events import BATCH_QUARANTINED, BATCH_RECEIVED, ROW_QUARANTINED, NewEvent, batch_stream
-from pipelines.projections import projection_checksums, rebuild_projections, update_projections
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.domain.events import BATCH_QUARANTINED, BATCH_RECEIVED, ROW_QUARANTINED, NewEvent, batch_stream
+from pipelines.store.event_store import EventStore
+from pipelines.store.projections import projection_checksums, rebuild_projections, update_projections
 from tests.support.election_night import ElectionNight, copy_of, election_night
 from tests.support.small_election import ELECTION_ID
 

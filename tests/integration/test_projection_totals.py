@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.event_store import EventStore
-from pipelines.ingest import ingest_paths
-from pipelines.projections import projection_checksums, rebuild_projections
-from pipelines.publication_files import load_published_results
-from pipelines.seat_table import national_totals
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.publishing.publication_files import load_published_results
+from pipelines.publishing.seat_table import national_totals
+from pipelines.store.event_store import EventStore
+from pipelines.store.projections import projection_checksums, rebuild_projections
 from tests.support.election_night import (
     ANNULLED_PRECINCT,
     PENDING_PRECINCTS,

@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.event_store import verify_connection
-from pipelines.events import canonical_json
-from pipelines.ingest import FileOutcome, ingest_paths
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.domain.events import canonical_json
+from pipelines.ingestion.ingest import FileOutcome, ingest_paths
+from pipelines.store.event_store import verify_connection
 from tests.support.small_election import (
     ELECTION_ID,
     LISTS,

@@ -14,12 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.event_store import EventStore
-from pipelines.nist_schema import validation_errors
-from pipelines.projections import rebuild_projections
-from pipelines.publication import CertificationRefused, certify, publish
-from pipelines.publication_diff import diff_publications
-from pipelines.publication_files import (
+from pipelines.core.paths import WarehousePaths
+from pipelines.publishing.nist_schema import validation_errors
+from pipelines.publishing.publication import CertificationRefused, certify, publish
+from pipelines.publishing.publication_diff import diff_publications
+from pipelines.publishing.publication_files import (
     CDF_JSON,
     MANIFEST,
     NATIONAL_JSON,
@@ -30,8 +29,9 @@ from pipelines.publication_files import (
     publication_folder_files,
     verify_publication,
 )
-from pipelines.snapshot import refresh_snapshot
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.store.event_store import EventStore
+from pipelines.store.projections import rebuild_projections
+from pipelines.store.snapshot import refresh_snapshot
 from tests.support.election_night import (
     AMENDED_PRECINCT,
     ANNULLED_PRECINCT,

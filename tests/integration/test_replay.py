@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest import ingest_paths
-from pipelines.projections import projection_checksums
-from pipelines.replay import replay_archive
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.ingestion.replay import replay_archive
+from pipelines.store.projections import projection_checksums
 from tests.support.small_election import (
     expected_totals,
     precinct_ids,

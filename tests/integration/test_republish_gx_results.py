@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.validation import validate_file
+from pipelines.gate.validation import validate_file
 from tests.integration.validation_support import csv_text, declaration, good_row, write
 
 ELECTION = declaration()
@@ -23,7 +23,7 @@ def _breaking_file(folder: Path) -> Path:
 
 
 def test_a_result_stored_without_a_context_is_read_back_by_the_data_docs_context(tmp_path: Path) -> None:
-    from pipelines.gx_runtime import build_data_docs, gx_context
+    from pipelines.gate.gx_runtime import build_data_docs, gx_context
 
     tmp_path.joinpath("run").mkdir()
     docs = tmp_path / "run" / "docs"

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import publication
-from pipelines.event_store import EventStore
-from pipelines.events import (
+from pipelines.core.paths import WarehousePaths
+from pipelines.domain.events import (
     BATCH_RECEIVED,
     PROTOCOL_REPORTED,
     NewEvent,
@@ -18,8 +17,9 @@ from pipelines.events import (
     batch_stream,
     precinct_stream,
 )
-from pipelines.publication import last_result_position
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.publishing import publication
+from pipelines.publishing.publication import last_result_position
+from pipelines.store.event_store import EventStore
 
 AT = datetime(2021, 1, 10, 20, 30)
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from pipelines.ingest import ingest_paths
-from pipelines.publication_files import MANIFEST, NATIONAL_JSON, SEATS_JSON
-from pipelines.warehouse_paths import REPO_ROOT, WarehousePaths
+from pipelines.core.paths import REPO_ROOT, WarehousePaths
+from pipelines.ingestion.ingest import ingest_paths
+from pipelines.publishing.publication_files import MANIFEST, NATIONAL_JSON, SEATS_JSON
 from tests.support.election_night import (
     AMENDED_PRECINCT,
     ANNULLED_PRECINCT,

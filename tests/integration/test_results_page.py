@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.publication_files import RESULTS_PAGE, load_published_results
-from pipelines.results_page import PALETTE, render_results_page
-from pipelines.rule_profiles import load_profile
-from pipelines.warehouse_paths import REPO_ROOT, WarehousePaths
+from pipelines.core.paths import REPO_ROOT, WarehousePaths
+from pipelines.publishing.publication_files import RESULTS_PAGE, load_published_results
+from pipelines.publishing.results_page import PALETTE, render_results_page
+from pipelines.rules.rule_profiles import load_profile
 from tests.support.election_night import (
     DECLARED_COLOR,
     HOSTILE_LIST_NAME,

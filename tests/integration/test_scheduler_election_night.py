@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.local_airflow import (
+from pipelines.core.paths import WarehousePaths
+from pipelines.orchestration.local_airflow import (
     AirflowProcesses,
     LocalAirflow,
     api_token,
@@ -24,9 +25,8 @@ from pipelines.local_airflow import (
     running_airflow,
     wait_for_dag,
 )
-from pipelines.rule_profiles import load_profile
-from pipelines.seat_allocation import ListVotes, allocate
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.rules.rule_profiles import load_profile
+from pipelines.rules.seat_allocation import ListVotes, allocate
 from tests.integration.postgres_server import free_loopback_port, running_postgres
 from tests.support.small_election import (
     ELECTION_ID,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.event_store import EventStore, verify_connection
-from pipelines.events import BATCH_RECEIVED, NewEvent, batch_stream
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.paths import WarehousePaths
+from pipelines.domain.events import BATCH_RECEIVED, NewEvent, batch_stream
+from pipelines.store.event_store import EventStore, verify_connection
 
 AT = datetime(2021, 1, 10, 20, 30)
 REPO = Path(__file__).resolve().parents[2]
@@ -26,16 +26,16 @@ SLOW_WRITER = textwrap.dedent(
     import shutil, sys, time
     from datetime import datetime
     from pathlib import Path
-    import pipelines.snapshot
-    from pipelines.event_store import EventStore
-    from pipelines.events import BATCH_RECEIVED, NewEvent, batch_stream
-    from pipelines.warehouse_paths import WarehousePaths
+    import pipelines.store.snapshot
+    from pipelines.store.event_store import EventStore
+    from pipelines.domain.events import BATCH_RECEIVED, NewEvent, batch_stream
+    from pipelines.core.paths import WarehousePaths
 
     copy = shutil.copyfile
     def slow_copy(source, target):
         time.sleep(1.5)
         return copy(source, target)
-    pipelines.snapshot.shutil.copyfile = slow_copy
+    pipelines.store.snapshot.shutil.copyfile = slow_copy
     paths = WarehousePaths(Path(sys.argv[1]))
     event = NewEvent(batch_stream("slow"), BATCH_RECEIVED, "e", {}, datetime(2021, 1, 10), "slow")
     with EventStore.open_writer(paths) as store:
@@ -88,7 +88,7 @@ def test_readers_find_a_whole_snapshot_while_writers_commit(tmp_path: Path) -> N
         import sys
         from pathlib import Path
         from tests.integration.test_snapshot_lock import append_one
-        from pipelines.warehouse_paths import WarehousePaths
+        from pipelines.core.paths import WarehousePaths
         for k in range(12):
             append_one(WarehousePaths(Path(sys.argv[1])), f"batch-{k}")
         """

@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.errors import EXIT_QUARANTINED
-from pipelines.warehouse_paths import WarehousePaths
+from pipelines.core.errors import EXIT_QUARANTINED
+from pipelines.core.paths import WarehousePaths
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
 REPO = Path(__file__).resolve().parents[2]

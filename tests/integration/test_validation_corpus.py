@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.validation import ValidationOutcome, validate_file
+from pipelines.gate.validation import ValidationOutcome, validate_file
 from tests.integration.validation_support import declaration
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "malformed"

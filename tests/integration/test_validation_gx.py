@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.gx_runtime import build_data_docs, gx_context
-from pipelines.validation import ReportedProtocol, validate_file
+from pipelines.gate.gx_runtime import build_data_docs, gx_context
+from pipelines.gate.validation import ReportedProtocol, validate_file
 from tests.integration.validation_support import HEADER, csv_text, declaration, good_row, write
 
 ELECTION = declaration()
@@ -50,7 +50,7 @@ QUIET_CHECK = """
 import logging, sys
 from pathlib import Path
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-from pipelines.validation import validate_file
+from pipelines.gate.validation import validate_file
 from tests.integration.validation_support import csv_text, declaration, good_row, write
 path = write(Path(sys.argv[1]) / "a.csv", csv_text([good_row("P-001"), good_row("P-002", ak_zhol="x")]))
 outcome = validate_file(path, display_name="a.csv", election=declaration(), reported={},

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.validation import ValidationPolicy, validate_file
+from pipelines.gate.validation import ValidationPolicy, validate_file
 from tests.integration.validation_support import HEADER, LISTS, declaration
 
 PRECINCTS = {f"P-{i:03d}": ("north" if i % 2 else "south", 5000) for i in range(1, 13)}

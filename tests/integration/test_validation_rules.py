@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.election import ElectionDeclaration
-from pipelines.validation import (
+from pipelines.domain.election import ElectionDeclaration
+from pipelines.gate.validation import (
     ReportedProtocol,
     ValidationOutcome,
     ValidationPolicy,

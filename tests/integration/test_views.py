@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from pipelines.warehouse_paths import REPO_ROOT, WarehousePaths
+from pipelines.core.paths import REPO_ROOT, WarehousePaths
 from tests.support.election_night import (
     AMENDED_PRECINCT,
     ANNULLED_PRECINCT,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines.election import ElectionDeclaration, parse_declaration
+from pipelines.domain.election import ElectionDeclaration, parse_declaration
 
 LISTS = ("amanat", "ak_zhol", "auyl")
 PRECINCTS = {

@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.ingest import ingest_paths
+from pipelines.ingestion.ingest import ingest_paths
 from tests.support.small_election import (
     ELECTION_ID,
     LISTS,

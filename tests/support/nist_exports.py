@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipelines.nist_schema import validation_errors
-from pipelines.publication_files import CDF_JSON, MANIFEST, verify_publication
+from pipelines.publishing.nist_schema import validation_errors
+from pipelines.publishing.publication_files import CDF_JSON, MANIFEST, verify_publication
 
 
 def invalid_exports(root: Path) -> tuple[int, list[str]]:

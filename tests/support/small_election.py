@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from pipelines.protocol_format import PROTOCOL_COLUMNS
+from pipelines.gate.protocol_format import PROTOCOL_COLUMNS
 
 ELECTION_ID = "test-mazhilis"
 LISTS = ("alpha", "beta", "gamma", "delta")

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from pipelines.anomalies import AnomalyThresholds, protocol_anomalies, totals_moved_backwards
+from pipelines.gate.anomalies import AnomalyThresholds, protocol_anomalies, totals_moved_backwards
 
 LISTS = ("a", "b")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pipelines.election import ElectionDeclaration, Precinct, parse_declaration
-from pipelines.errors import InputError
+from pipelines.core.errors import InputError
+from pipelines.domain.election import ElectionDeclaration, Precinct, parse_declaration
 
 
 def minimal(**changes: Any) -> dict[str, Any]:

@@ -9,16 +9,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.election_rules import (
+from pipelines.core.errors import InputError
+from pipelines.domain.events import ELECTION_DECLARED, RULES_AMENDED, canonical_json
+from pipelines.rules.rule_profiles import load_profile, profile_to_dict
+from pipelines.store.election_rules import (
     RulesAltered,
     embedded_rules,
     rules_in_force,
     rules_sha256,
     upcast_declared,
 )
-from pipelines.errors import InputError
-from pipelines.events import ELECTION_DECLARED, RULES_AMENDED, canonical_json
-from pipelines.rule_profiles import load_profile, profile_to_dict
 
 BASE = load_profile("kz-mazhilis-2021")
 SIXTY = replace(BASE, profile_id="sixty", seats=60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.expectation_suites import cell_suite, expand_suite, load_suite_template
+from pipelines.gate.expectation_suites import cell_suite, expand_suite, load_suite_template
 
 
 @pytest.mark.parametrize("name", ["protocol-v1", "annulment-v1"])

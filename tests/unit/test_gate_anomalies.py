@@ -8,7 +8,7 @@ from fractions import Fraction
 import pandas as pd
 import pytest
 
-from pipelines.anomalies import AnomalyThresholds, protocol_anomalies
+from pipelines.gate.anomalies import AnomalyThresholds, protocol_anomalies
 
 LISTS = ("a", "b", "c")
 

@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelines import protocol_format
-from pipelines.protocol_format import FormatRejection, RawTable, read_raw_table
+from pipelines.gate import protocol_format
+from pipelines.gate.protocol_format import FormatRejection, RawTable, read_raw_table
 
 LISTS = ("amanat", "ak_zhol", "auyl")
 HEADER = [

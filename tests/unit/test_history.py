@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.election import load_declaration
-from pipelines.errors import InputError
-from pipelines.history import HISTORY_DIR, get_election, list_elections, region_slug, write_history_files
+from pipelines.core.errors import InputError
+from pipelines.core.paths import HISTORY_DIR
+from pipelines.domain.election import load_declaration
+from pipelines.synthetic.history import (
+    get_election,
+    list_elections,
+    region_slug,
+    write_history_files,
+)
 
 ELECTION_IDS = [
     "kz-mazhilis-2004",
@@ -184,9 +190,9 @@ def test_load_history_hands_the_files_to_ingestion(
         seen["warehouse"] = warehouse
         return Summary()
 
-    fake = types.ModuleType("pipelines.ingest")
+    fake = types.ModuleType("pipelines.ingestion.ingest")
     fake.ingest_paths = ingest_paths  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "pipelines.ingest", fake)
+    monkeypatch.setitem(sys.modules, "pipelines.ingestion.ingest", fake)
     assert _cli(["load-history", "kz-mazhilis-2004", "--warehouse", str(tmp_path)]) == 0
     names = seen["names"]
     assert names == ["kz-mazhilis-2004.election.json", "kz-mazhilis-2004.protocols.national.csv"]
@@ -207,8 +213,8 @@ def test_load_history_without_an_election_is_a_plain_error() -> None:
 def test_summed_precincts_reproduce_the_official_list_seats(
     election_id: str, written: dict[str, list[Path]]
 ) -> None:
-    from pipelines.rule_profiles import load_profile
-    from pipelines.seat_allocation import ListVotes, allocate
+    from pipelines.rules.rule_profiles import load_profile
+    from pipelines.rules.seat_allocation import ListVotes, allocate
 
     declaration = load_declaration(written[election_id][0])
     rows = _read_protocols(written[election_id])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.errors import InputError
-from pipelines.inbox import DEFAULT_SETTLE_SECONDS, SETTLE_SECONDS_ENV, settle_seconds
-from pipelines.intake import DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_ENV, is_data_name, max_file_bytes
+from pipelines.core.errors import InputError
+from pipelines.gate.intake import DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_ENV, is_data_name, max_file_bytes
+from pipelines.ingestion.inbox import DEFAULT_SETTLE_SECONDS, SETTLE_SECONDS_ENV, settle_seconds
 
 
 @pytest.mark.parametrize(

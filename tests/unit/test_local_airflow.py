@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.cli.airflow_command import data_folders
 from pipelines.cli.main import build_parser
-from pipelines.local_airflow import AirflowProcesses, prepare_home
+from pipelines.orchestration.local_airflow import AirflowProcesses, prepare_home
 
 
 def test_environment_configures_a_local_executor_home_and_drops_foreign_airflow_settings(

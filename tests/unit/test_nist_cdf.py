@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.nist_cdf import election_report, report_bytes
-from pipelines.nist_schema import validation_errors
-from pipelines.precinct_figures import PrecinctFigures
-from pipelines.publication_files import TOTAL_FIELDS, AreaTotals, ListInfo, PublishedResults
+from pipelines.publishing.nist_cdf import election_report, report_bytes
+from pipelines.publishing.nist_schema import validation_errors
+from pipelines.publishing.precinct_figures import PrecinctFigures
+from pipelines.publishing.publication_files import TOTAL_FIELDS, AreaTotals, ListInfo, PublishedResults
 
 LISTS = ("a", "b")
 PRECINCT_IDS = ("p1", '"x"', "0" * 32 + "-0", "п<4>")  # the third looks like a deferred-item marker

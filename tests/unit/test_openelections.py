@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import InputError
-from pipelines.openelections import (
+from pipelines.core.errors import InputError
+from pipelines.gate.openelections import (
     Choice,
     Contest,
     candidate_variants,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.precinct_synthesis import NationalTotals, RegionShape, apportion, synthesise
+from pipelines.synthetic.precinct_synthesis import NationalTotals, RegionShape, apportion, synthesise
 
 REGIONS = (
     RegionShape("north", 500, 0.75),

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipelines.election import ElectionDeclaration, PartyList, Precinct, PrecinctTable, Region
+from pipelines.domain.election import ElectionDeclaration, PartyList, Precinct, PrecinctTable, Region
 
 ROWS = (
     Precinct("p3", "north", 120),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.protocol_format import FormatRejection, RawTable, read_raw_table, sniff_kind
+from pipelines.gate.protocol_format import FormatRejection, RawTable, read_raw_table, sniff_kind
 
 LISTS = ("amanat", "ak_zhol", "auyl")
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "malformed"

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from pipelines.event_store import reader_config
-from pipelines.read_only_sql import SqlRefused, checked_query, engine_refusal
+from pipelines.store.event_store import reader_config
+from pipelines.store.read_only_sql import SqlRefused, checked_query, engine_refusal
 
 
 @pytest.fixture(scope="module")

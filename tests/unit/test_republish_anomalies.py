@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from pipelines.anomalies import AnomalyThresholds, protocol_anomalies
+from pipelines.gate.anomalies import AnomalyThresholds, protocol_anomalies
 
 LISTS = ("a", "b", "c")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pipelines.http_guard import HEADER_COUNT_LIMIT, PATH_LIMIT, QUERY_LIMIT, refusal
-from pipelines.results_api import entity_tag, etag_matches
+from pipelines.serving.http_guard import HEADER_COUNT_LIMIT, PATH_LIMIT, QUERY_LIMIT, refusal
+from pipelines.serving.results_api import entity_tag, etag_matches
 
 TAG = entity_tag(22, "ab" * 32)
 

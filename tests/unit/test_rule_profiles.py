@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 import yaml
 
-from pipelines.errors import InputError
-from pipelines.rule_profiles import (
-    RULES_DIR,
+from pipelines.core.errors import InputError
+from pipelines.core.paths import RULES_DIR
+from pipelines.rules.rule_profiles import (
     SCHEMA_PATH,
     Guarantee,
     RuleProfile,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.election import load_declaration
-from pipelines.errors import InputError
-from pipelines.scale_generator import ScaleSpec, generate
+from pipelines.core.errors import InputError
+from pipelines.domain.election import load_declaration
+from pipelines.synthetic.scale_generator import ScaleSpec, generate
 
 SPEC = ScaleSpec(precincts=20_000, lists=20, regions=36, seed=4, chunk_size=6_000)
 

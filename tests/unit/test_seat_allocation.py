@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import InputError, RulesCannotDecide
-from pipelines.rule_profiles import Guarantee, RuleProfile, load_profile
-from pipelines.seat_allocation import Allocation, ListVotes, allocate
+from pipelines.core.errors import InputError, RulesCannotDecide
+from pipelines.rules.rule_profiles import Guarantee, RuleProfile, load_profile
+from pipelines.rules.seat_allocation import Allocation, ListVotes, allocate
 
 REPO = Path(__file__).parents[2]
 SHIPPED = REPO / "schemas" / "history"

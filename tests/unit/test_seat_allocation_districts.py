@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import InputError, RulesCannotDecide
-from pipelines.rule_profiles import load_profile
-from pipelines.seat_allocation import (
+from pipelines.core.errors import InputError, RulesCannotDecide
+from pipelines.rules.rule_profiles import load_profile
+from pipelines.rules.seat_allocation import (
     DistrictVote,
     ListVotes,
     allocate,

@@ -10,9 +10,9 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.errors import RulesCannotDecide
-from pipelines.rule_profiles import METHODS, Guarantee, RuleProfile
-from pipelines.seat_allocation import ListVotes, allocate
+from pipelines.core.errors import RulesCannotDecide
+from pipelines.rules.rule_profiles import METHODS, Guarantee, RuleProfile
+from pipelines.rules.seat_allocation import ListVotes, allocate
 
 
 @st.composite

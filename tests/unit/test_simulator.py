@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import InputError
-from pipelines.history import write_history_files
-from pipelines.simulator import (
+from pipelines.core.errors import InputError
+from pipelines.synthetic.history import write_history_files
+from pipelines.synthetic.simulator import (
     EVENT_KINDS,
     READY_MARKER,
     RecordedDelivery,

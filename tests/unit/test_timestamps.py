@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from pipelines.errors import InputError
-from pipelines.timestamps import parse_utc
+from pipelines.core.errors import InputError
+from pipelines.core.timestamps import parse_utc
 
 
 def test_an_offset_is_converted_to_utc_and_no_offset_means_utc() -> None:

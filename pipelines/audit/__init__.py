@@ -1,0 +1,1 @@
+"""`elections verify`: the auditor's check of a warehouse, trusting nothing stored in it."""

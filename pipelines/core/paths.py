@@ -1,0 +1,62 @@
+"""Where a warehouse keeps its parts: the DuckDB file, the raw archive, snapshots and publications."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# The one place that knows where the repository is: every other path is derived from these.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SQL_DIR = REPO_ROOT / "warehouse"
+SCHEMAS_DIR = REPO_ROOT / "schemas"
+RULES_DIR = SCHEMAS_DIR / "rules"
+RULE_PROFILE_SCHEMA = SCHEMAS_DIR / "rule_profile.schema.json"
+HISTORY_DIR = SCHEMAS_DIR / "history"
+EXPECTATIONS_DIR = SCHEMAS_DIR / "expectations"
+DAGS_DIR = REPO_ROOT / "dags"
+LOCAL_AIRFLOW_HOME = REPO_ROOT / ".airflow"
+
+
+def default_warehouse_dir() -> Path:
+    """`$ELECTIONS_WAREHOUSE`, else `./warehouse` (the repository's folder, whose data files git ignores)."""
+    return Path(os.environ.get("ELECTIONS_WAREHOUSE", "warehouse"))
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "elections.duckdb"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "data" / "archive"
+
+    @property
+    def snapshot(self) -> Path:
+        return self.root / "data" / "snapshot" / "elections.duckdb"
+
+    @property
+    def publications(self) -> Path:
+        return self.root / "data" / "publications"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.root / "data" / "data_docs"
+
+    @property
+    def log_heads(self) -> Path:
+        """Append-only record of the log's head after every commit: what a hash chain cannot
+        know by itself, that its newest events were cut off."""
+        return self.root / "data" / "log_heads.jsonl"
+
+    @property
+    def writer_lock(self) -> Path:
+        return self.root / "data" / "writer.lock"
+
+    def ensure(self) -> None:
+        for folder in (self.root, self.archive, self.snapshot.parent, self.publications, self.data_docs):
+            folder.mkdir(parents=True, exist_ok=True)

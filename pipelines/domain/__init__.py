@@ -1,0 +1,1 @@
+"""The declared election and the event vocabulary: what the log talks about."""

@@ -1,0 +1,3 @@
+"""What may be read and whether it is valid: safe file intake, protocol formats, Great Expectations
+validation, anomaly flags.
+"""

@@ -1,0 +1,1 @@
+"""Inputs into the log: protocol and OpenElections files, the inbox, operator actions, replay."""

@@ -1,0 +1,896 @@
+"""Ingestion: received files -> raw archive -> validation -> events -> projections -> provisional seats.
+
+Each file is handled in one transaction (its events and the projections they move land together or
+not at all). A file already received is a duplicate and adds nothing; a protocol that differs from
+one already accepted for the same precinct and version is quarantined as a conflict, never applied.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import stat
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from pipelines.core.errors import InputError, PipelineError, RulesCannotDecide
+from pipelines.core.paths import WarehousePaths
+from pipelines.domain.election import (
+    ElectionDeclaration,
+    PartyList,
+    Region,
+    parse_declaration,
+    read_named_file,
+)
+from pipelines.domain.events import (
+    BATCH_QUARANTINED,
+    BATCH_RECEIVED,
+    ELECTION_DECLARED,
+    PRECINCT_ANNULLED,
+    NewEvent,
+    batch_stream,
+    election_stream,
+    precinct_stream,
+)
+from pipelines.gate.gx_runtime import build_data_docs
+from pipelines.gate.intake import (
+    CHANGED_WHILE_READ,
+    DECLARATION_SUFFIX,
+    PRECINCTS_SUFFIX,
+    IntakeFile,
+    Refusal,
+    in_arrival_order,
+    max_file_bytes,
+    read_intake_file,
+    refusal_for,
+    walk,
+)
+from pipelines.gate.validation import ValidationOutcome, ValidationPolicy, validate_file
+from pipelines.ingestion.batch_events import batch_receipt, batch_refusal, row_quarantined, unread_refusal
+from pipelines.ingestion.protocol_batch import (
+    TO_APPEND,
+    decide_protocols,
+    named_precincts,
+    row_problem,
+)
+from pipelines.publishing.publication import Publication, publish, write_publication_folder
+from pipelines.rules.rule_profiles import (
+    RuleProfile,
+    is_profile_id,
+    load_profile,
+    parse_profile,
+    profile_data,
+)
+from pipelines.store.certification import Certification, certification_in_force
+from pipelines.store.election_rules import DECLARED_VERSION, embedded_rules
+from pipelines.store.event_store import EventStore, utc_now
+from pipelines.store.migrations import first_row
+from pipelines.store.projections import update_projections
+from pipelines.store.raw_archive import ArchivedFile, RawArchive
+
+# Receipt meta of a rule profile file a declaration names: archived as received, never ingested alone.
+PROFILE_MAX_BYTES = 1 << 20  # a profile is a page of YAML; anything larger is not one
+# "left": a claimed inbox file that changed while it was read, put back for the next run.
+Status = Literal["applied", "partly quarantined", "quarantined", "duplicate", "left"]
+# The rule of results sent to a certified election: refused whole, each row listed, nothing applied.
+ELECTION_CERTIFIED = "election_certified"
+# Refusals that a later event can lift (a declaration, a revoked certification): the same file sent
+# again is looked at again rather than counted as a duplicate.
+_REFUSALS_THAT_MAY_LIFT = frozenset({"election_declared", ELECTION_CERTIFIED})
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    batch_id: str
+    status: Status
+    election_id: str | None = None
+    rows_total: int = 0
+    rows_applied: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    problems: list[str] = field(default_factory=list)  # one line per quarantined file or row
+    # Refused before a byte was read (a link, a special file, too large): nothing was archived.
+    refused_unread: Refusal | None = None
+    source: IntakeFile | None = None  # where it was read from
+
+    def line(self) -> str:
+        counts = ""
+        if self.rows_total:
+            counts = f"{self.rows_applied} applied, {self.rows_duplicate} duplicate, "
+            counts += f"{self.rows_quarantined} quarantined"
+        return f"{self.status:<18} {self.file_name}" + (
+            f" ({self.rows_total} rows: {counts})" if counts else ""
+        )
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileOutcome] = field(default_factory=list)
+    publications: list[Publication] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def all_accepted(self) -> bool:
+        """Every file applied or a duplicate: nothing, not even a row, was quarantined."""
+        return all(f.status in ("applied", "duplicate", "left") for f in self.files)
+
+    def lines(self) -> list[str]:
+        out = [f.line() for f in self.files]
+        for f in self.files:
+            out.extend(f"  quarantined: {p}" for p in f.problems)
+        out.extend(
+            f"published {p.status} seat table {p.publication_id} "
+            f"(log position {p.based_on_position}, sha256 {p.table_sha256[:12]})"
+            for p in self.publications
+        )
+        out.extend(self.notes)
+        accepted = self.count("applied") + self.count("partly quarantined")
+        left = f", {self.count('left')} left for the next run" if self.count("left") else ""
+        out.append(
+            f"files: {accepted} accepted, {self.count('duplicate')} duplicate, "
+            f"{self.count('quarantined')} quarantined{left}"
+        )
+        return out
+
+
+def collect_files(paths: Iterable[Path]) -> list[IntakeFile]:
+    """Files to ingest, declarations first, then by arrival (modification time) and name.
+
+    A named file is taken as named (a link or special file is refused when read); folders are walked
+    recursively without following links, skipping what is not data (`pipelines.gate.intake.is_data_name`),
+    hidden folders and a top-level `processed/` and `refused/`. Nothing is read or followed here.
+    """
+    found: list[IntakeFile] = []
+    for path in paths:
+        try:
+            seen = os.lstat(path)
+        except FileNotFoundError:
+            raise InputError("no such file or folder", file=str(path)) from None
+        if stat.S_ISDIR(seen.st_mode):
+            found.extend(walk(path))
+        else:
+            found.append(IntakeFile.named(path))
+
+    return in_arrival_order(dict.fromkeys(found))
+
+
+def sniff_election_id(data: bytes) -> str | None:
+    """The election a protocol file names in its first data row, if it can be read at all."""
+    try:
+        text = data[:65536].decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader)
+        first = next(reader)
+        return first[header.index("election_id")].strip() or None
+    except (UnicodeDecodeError, StopIteration, ValueError, IndexError, csv.Error):
+        return None
+
+
+def sniff_precinct_ids(data: bytes) -> list[str]:
+    """The precinct ids a protocol file names, as far as it can be read (validation says the rest)."""
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(data),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=["precinct_id"], column_types={"precinct_id": pa.string()}
+            ),
+        )
+        return [str(p).strip() for p in table.column("precinct_id").to_pylist() if p is not None]
+    except (pa.ArrowException, KeyError):
+        pass  # quotes across lines, ragged rows...: the tolerant reader below
+    try:
+        text = data.decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader)
+        column = header.index("precinct_id")
+        return [row[column].strip() for row in reader if len(row) > column]
+    except (UnicodeDecodeError, StopIteration, ValueError, csv.Error):
+        return []
+
+
+class Ingestor:
+    """Ingests files into one open warehouse; keeps per-run caches of declared elections."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        paths: WarehousePaths,
+        *,
+        policy: ValidationPolicy | None = None,
+        leave_changed: bool = False,
+    ) -> None:
+        self.store = store
+        # The inbox puts a file that changed while read back for the next run; elsewhere it is refused.
+        self.leave_changed = leave_changed
+        self.paths = paths
+        self.archive = RawArchive(paths.archive)
+        self.policy = policy or ValidationPolicy()
+        self.read_limit: int | None = None  # intake's size limit; a replay reads what was accepted
+        self._elections: dict[str, ElectionDeclaration] = {}
+        self.validated_files = 0
+
+    # -- state lookups -------------------------------------------------------------------------
+
+    def declared(self, election_id: str) -> ElectionDeclaration | None:
+        """The declared election without its precincts: a file needs only the ones it names
+        (`named_precincts`), and reading a million back per run would cost more than the file."""
+        if election_id in self._elections:
+            return self._elections[election_id]
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT payload FROM events WHERE event_type = ? AND election_id = ?",
+                [ELECTION_DECLARED, election_id],
+            )
+        )
+        if row is None:
+            return None
+        payload = json.loads(str(row[0]))
+        declaration = ElectionDeclaration(
+            election_id=election_id,
+            name=payload["name"],
+            date=payload["date"],
+            rule_profile=payload["rule_profile"],
+            lists=tuple(PartyList(**p) for p in payload["lists"]),
+            regions=tuple(Region(**r) for r in payload["regions"]),
+            precincts=(),
+            against_all_on_ballot=payload["against_all_on_ballot"],
+            synthetic=payload["synthetic"],
+            source_note=payload["source_note"],
+        )
+        self._elections[election_id] = declaration
+        return declaration
+
+    def _annulled(self, election_id: str) -> set[str]:
+        rows = self.store.conn.execute(
+            "SELECT precinct_id FROM proj_annulments WHERE election_id = ?", [election_id]
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _previous_receipt(self, batch_id: str) -> dict[str, Any] | None:
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT payload FROM events WHERE stream_id = ? AND event_type = ? "
+                "ORDER BY position DESC LIMIT 1",
+                [batch_stream(batch_id), BATCH_RECEIVED],
+            )
+        )
+        return None if row is None else dict(json.loads(str(row[0])))
+
+    def _previous_refusal(self, batch_id: str) -> str | None:
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT payload->>'$.rule' FROM events WHERE stream_id = ? AND event_type = ? "
+                "ORDER BY position DESC LIMIT 1",
+                [batch_stream(batch_id), BATCH_QUARANTINED],
+            )
+        )
+        return None if row is None else str(row[0])
+
+    def _previous_refusal_message(self, batch_id: str) -> str | None:
+        row = first_row(
+            self.store.conn.execute(
+                "SELECT payload->>'$.message' FROM events WHERE stream_id = ? AND event_type = ? "
+                "ORDER BY position DESC LIMIT 1",
+                [batch_stream(batch_id), BATCH_QUARANTINED],
+            )
+        )
+        return None if row is None else str(row[0])
+
+    # -- one file ------------------------------------------------------------------------------
+
+    def journal_options(self, election_hint: str | None) -> dict[str, Any]:
+        """What shaped this file's ingest besides its bytes, journaled with its receipt for replay."""
+        return {"format": "protocol", "election": election_hint, "policy": self.policy.to_options()}
+
+    def ingest_file(
+        self,
+        source: IntakeFile | Path,
+        *,
+        election_hint: str | None = None,
+        received_at: datetime,
+        recorded_at: datetime | None = None,
+    ) -> FileOutcome:
+        """Ingest one file, read only after intake's look (`pipelines.gate.intake`). Its events are
+        recorded at the moment the writer takes it (or at `recorded_at`, which a replay passes back),
+        journaled with its receipt before any commit."""
+        if isinstance(source, Path):
+            source = IntakeFile.named(source)
+        data = read_intake_file(source, limit=self.read_limit)
+        taken_at = recorded_at or utc_now()
+        if isinstance(data, Refusal):
+            if data.rule == CHANGED_WHILE_READ and self.leave_changed:
+                return FileOutcome(data.name, data.batch_id, "left", election_hint)
+            return self.refuse_unread(data, election_hint, received_at, taken_at=taken_at)
+        archived = self.archive.store(
+            data,
+            source.name,
+            received_at,
+            recorded_at=taken_at,
+            options=self.journal_options(election_hint),
+        )
+        with self.store.recording_at(taken_at):
+            return self._ingest_archived(archived, data, source, election_hint, received_at)
+
+    def _ingest_archived(
+        self,
+        archived: ArchivedFile,
+        data: bytes,
+        source: IntakeFile,
+        election_hint: str | None,
+        received_at: datetime,
+    ) -> FileOutcome:
+        name = source.name
+        previous = self._previous_receipt(archived.sha256)
+        is_declaration = name.endswith(DECLARATION_SUFFIX)
+        refused_for: str | None = None
+        if previous is not None:
+            refused_for = self._previous_refusal(archived.sha256) if previous["quarantined_whole"] else None
+            # A file refused only because its election was not declared yet, or was certified, is
+            # worth another look: the election may have been declared, the certification revoked. So
+            # is a refused declaration, whose profile or precincts beside it may have been put right.
+            retry = refused_for in _REFUSALS_THAT_MAY_LIFT or (is_declaration and refused_for is not None)
+            if not retry:
+                return FileOutcome(name, archived.sha256, "duplicate", previous.get("election_id"))
+        if is_declaration:
+            refusal = self._previous_refusal_message(archived.sha256) if refused_for else None
+            return self._ingest_declaration(archived, data, received_at, source.references, refusal)
+        election_id = election_hint or sniff_election_id(data)
+        election = self.declared(election_id) if election_id else None
+        if election is None:
+            if previous is not None:  # still undeclared: the same refusal again adds nothing
+                return FileOutcome(name, archived.sha256, "duplicate", election_id)
+            reason = (
+                f"election {election_id!r} is not declared: send its {DECLARATION_SUFFIX} file first"
+                if election_id
+                else "the file names no election (no readable election_id column)"
+            )
+            return self._refuse_whole(
+                archived, election_id or "unknown", "election_declared", reason, received_at
+            )
+        if refused_for == ELECTION_CERTIFIED and (
+            certification_in_force(self.store.conn, election.election_id) is not None
+        ):  # still certified: the same refusal again adds nothing
+            return FileOutcome(name, archived.sha256, "duplicate", election_id)
+        return self._ingest_results(archived, data, election, received_at)
+
+    def refuse_unread(
+        self, refusal: Refusal, election_id: str | None, received_at: datetime, *, taken_at: datetime
+    ) -> FileOutcome:
+        """Quarantine a path refused before reading, whatever its format: one BatchQuarantined naming
+        what was seen of it (its content is neither read nor archived). The same path seen again adds
+        nothing."""
+        # Nothing archived, so the refusal itself is journaled: a replay records it the same way.
+        options = unread_refusal_options(refusal, election_id, received_at)
+        self.archive.record_action(REFUSE_UNREAD, taken_at, options)
+        with self.store.recording_at(taken_at):
+            record_unread_refusal(self.store, refusal, election_id, received_at)
+        return FileOutcome(
+            refusal.name,
+            refusal.batch_id,
+            "quarantined",
+            election_id,
+            problems=[f"{refusal.name}: {refusal.message} [rule: {refusal.rule}]"],
+            refused_unread=refusal,
+        )
+
+    def _refuse_whole(
+        self,
+        archived: ArchivedFile,
+        election_id: str,
+        rule: str,
+        message: str,
+        received_at: datetime,
+        file_format: str = "unknown",
+        *,
+        rows_total: int = 0,
+        row_problems: Sequence[dict[str, Any]] = (),
+    ) -> FileOutcome:
+        """Quarantine a file whole; the rows that made it so (whole-file policy) are kept with it."""
+        bad_rows = len({q["row"] for q in row_problems})
+        events = [
+            batch_receipt(
+                archived,
+                election_id,
+                file_format,
+                received_at,
+                total=rows_total,
+                quarantined=bad_rows,
+                whole=True,
+            ),
+            batch_refusal(archived, election_id, rule, message, received_at),
+            *(row_quarantined(archived, election_id, q, received_at) for q in row_problems),
+        ]
+        self._commit(events)
+        return FileOutcome(
+            archived.original_name,
+            archived.sha256,
+            "quarantined",
+            election_id,
+            rows_total=rows_total,
+            rows_quarantined=bad_rows,
+            problems=[f"{archived.original_name}: {message} [rule: {rule}]"]
+            + [_problem_line(q) for q in row_problems],
+        )
+
+    def _commit(self, events: Sequence[NewEvent]) -> None:
+        with self.store.transaction():
+            self.store.append(events)
+            update_projections(self.store.conn)
+
+    def _declared_rules(
+        self, reference: str, folder: Path, declaration: str, declaration_sha: str, received_at: datetime
+    ) -> tuple[RuleProfile, str | None]:
+        """The profile a declaration names and, when it is a file, the sha256 it was archived under.
+
+        A shipped id reads schemas/rules/; a path is read inside the declaration's folder and kept in
+        the raw archive as received (a sidecar, like the precincts CSV) before it is parsed, so that
+        even a refused profile is kept and a replay finds it where the declaration names it."""
+        if is_profile_id(reference):
+            return load_profile(reference), None
+        data = read_named_file(
+            folder, reference, declaration=declaration, column="rule_profile", limit=PROFILE_MAX_BYTES
+        )
+        relative = PurePosixPath(reference).as_posix()
+        archived = self.archive.store(
+            data,
+            relative,
+            received_at,
+            recorded_at=self.store.recording_time(),
+            options={"sidecar_of": declaration_sha, "path": relative},
+        )
+        return parse_profile(profile_data(data, file=relative), file=relative), archived.sha256
+
+    def _ingest_declaration(
+        self,
+        archived: ArchivedFile,
+        data: bytes,
+        received_at: datetime,
+        folder: Path,
+        previous_refusal: str | None = None,
+    ) -> FileOutcome:
+        name = archived.original_name
+        raw: Any = None
+        try:
+            try:
+                raw = json.loads(data.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                raise InputError("declaration is not UTF-8 text", file=name, rule="encoding") from None
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"not valid JSON: {exc.msg}", file=name, row=exc.lineno, rule="json"
+                ) from None
+            _refuse_linked_sidecar(raw, folder, name)
+            declaration = parse_declaration(raw, file=name, base_dir=folder)
+            profile, profile_sha = self._declared_rules(
+                declaration.rule_profile, folder, name, archived.sha256, received_at
+            )
+        except InputError as exc:
+            election_id = raw.get("election_id") if isinstance(raw, dict) else None
+            if previous_refusal == str(exc):  # sent again, refused again for the same reason
+                return FileOutcome(name, archived.sha256, "duplicate", str(election_id or "unknown"))
+            return self._refuse_whole(
+                archived,
+                str(election_id or "unknown"),
+                exc.rule or "declaration",
+                str(exc),
+                received_at,
+                "election-declaration",
+            )
+        sidecar_sha: str | None = None
+        if isinstance(raw, dict) and "precincts_csv" in raw:
+            # The precinct list beside the declaration is part of what was received: archive it too.
+            sidecar = read_intake_file(folder / str(raw["precincts_csv"]))
+            if isinstance(sidecar, Refusal):
+                return self._refuse_whole(
+                    archived,
+                    declaration.election_id,
+                    sidecar.rule,
+                    f"precinct list {sidecar.name}: {sidecar.message}",
+                    received_at,
+                    "election-declaration",
+                )
+            sidecar_sha = self.archive.store(
+                sidecar,
+                Path(str(raw["precincts_csv"])).name,
+                received_at,
+                recorded_at=self.store.recording_time(),
+                options={"sidecar_of": archived.sha256, "path": str(raw["precincts_csv"])},
+            ).sha256
+        taken = first_row(
+            self.store.conn.execute(
+                "SELECT count(*) FROM events WHERE stream_id = ?", [election_stream(declaration.election_id)]
+            )
+        )
+        if taken is not None and int(taken[0]) > 0:  # declared here, or an OpenElections election
+            return self._refuse_whole(
+                archived,
+                declaration.election_id,
+                "already_declared",
+                f"election {declaration.election_id!r} is already declared with different content; "
+                "a declaration cannot be changed once results may depend on it",
+                received_at,
+                "election-declaration",
+            )
+        payload = declaration.to_json_dict(include_precincts=False)
+        payload["file_name"] = name
+        payload["version"] = DECLARED_VERSION
+        payload.update(embedded_rules(profile))
+        if profile_sha is not None:
+            payload["rule_profile_file_sha256"] = profile_sha
+        if sidecar_sha is not None:
+            payload["precincts_csv_sha256"] = sidecar_sha
+        events = [
+            batch_receipt(archived, declaration.election_id, "election-declaration", received_at),
+            NewEvent(
+                election_stream(declaration.election_id),
+                ELECTION_DECLARED,
+                declaration.election_id,
+                payload,
+                received_at,
+                batch_id=archived.sha256,
+                precincts=declaration.precinct_table(),
+            ),
+        ]
+        self._commit(events)
+        self._elections[declaration.election_id] = declaration
+        return FileOutcome(name, archived.sha256, "applied", declaration.election_id)
+
+    def _ingest_results(
+        self, archived: ArchivedFile, data: bytes, election: ElectionDeclaration, received_at: datetime
+    ) -> FileOutcome:
+        name = archived.original_name
+        eid = election.election_id
+        conn = self.store.conn
+        certified = certification_in_force(conn, eid)
+        declared, reported = named_precincts(conn, eid, sniff_precinct_ids(data))
+        self.validated_files += 1
+        outcome = validate_file(
+            archived.path,
+            display_name=name,
+            election=election.with_precincts(declared),
+            reported=reported,
+            policy=self.policy,
+            data_docs_dir=self.paths.data_docs,
+        )
+        quarantine = [
+            row_problem(name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
+            for r in outcome.rejections
+        ]
+        if certified is not None:
+            return self._refuse_certified(archived, certified, outcome, quarantine, received_at)
+        if outcome.file_rejection is not None:
+            rejection = outcome.file_rejection
+            return self._refuse_whole(
+                archived,
+                eid,
+                rejection.rule,
+                rejection.message,
+                received_at,
+                outcome.kind,
+                rows_total=outcome.rows_read,
+                row_problems=quarantine,
+            )
+        annulments: list[NewEvent] = []
+        applied = duplicates = 0
+        if outcome.kind == "annulment":
+            annulled = self._annulled(eid)
+            for rec in outcome.accepted.to_dict("records"):
+                event = _decide_annulment(archived, eid, received_at, annulled, rec)
+                annulments.extend([event] if event is not None else [])
+                duplicates += event is None
+            applied = len(annulments)
+        else:
+            decision = decide_protocols(
+                conn, outcome.accepted, election_id=eid, list_ids=election.list_ids, file_name=name
+            )
+            quarantine.extend(decision.problems)
+            applied, duplicates = decision.applied, decision.duplicates
+        if self.policy.mode == "file" and quarantine:
+            # Whole-file policy: one bad row refuses the file; its rows are still listed with reasons.
+            annulments, applied = [], 0
+        anomalies = [
+            {"kind": a.kind, "precinct_id": a.precinct_id, "detail": a.detail, "row": a.row}
+            for a in outcome.anomalies
+        ]
+        total = outcome.rows_read
+        bad_rows = len({q["row"] for q in quarantine})  # a row can break several rules
+        receipt = batch_receipt(
+            archived,
+            eid,
+            f"{outcome.kind}-v1",
+            received_at,
+            total=total,
+            applied=applied,
+            duplicate=duplicates,
+            quarantined=bad_rows,
+            anomalies=anomalies,
+        )
+        quarantine_events = [row_quarantined(archived, eid, q, received_at) for q in quarantine]
+        with self.store.transaction():
+            self.store.append([receipt, *quarantine_events, *annulments])
+            if outcome.kind == "protocol" and applied:
+                self.store.append_protocols(
+                    TO_APPEND,
+                    list_ids=election.list_ids,
+                    election_id=eid,
+                    occurred_at=received_at,
+                    batch_id=archived.sha256,
+                )
+            update_projections(conn)
+        status: Status = "applied"
+        if quarantine:
+            status = "quarantined" if not applied and not duplicates else "partly quarantined"
+        elif not applied:
+            status = "duplicate"
+        return FileOutcome(
+            name,
+            archived.sha256,
+            status,
+            eid,
+            total,
+            applied,
+            duplicates,
+            bad_rows,
+            [_problem_line(q) for q in quarantine],
+        )
+
+    def _refuse_certified(
+        self,
+        archived: ArchivedFile,
+        certification: Certification,
+        outcome: ValidationOutcome,
+        invalid: Sequence[dict[str, Any]],
+        received_at: datetime,
+    ) -> FileOutcome:
+        """Certified means final: the file is refused whole, archived and receipted, and each of its
+        rows is listed as not applied (with its own problems too, where validation found some)."""
+        refused = [
+            *_certified_rows(archived.original_name, certification, outcome),
+            *invalid,
+        ]
+        refused.sort(key=lambda q: int(q["row"]))  # stable: a row's certification line comes first
+        message = certification.describe()
+        if outcome.file_rejection is not None:
+            message += f"; the file was also refused on its own: {outcome.file_rejection.message}"
+        return self._refuse_whole(
+            archived,
+            certification.election_id,
+            ELECTION_CERTIFIED,
+            message,
+            received_at,
+            outcome.kind,
+            rows_total=outcome.rows_read,
+            row_problems=refused,
+        )
+
+
+def _certified_rows(
+    file_name: str, certification: Certification, outcome: ValidationOutcome
+) -> list[dict[str, Any]]:
+    """One `election_certified` problem for every row of the file, valid or not."""
+    rows: dict[int, tuple[str | None, str]] = {}  # row -> (precinct, what was not applied)
+    for rec in outcome.accepted.to_dict("records"):
+        pid = str(rec["precinct_id"])
+        what = (
+            f"the annulment of precinct {pid}"
+            if outcome.kind == "annulment"
+            else f"protocol version {int(rec['version'])} of precinct {pid}"
+        )
+        rows[int(rec["row"])] = (pid, what)
+    for rejection in outcome.rejections:
+        rows.setdefault(rejection.row, (rejection.precinct_id, "this row"))
+    return [
+        row_problem(
+            file_name,
+            row,
+            pid,
+            ELECTION_CERTIFIED,
+            f"election certified: {what} was not applied; {certification.election_id} was certified "
+            f"in publication {certification.publication_id}",
+            None,
+            None,
+        )
+        for row, (pid, what) in sorted(rows.items())
+    ]
+
+
+def _refuse_linked_sidecar(raw: Any, folder: Path, file: str) -> None:
+    """The precinct list a declaration names gets the intake look before the parser opens it."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("precincts_csv"), str):
+        return
+    sidecar = folder / raw["precincts_csv"]
+    try:
+        seen = os.lstat(sidecar)
+    except OSError:
+        return  # missing: the parser names it
+    refused = refusal_for(sidecar, seen, max_file_bytes())
+    if refused is not None:
+        raise InputError(f"precinct list {refused.name}: {refused.message}", file=file, rule=refused.rule)
+
+
+REFUSE_UNREAD = "refuse-unread"  # the journal's name for a path refused before it was read
+
+
+def unread_refusal_options(
+    refusal: Refusal, election_id: str | None, received_at: datetime
+) -> dict[str, Any]:
+    """A refusal of an unread path as journal options: what `record_unread_refusal` needs again."""
+    return {**dataclasses.asdict(refusal), "election": election_id, "received_at": received_at.isoformat()}
+
+
+def replay_unread_refusal(store: EventStore, options: Mapping[str, Any], at: datetime) -> None:
+    """Record a journaled refusal of an unread path again (the action `refuse-unread`)."""
+    fields = {f.name: options[f.name] for f in dataclasses.fields(Refusal)}
+    election = options.get("election")
+    received_at = datetime.fromisoformat(str(options["received_at"]))
+    record_unread_refusal(store, Refusal(**fields), None if election is None else str(election), received_at)
+
+
+def record_unread_refusal(
+    store: EventStore, refusal: Refusal, election_id: str | None, received_at: datetime
+) -> None:
+    """One BatchQuarantined for a path refused unread, unless the same path was refused already."""
+    seen = first_row(
+        store.conn.execute(
+            "SELECT 1 FROM events WHERE stream_id = ? AND event_type = ?",
+            [batch_stream(refusal.batch_id), BATCH_QUARANTINED],
+        )
+    )
+    if seen is None:
+        with store.transaction():
+            store.append([unread_refusal(refusal, election_id or "unknown", received_at)])
+            update_projections(store.conn)
+
+
+def _decide_annulment(
+    archived: ArchivedFile, election_id: str, received_at: datetime, annulled: set[str], rec: dict[str, Any]
+) -> NewEvent | None:
+    """An annulment event, or None when the precinct is annulled already (`annulled` grows)."""
+    pid = str(rec["precinct_id"])
+    if pid in annulled:
+        return None
+    annulled.add(pid)
+    payload = {
+        "precinct_id": pid,
+        "reason": str(rec["reason"]),
+        "decided_by": str(rec["decided_by"]),
+        "file_name": archived.original_name,
+        "row": int(rec["row"]),
+    }
+    return NewEvent(
+        precinct_stream(election_id, pid),
+        PRECINCT_ANNULLED,
+        election_id,
+        payload,
+        received_at,
+        batch_id=archived.sha256,
+    )
+
+
+def _problem_line(q: dict[str, Any]) -> str:
+    where = f"{q['file_name']} row {q['row']}" + (f" column {q['column']!r}" if q["column"] else "")
+    value = f" [value: {q['value']!r}]" if q["value"] is not None else ""
+    return f"{where}: {q['message']} [rule: {q['rule']}]{value}"
+
+
+def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> list[str]:
+    """Declared elections these files belong to, duplicates included: a run killed after its last
+    commit but before publishing leaves results unpublished, and its rerun sees only duplicates.
+    Publishing is a no-op where the results in force are already published."""
+    touched = {f.election_id for f in outcomes if f.election_id}
+    return sorted(e for e in touched if e is not None and ingestor.declared(e) is not None)
+
+
+def publish_run_end(
+    store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, at: datetime
+) -> None:
+    """Publish a provisional table for each election whose results moved, as of the run's end `at`
+    (the publications' occurred_at and recorded_at); explain when the rules cannot allocate yet."""
+    with store.recording_at(at):
+        publish_changed(store, election_ids, summary, occurred_at=at)
+
+
+def publish_changed(
+    store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, occurred_at: datetime
+) -> None:
+    """Publish a provisional table for each election whose results moved; explain when rules cannot,
+    or when the election is certified (nothing is published after its certification)."""
+    for election_id in sorted(set(election_ids)):
+        certified = certification_in_force(store.conn, election_id)
+        if certified is not None:
+            summary.notes.append(f"no provisional seat table for {election_id}: {certified.describe()}")
+            write_publication_folder(store, certified.publication_id)  # lost to a crash after certify
+            continue
+        try:
+            publication = publish(store, election_id, occurred_at=occurred_at)
+        except RulesCannotDecide as exc:
+            summary.notes.append(f"no seat table for {election_id} yet: {exc}")
+            continue
+        if publication is not None:
+            summary.publications.append(publication)
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    *,
+    warehouse: Path,
+    election_id: str | None = None,
+    policy: ValidationPolicy | None = None,
+    received_at: datetime | None = None,
+    publish_results: bool = True,
+    ended_at: datetime | None = None,
+    wait_seconds: float = 300.0,
+) -> IngestSummary:
+    """Ingest files or folders into a warehouse and publish what changed. Quarantine is normal;
+    only a failure of the pipeline itself raises. `ended_at` (default: now) is the time of the run's
+    end and of its publications."""
+    files = collect_files(paths)
+    return ingest_sources(
+        lambda: files,
+        warehouse=warehouse,
+        election_id=election_id,
+        policy=policy,
+        received_at=received_at,
+        publish_results=publish_results,
+        ended_at=ended_at,
+        wait_seconds=wait_seconds,
+    )
+
+
+def ingest_sources(
+    select: Callable[[], Sequence[IntakeFile]],
+    *,
+    warehouse: Path,
+    election_id: str | None = None,
+    policy: ValidationPolicy | None = None,
+    received_at: datetime | None = None,
+    publish_results: bool = True,
+    ended_at: datetime | None = None,
+    wait_seconds: float = 300.0,
+    leave_changed: bool = False,
+) -> IngestSummary:
+    """Ingest the files `select` names once the writer lock is held (the inbox claims its files
+    there, so no other run can take them meanwhile), and publish what changed."""
+    wpaths = WarehousePaths(warehouse)
+    summary = IngestSummary()
+    with EventStore.open_writer(wpaths, wait_seconds=wait_seconds) as store:
+        files = select()
+        ingestor = Ingestor(store, wpaths, policy=policy, leave_changed=leave_changed)
+        for source in files:
+            outcome = ingestor.ingest_file(
+                source, election_hint=election_id, received_at=received_at or utc_now()
+            )
+            outcome.source = source
+            summary.files.append(outcome)
+        run_end = ended_at or utc_now()
+        if files:  # journaled before it publishes, so that a replay publishes at the same place
+            ingestor.archive.mark_run_end(run_end, publish=publish_results)
+        if publish_results:
+            publish_run_end(store, changed_elections(ingestor, summary.files), summary, at=run_end)
+        if ingestor.validated_files:  # for people reading why rows were refused: once, after the results
+            build_data_docs(wpaths.data_docs)
+    return summary
+
+
+__all__ = [
+    "DECLARATION_SUFFIX",
+    "PRECINCTS_SUFFIX",
+    "FileOutcome",
+    "IngestSummary",
+    "PipelineError",
+    "collect_files",
+    "ingest_paths",
+    "ingest_sources",
+]

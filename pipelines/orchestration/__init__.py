@@ -1,0 +1,1 @@
+"""What the Airflow DAG tasks call, the historical reload and the local Airflow home."""

@@ -1,0 +1,354 @@
+"""Publishing a seat table: a ResultsPublished (or ResultsCertified) event that records what it was
+based on (log position, the rules in force there, read from the log) and the checksum of the exact
+table published; once the event has committed, the publication's immutable folder of files is
+written beside the warehouse.
+
+Certification is the last publication of an election: refused while declared precincts are missing,
+unless an operator overrides with a reason, which is itself recorded as an event first. Certified means
+final: nothing is published after it (and ingestion quarantines every result sent to the election)
+until a deciding body revokes it, which is its own event (CertificationRevoked) with its reason."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pipelines.core.errors import InputError, PipelineError, RulesCannotDecide
+from pipelines.domain.events import (
+    CERTIFICATION_OVERRIDDEN,
+    CERTIFICATION_REVOKED,
+    RESULTS_CERTIFIED,
+    RESULTS_PUBLISHED,
+    NewEvent,
+    canonical_json,
+    election_stream,
+)
+from pipelines.publishing.publication_files import (
+    RESULT_EVENTS,
+    check_folder_name,
+    warehouse_of,
+    write_publication,
+)
+from pipelines.publishing.seat_table import allocate_totals, national_totals
+from pipelines.rules.rule_profiles import profile_to_dict
+from pipelines.rules.seat_allocation import Allocation
+from pipelines.store.certification import Certification, certification_in_force
+from pipelines.store.election_rules import rules_in_force
+from pipelines.store.event_store import EventStore, utc_now
+from pipelines.store.migrations import first_row
+from pipelines.store.projections import update_projections
+
+Status = Literal["provisional", "certified"]
+
+
+@dataclass(frozen=True)
+class Publication:
+    publication_id: str
+    election_id: str
+    status: Status
+    based_on_position: int
+    table_sha256: str
+    allocation: Allocation
+
+
+def publication_id(election_id: str, status: Status, based_on: int, *, certification: int = 1) -> str:
+    """The publication's id and folder name. A certification after a revoked one carries its number
+    (`--2`, `--3`...): it may rest on the same log position, and the revoked one keeps its folder."""
+    base = f"{election_id}--{status}--{based_on:09d}"
+    return base if certification == 1 else f"{base}--{certification}"
+
+
+def table_checksum(records: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(canonical_json(records).encode("utf-8")).hexdigest()
+
+
+# How far back from the log's head the last result event is looked for before the whole log is read.
+_RECENT_POSITIONS = 10_000
+
+
+def last_result_position(store: EventStore, election_id: str) -> int:
+    """The last event that changed this election's results: what a publication is based on.
+
+    The rules count as results: the position from which the rules in force apply (the declaration,
+    an amendment, or the position a scheduled amendment named, once the log has reached it).
+
+    Usually one of the latest events: those are read first (a few ms at a million events instead of a
+    scan of every event); the whole log only when none of them changed this election's results.
+    """
+    marks = ", ".join("?" for _ in RESULT_EVENTS)
+    matching = f"election_id = ? AND event_type IN ({marks})"
+    recent = first_row(
+        store.conn.execute(
+            f"SELECT max(position) FROM events WHERE {matching} "
+            "AND position > (SELECT coalesce(max(position), 0) FROM events) - ?",
+            [election_id, *RESULT_EVENTS, _RECENT_POSITIONS],
+        )
+    )
+    rules_from = _rules_apply_from(store, election_id)
+    if recent is not None and recent[0] is not None:
+        return max(int(str(recent[0])), rules_from)
+    row = first_row(
+        store.conn.execute(
+            f"SELECT coalesce(max(position), 0) FROM events WHERE {matching}", [election_id, *RESULT_EVENTS]
+        )
+    )
+    return max(int(str(row[0])) if row else 0, rules_from)
+
+
+def _rules_apply_from(store: EventStore, election_id: str) -> int:
+    """The position from which the rules in force at the head apply; 0 for an election not declared."""
+    try:
+        return rules_in_force(store.conn, election_id).effective_from
+    except InputError:
+        return 0
+
+
+def _statuses_at(store: EventStore, election_id: str, based_on: int) -> set[str]:
+    rows = store.conn.execute(
+        "SELECT status FROM proj_publications WHERE election_id = ? AND based_on_position = ?",
+        [election_id, based_on],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def publish(
+    store: EventStore,
+    election_id: str,
+    *,
+    status: Status = "provisional",
+    extra: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Publication | None:
+    """Allocate over the current totals and record the publication; None when these results are
+    already published with this status, or while the election's certification is in force (nothing
+    is published after it). Raises RulesCannotDecide (nothing is published).
+
+    `occurred_at` (default: now) is the publication's time in the log; a replay passes the time the
+    original run published, so that its tables equal the original's."""
+    based_on = last_result_position(store, election_id)
+    # Nothing new to publish; a folder lost to a crash after the commit is written now.
+    in_force = certification_in_force(store.conn, election_id)
+    if in_force is not None:
+        write_publication_folder(store, in_force.publication_id)
+        return None
+    if status == "provisional" and "provisional" in _statuses_at(store, election_id, based_on):
+        write_publication_folder(store, publication_id(election_id, status, based_on))
+        return None
+    rules = rules_in_force(store.conn, election_id, based_on)
+    profile = rules.profile
+    totals = national_totals(store.conn, election_id)
+    if totals.precincts_counted == 0:
+        raise RulesCannotDecide(
+            f"no precinct of {election_id} has reported yet: there is nothing to allocate"
+        )
+    allocation = allocate_totals(totals, profile)
+    records = allocation.to_records()
+    checksum = table_checksum(records)
+    number = _certifications(store, election_id) + 1 if status == "certified" else 1
+    pub_id = publication_id(election_id, status, based_on, certification=number)
+    check_folder_name(pub_id)
+    payload: dict[str, Any] = {
+        "publication_id": pub_id,
+        "status": status,
+        "based_on_position": based_on,
+        "rule_profile": profile.profile_id,
+        "rules": profile_to_dict(profile),
+        "rules_sha256": rules.sha256,
+        "table_sha256": checksum,
+        "precincts_counted": totals.precincts_counted,
+        "ballots_cast": totals.ballots_cast,
+        "invalid_ballots": totals.invalid_ballots,
+        "against_all": totals.against_all,
+        "seats": [
+            {
+                "list_id": r.list_id,
+                "name": r.name,
+                "ballot_order": r.ballot_order,
+                "votes": r.votes,
+                "seats": r.seats,
+            }
+            for r in allocation.rows
+        ],
+        "allocation": records,
+        "explanation": list(allocation.explanation),
+        **(extra or {}),
+    }
+    event_type = RESULTS_CERTIFIED if status == "certified" else RESULTS_PUBLISHED
+    with store.transaction():
+        store.append(
+            [
+                NewEvent(
+                    election_stream(election_id), event_type, election_id, payload, occurred_at or utc_now()
+                )
+            ]
+        )
+        update_projections(store.conn)
+    write_publication_folder(store, pub_id)
+    return Publication(pub_id, election_id, status, based_on, checksum, allocation)
+
+
+def _certifications(store: EventStore, election_id: str) -> int:
+    """How many times the election was certified, revoked certifications included."""
+    row = first_row(
+        store.conn.execute(
+            "SELECT count(*) FROM events WHERE election_id = ? AND event_type = ?",
+            [election_id, RESULTS_CERTIFIED],
+        )
+    )
+    return int(str(row[0])) if row else 0
+
+
+def write_publication_folder(store: EventStore, pub_id: str) -> None:
+    """Write the publication's files unless they exist; nothing for an in-memory warehouse."""
+    paths = warehouse_of(store.conn)
+    if paths is not None:
+        write_publication(paths, store.conn, pub_id)
+
+
+def write_missing_publication_folders(store: EventStore) -> list[str]:
+    """Write the folder of every publication in the log that has none; return their ids."""
+    paths = warehouse_of(store.conn)
+    if paths is None:
+        return []
+    ids = [
+        str(r[0])
+        for r in store.conn.execute(
+            "SELECT publication_id FROM proj_publications ORDER BY position"
+        ).fetchall()
+    ]
+    missing = [pub_id for pub_id in ids if not (paths.publications / pub_id).exists()]
+    for pub_id in missing:
+        write_publication(paths, store.conn, pub_id)
+    return missing
+
+
+class CertificationRefused(PipelineError):
+    """Certification (or its revocation) is not possible now: precincts missing, already certified,
+    or nothing certified to revoke."""
+
+
+def missing_precincts(store: EventStore, election_id: str) -> list[str]:
+    """Declared precincts that have neither reported nor been annulled."""
+    rows = store.conn.execute(
+        "SELECT p.precinct_id FROM proj_precincts p WHERE p.election_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM proj_precinct_results r "
+        "                WHERE r.election_id = p.election_id AND r.precinct_id = p.precinct_id) "
+        "AND NOT EXISTS (SELECT 1 FROM proj_annulments a "
+        "                WHERE a.election_id = p.election_id AND a.precinct_id = p.precinct_id) "
+        "ORDER BY p.precinct_id",
+        [election_id],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def certify(
+    store: EventStore,
+    election_id: str,
+    *,
+    override_reason: str | None = None,
+    operator: str | None = None,
+    extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> Publication:
+    """Publish the certified seat table, once per election, when every declared precinct has reported
+    or been annulled; `override_reason` certifies anyway and records a CertificationOverridden event.
+    `at` (default: now) is when both happened; a replay passes the journaled time."""
+    moment = at or utc_now()
+    certified = certification_in_force(store.conn, election_id)
+    if certified is not None:
+        raise CertificationRefused(
+            f"{election_id} is already certified ({certified.publication_id}); a certified result is "
+            "published once (a commission that must certify again revokes it first: elections decertify)"
+        )
+    rules_in_force(store.conn, election_id)  # a plain error when the election is not declared
+    missing = missing_precincts(store, election_id)
+    if missing and override_reason is None:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise CertificationRefused(
+            f"cannot certify {election_id}: {len(missing)} declared precinct(s) have neither reported nor "
+            f"been annulled ({shown}); wait for them, annul them, or certify with an override reason"
+        )
+    if missing:
+        reason = (override_reason or "").strip()
+        if not reason:
+            raise CertificationRefused("an override needs a reason that says why certification goes ahead")
+        with store.transaction():
+            store.append(
+                [
+                    NewEvent(
+                        election_stream(election_id),
+                        CERTIFICATION_OVERRIDDEN,
+                        election_id,
+                        {
+                            "reason": reason,
+                            "operator": operator or "unknown",
+                            "missing_precincts": len(missing),
+                            "missing_sample": missing[:20],
+                        },
+                        moment,
+                    )
+                ]
+            )
+            update_projections(store.conn)
+    publication = publish(store, election_id, status="certified", extra=extra, occurred_at=moment)
+    assert publication is not None  # no certified publication exists, so publish always publishes
+    return publication
+
+
+def revoke_certification(
+    store: EventStore,
+    election_id: str,
+    *,
+    reason: str,
+    decided_by: str,
+    operator: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Certification:
+    """Record that the certification in force is revoked (CertificationRevoked: which publication,
+    why, who decided); return the revoked certification. Its publication and folder stay as they
+    are, readable and verifiable; results are accepted again and a new certification is possible.
+
+    `occurred_at` (default: now) is the revocation's time in the log, for a replay."""
+    reason, decided_by = reason.strip(), decided_by.strip()
+    if not reason:
+        raise InputError(
+            "a revocation needs a reason that says why the certification no longer stands (--reason)",
+            column="reason",
+            rule="revocation_reason",
+        )
+    if not decided_by:
+        raise InputError(
+            "a revocation needs the person or body that decided it (--by)",
+            column="by",
+            rule="revocation_decided_by",
+        )
+    in_force = certification_in_force(store.conn, election_id)
+    if in_force is None:
+        raise CertificationRefused(
+            f"{election_id} is not certified (or its certification was revoked already): "
+            "there is no certification to revoke"
+        )
+    payload: dict[str, Any] = {
+        "publication_id": in_force.publication_id,
+        "certified_position": in_force.position,
+        "based_on_position": in_force.based_on_position,
+        "reason": reason,
+        "decided_by": decided_by,
+        "operator": operator or "unknown",
+    }
+    with store.transaction():
+        store.append(
+            [
+                NewEvent(
+                    election_stream(election_id),
+                    CERTIFICATION_REVOKED,
+                    election_id,
+                    payload,
+                    occurred_at or utc_now(),
+                )
+            ]
+        )
+        update_projections(store.conn)
+    return in_force

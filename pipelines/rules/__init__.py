@@ -1,0 +1,1 @@
+"""Electoral rules: rule profiles and exact seat allocation (no storage, no I/O beyond profiles)."""

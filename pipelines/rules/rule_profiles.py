@@ -1,0 +1,363 @@
+"""Rule profiles: the electoral rules of one election as a data file, checked against a JSON Schema.
+
+A profile lives in `schemas/rules/<profile_id>.yaml` (or any YAML/JSON file) and is validated against
+`schemas/rule_profile.schema.json`. Numbers that must be exact (threshold, correction index) are written
+as integers or quoted decimals/fractions ("7", "2.5", "7/10"), never YAML floats.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Final
+
+import jsonschema
+import yaml
+
+from pipelines.core.errors import InputError
+from pipelines.core.paths import RULE_PROFILE_SCHEMA, RULES_DIR
+
+SCHEMA_PATH: Final = RULE_PROFILE_SCHEMA
+
+METHODS: Final = ("hare", "droop", "dhondt", "sainte-lague", "modified-sainte-lague")
+QUOTA_METHODS: Final = ("hare", "droop")
+THRESHOLD_BASES: Final = ("valid_list_votes", "valid_list_votes_plus_against_all", "ballots_cast")
+GUARANTEE_VARIANTS: Final = ("none", "proportional", "correction_index")
+TIE_BREAKS: Final = ("ballot_order", "refuse")
+VACANCY_RULES: Final = ("leave_vacant", "redistribute")
+
+_PROFILE_ID = re.compile(r"^[a-z0-9][a-z0-9.+=-]*$")
+_EXACT_NUMBER = re.compile(r"^\s*(\d+(\.\d+)?|\d+/[1-9]\d*)\s*$")
+
+
+@dataclass(frozen=True)
+class Guarantee:
+    """What happens when exactly one list passes the threshold (Kazakhstan: law of 9 February 2009).
+
+    `none`: the single list takes every seat. `proportional`: the runner-up is admitted and both share all
+    seats by the profile's method. `correction_index`: the runner-up gets floor(index x its Hare quotient),
+    at least `minimum_seats`; the passing list gets the rest.
+    """
+
+    variant: str = "none"
+    index: Fraction | None = None
+    minimum_seats: int = 0
+
+
+NO_GUARANTEE: Final = Guarantee()
+
+
+@dataclass(frozen=True)
+class RuleProfile:
+    """The rules that turn national list votes into list seats (plus the count of single-member seats)."""
+
+    profile_id: str
+    seats: int
+    method: str
+    threshold: Fraction  # share of the threshold base, e.g. Fraction(7, 100)
+    threshold_base: str
+    guarantee: Guarantee = NO_GUARANTEE
+    tie_break: str = "ballot_order"  # equal remainders/averages and runner-up ties: earlier registered wins
+    vacant_seats: str = "leave_vacant"  # a list shorter than its seats: leave them vacant or redistribute
+    districts: int = 0  # single-member seats won by plurality beside the list seats
+    name: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _check_semantics(self, file=None)
+
+
+def _check_semantics(profile: RuleProfile, file: str | None) -> None:
+    """Checks a schema cannot express (exact numbers in range, variant-specific fields)."""
+
+    def bad(message: str, column: str, value: object) -> InputError:
+        return InputError(f"rule profile: {message}", file=file, column=column, value=value)
+
+    if not _PROFILE_ID.match(profile.profile_id):
+        raise bad("profile_id must be lower-case letters, digits and '-'", "profile_id", profile.profile_id)
+    if isinstance(profile.seats, bool) or not isinstance(profile.seats, int) or profile.seats < 1:
+        raise bad("seats must be a whole number >= 1", "seats", profile.seats)
+    if profile.method not in METHODS:
+        raise bad(f"method must be one of {', '.join(METHODS)}", "method", profile.method)
+    if not isinstance(profile.threshold, Fraction) or not 0 <= profile.threshold <= 1:
+        raise bad(
+            "threshold must be an exact percentage from 0 to 100", "threshold_percent", profile.threshold
+        )
+    if profile.threshold_base not in THRESHOLD_BASES:
+        raise bad(
+            f"threshold_base must be one of {', '.join(THRESHOLD_BASES)}",
+            "threshold_base",
+            profile.threshold_base,
+        )
+    g = profile.guarantee
+    if g.variant not in GUARANTEE_VARIANTS:
+        raise bad(
+            f"guarantee.variant must be one of {', '.join(GUARANTEE_VARIANTS)}",
+            "guarantee.variant",
+            g.variant,
+        )
+    if g.variant == "correction_index" and (g.index is None or g.index <= 0):
+        raise bad(
+            "guarantee.index must be an exact number > 0 for correction_index", "guarantee.index", g.index
+        )
+    if isinstance(g.minimum_seats, bool) or not isinstance(g.minimum_seats, int) or g.minimum_seats < 0:
+        raise bad(
+            "guarantee.minimum_seats must be a whole number >= 0", "guarantee.minimum_seats", g.minimum_seats
+        )
+    if profile.tie_break not in TIE_BREAKS:
+        raise bad(f"tie_break must be one of {', '.join(TIE_BREAKS)}", "tie_break", profile.tie_break)
+    if profile.vacant_seats not in VACANCY_RULES:
+        raise bad(
+            f"vacant_seats must be one of {', '.join(VACANCY_RULES)}", "vacant_seats", profile.vacant_seats
+        )
+    if isinstance(profile.districts, bool) or not isinstance(profile.districts, int) or profile.districts < 0:
+        raise bad("districts must be a whole number >= 0", "districts", profile.districts)
+
+
+def exact_number(value: object, *, file: str | None, column: str) -> Fraction:
+    """An integer or a quoted decimal/fraction ("7", "2.5", "7/10") as an exact Fraction; floats refused."""
+    if isinstance(value, bool):
+        raise InputError("expected an exact number, got true/false", file=file, column=column, value=value)
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, str) and _EXACT_NUMBER.match(value):
+        return Fraction(value.strip())
+    hint = ' (write it in quotes, e.g. "0.7", so that it stays exact)' if isinstance(value, float) else ""
+    raise InputError(
+        f"expected an exact number: an integer, a decimal or p/q in quotes{hint}",
+        file=file,
+        column=column,
+        value=value,
+    )
+
+
+def exact_text(value: Fraction) -> str:
+    """The shortest exact text of a Fraction: '7', '2.5' when it is a short decimal, else 'p/q'."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    for places in range(1, 7):
+        scaled = value * 10**places
+        if scaled.denominator == 1:
+            whole, frac = divmod(scaled.numerator, 10**places)
+            return f"{whole}.{frac:0{places}d}"
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | None:
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return None
+    error = errors[0]
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "required":
+        missing = next((name for name in error.validator_value if name not in error.instance), "?")
+        column = f"{path}.{missing}" if path else missing
+        return InputError(
+            f"rule profile: missing field {column!r}", file=file, column=column, rule="required"
+        )
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        column = f"{path}.{extra[0]}" if path and extra else (extra[0] if extra else path)
+        return InputError(
+            f"rule profile: unknown field {column!r}; allowed: {', '.join(allowed)}",
+            file=file,
+            column=column,
+            rule="additionalProperties",
+        )
+    if error.validator == "oneOf" and path in ("threshold_percent", "guarantee.index"):
+        try:
+            exact_number(error.instance, file=file, column=path)
+        except InputError as exc:
+            return InputError(f"rule profile: {exc.detail}", file=file, column=path, value=error.instance)
+        return InputError(
+            f"rule profile: {path} must not be negative", file=file, column=path, value=error.instance
+        )
+    return InputError(
+        f"rule profile: {path or 'profile'}: {error.message}",
+        file=file,
+        column=path or None,
+        rule=str(error.validator),
+        value=error.instance if not isinstance(error.instance, Mapping) else None,
+    )
+
+
+def parse_profile(data: object, *, file: str | None = None) -> RuleProfile:
+    """Check a profile's data against the schema and build it; errors name the file, field and value."""
+    if not isinstance(data, Mapping):
+        raise InputError("rule profile must be a mapping of fields", file=file, value=type(data).__name__)
+    error = _schema_error(data, file)
+    if error is not None:
+        raise error
+    raw_guarantee: Mapping[str, Any] = data.get("guarantee", {"variant": "none"})
+    index = raw_guarantee.get("index")
+    guarantee = Guarantee(
+        variant=raw_guarantee["variant"],
+        index=None if index is None else exact_number(index, file=file, column="guarantee.index"),
+        minimum_seats=raw_guarantee.get("minimum_seats", 0),
+    )
+    threshold_percent = exact_number(data["threshold_percent"], file=file, column="threshold_percent")
+    if threshold_percent > 100:
+        raise InputError(
+            "rule profile: threshold_percent must be from 0 to 100",
+            file=file,
+            column="threshold_percent",
+            value=data["threshold_percent"],
+        )
+    try:
+        return RuleProfile(
+            profile_id=data["profile_id"],
+            seats=data["seats"],
+            method=data["method"],
+            threshold=threshold_percent / 100,
+            threshold_base=data["threshold_base"],
+            guarantee=guarantee,
+            tie_break=data.get("tie_break", "ballot_order"),
+            vacant_seats=data.get("vacant_seats", "leave_vacant"),
+            districts=data.get("districts", 0),
+            name=data.get("name", ""),
+            source=data.get("source", ""),
+        )
+    except InputError as exc:
+        raise InputError(exc.detail, file=file, column=exc.location.column, value=exc.value) from None
+
+
+def _read_file(path: Path) -> object:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("rule profile file not found", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read rule profile: {exc.strerror}", file=str(path)) from None
+    return profile_data(data, file=str(path))
+
+
+def profile_data(data: bytes, *, file: str) -> object:
+    """The fields of a profile file's bytes: JSON when `file` ends in .json, else YAML."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("rule profile is not UTF-8 text", file=file) from None
+    if file.lower().endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, row=exc.lineno
+            ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise InputError(f"not valid YAML: {problem}", file=file, row=row) from None
+
+
+def available_profiles() -> tuple[str, ...]:
+    """Profile ids shipped in schemas/rules/."""
+    return tuple(sorted(p.stem for p in RULES_DIR.glob("*.yaml")))
+
+
+def is_profile_id(ref: str) -> bool:
+    """Whether a reference names a shipped profile ('kz-mazhilis-2021') rather than a file."""
+    return bool(_PROFILE_ID.match(ref)) and not ref.endswith((".yaml", ".yml", ".json"))
+
+
+def load_profile(ref: str | Path) -> RuleProfile:
+    """A profile by id ('kz-mazhilis-2021' -> schemas/rules/kz-mazhilis-2021.yaml) or by path to YAML/JSON."""
+    text = str(ref)
+    by_id = not isinstance(ref, Path) and is_profile_id(text)
+    if by_id:
+        path = RULES_DIR / f"{text}.yaml"
+        if not path.is_file():
+            known = ", ".join(available_profiles()) or "none"
+            raise InputError(
+                f"no rule profile with id {text!r} in {RULES_DIR}; known: {known}", column="rules", value=text
+            )
+    else:
+        path = Path(ref)
+    profile = parse_profile(_read_file(path), file=str(path))
+    if by_id and profile.profile_id != text:
+        raise InputError(
+            f"rule profile file declares profile_id {profile.profile_id!r}, expected {text!r}",
+            file=str(path),
+            column="profile_id",
+            value=profile.profile_id,
+        )
+    return profile
+
+
+def profile_to_dict(profile: RuleProfile) -> dict[str, object]:
+    """Canonical JSON-safe form; `parse_profile` of it gives the same profile back."""
+    guarantee: dict[str, object] = {"variant": profile.guarantee.variant}
+    if profile.guarantee.index is not None:
+        guarantee["index"] = exact_text(profile.guarantee.index)
+    if profile.guarantee.variant == "correction_index" or profile.guarantee.minimum_seats:
+        guarantee["minimum_seats"] = profile.guarantee.minimum_seats
+    return {
+        "profile_id": profile.profile_id,
+        "name": profile.name,
+        "seats": profile.seats,
+        "method": profile.method,
+        "threshold_percent": exact_text(profile.threshold * 100),
+        "threshold_base": profile.threshold_base,
+        "guarantee": guarantee,
+        "tie_break": profile.tie_break,
+        "vacant_seats": profile.vacant_seats,
+        "districts": profile.districts,
+        "source": profile.source,
+    }
+
+
+def override_profile(
+    profile: RuleProfile,
+    *,
+    method: str | None = None,
+    threshold_percent: Fraction | None = None,
+    seats: int | None = None,
+) -> RuleProfile:
+    """The profile with options from the command line applied; the id records what was overridden."""
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    if method is not None and method != profile.method:
+        changes["method"] = method
+        notes.append(f"method={method}")
+    if threshold_percent is not None and threshold_percent / 100 != profile.threshold:
+        changes["threshold"] = threshold_percent / 100
+        notes.append(f"threshold={exact_text(threshold_percent)}")
+    if seats is not None and seats != profile.seats:
+        changes["seats"] = seats
+        notes.append(f"seats={seats}")
+    if not notes:
+        return profile
+    return replace(profile, profile_id=profile.profile_id + "+" + "+".join(notes), **changes)
+
+
+__all__ = [
+    "GUARANTEE_VARIANTS",
+    "METHODS",
+    "NO_GUARANTEE",
+    "THRESHOLD_BASES",
+    "Guarantee",
+    "RuleProfile",
+    "available_profiles",
+    "exact_number",
+    "exact_text",
+    "is_profile_id",
+    "load_profile",
+    "override_profile",
+    "parse_profile",
+    "profile_data",
+    "profile_to_dict",
+]

@@ -1,0 +1,1 @@
+"""`elections serve`: read-only HTTP over the publications and the readers' snapshot."""

@@ -1,0 +1,3 @@
+"""The append-only, hash-chained event log in DuckDB: writer, migrations, projections, raw archive, snapshot,
+read-only access.
+"""
