@@ -26,6 +26,7 @@ airflow-up: $(VENV)/.synced
 lint: $(VENV)/.synced
 	$(BIN)/ruff check pipelines dags tests bench
 	$(BIN)/ruff format --check pipelines dags tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy

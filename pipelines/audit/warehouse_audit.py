@@ -33,12 +33,9 @@ import duckdb
 from pipelines.core.errors import InputError
 from pipelines.core.paths import WarehousePaths
 from pipelines.domain.events import RESULTS_CERTIFIED, RESULTS_PUBLISHED
-from pipelines.publishing.publication_files import (
-    MANIFEST,
-    SIGNATURE,
-    publication_folder_files,
-    verify_publication,
-)
+from pipelines.publishing.publication_check import check_folder as verify_publication
+from pipelines.publishing.publication_files import publication_folder_files
+from pipelines.publishing.publication_layout import MANIFEST, SIGNATURE
 from pipelines.store.event_store import (
     HASH_TEXT_MACRO,
     LOG_TABLES,

@@ -8,15 +8,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
+
 FORMATS = ("table", "csv", "json")
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) -> str:

@@ -178,7 +178,7 @@ def run_publications(args: argparse.Namespace) -> int:
 
 def _folder_state(folder: Path) -> str:
     """'verified' when every file matches the manifest's checksum, else what is wrong."""
-    from pipelines.publishing.publication_files import verify_publication
+    from pipelines.publishing.publication_check import check_folder as verify_publication
 
     if not folder.is_dir():
         return "missing"

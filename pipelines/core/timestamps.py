@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from pipelines.core.errors import InputError
 
 
+def utc_now() -> datetime:
+    """Naive UTC with microseconds, the form DuckDB TIMESTAMP stores without conversion."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def parse_utc(text: str, *, column: str, example: str = "2021-01-10T23:00") -> datetime:
     """An ISO timestamp as naive UTC (the log's form); without an offset it is taken as UTC."""
     try:

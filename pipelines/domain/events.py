@@ -122,3 +122,7 @@ class StoredEvent:
     payload: dict[str, Any]
     prev_hash: str
     event_hash: str
+
+
+# A ResultsPublished payload key: the publication's NIST export lists every precinct (`--precincts`).
+PRECINCTS_IN_EXPORT: Final = "nist_cdf_precincts"

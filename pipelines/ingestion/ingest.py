@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 
 from pipelines.core.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.core.paths import WarehousePaths
+from pipelines.core.timestamps import utc_now
 from pipelines.domain.election import (
     ElectionDeclaration,
     PartyList,
@@ -72,7 +73,7 @@ from pipelines.rules.rule_profiles import (
 )
 from pipelines.store.certification import Certification, certification_in_force
 from pipelines.store.election_rules import DECLARED_VERSION, embedded_rules
-from pipelines.store.event_store import EventStore, utc_now
+from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
 from pipelines.store.raw_archive import ArchivedFile, RawArchive

@@ -22,6 +22,7 @@ import pandas as pd
 
 from pipelines.core.errors import InputError
 from pipelines.core.paths import WarehousePaths
+from pipelines.core.timestamps import utc_now
 from pipelines.domain.events import (
     BATCH_RECEIVED,
     CONTEST_RESULTS_REPORTED,
@@ -45,7 +46,7 @@ from pipelines.gate.openelections import (
 )
 from pipelines.ingestion.batch_events import batch_receipt, batch_refusal, row_quarantined
 from pipelines.ingestion.ingest import FileOutcome, Ingestor, IngestSummary, Status, collect_files
-from pipelines.store.event_store import EventStore, utc_now
+from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
 from pipelines.store.raw_archive import ArchivedFile, RawArchive

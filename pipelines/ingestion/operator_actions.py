@@ -17,12 +17,13 @@ from typing import Any
 
 from pipelines.core.errors import RulesCannotDecide
 from pipelines.core.paths import WarehousePaths
+from pipelines.core.timestamps import utc_now
+from pipelines.domain.events import PRECINCTS_IN_EXPORT
 from pipelines.ingestion.ingest import REFUSE_UNREAD, replay_unread_refusal
 from pipelines.ingestion.rules_amendment import RulesAmendment, amend_rules
-from pipelines.publishing.nist_cdf import PRECINCTS_IN_EXPORT
 from pipelines.publishing.publication import Publication, certify, publish, revoke_certification
 from pipelines.rules.rule_profiles import parse_profile
-from pipelines.store.event_store import EventStore, utc_now
+from pipelines.store.event_store import EventStore
 from pipelines.store.raw_archive import RawArchive
 
 Action = Callable[[EventStore, Mapping[str, Any], datetime], object]

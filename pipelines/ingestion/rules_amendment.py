@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipelines.core.errors import InputError
+from pipelines.core.timestamps import utc_now
 from pipelines.domain.events import RULES_AMENDED, NewEvent, election_stream
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.store.certification import certification_in_force
 from pipelines.store.election_rules import embedded_rules, rules_in_force
-from pipelines.store.event_store import EventStore, utc_now
+from pipelines.store.event_store import EventStore
 from pipelines.store.projections import update_projections
 
 

@@ -31,16 +31,11 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from pipelines.domain.events import canonical_json
-
-if TYPE_CHECKING:
-    from pipelines.publishing.precinct_figures import PrecinctFigures
-    from pipelines.publishing.publication_files import AreaTotals, ListInfo, PublishedResults
-
-# The key of a publication event's payload that asks for every precinct in the export.
-PRECINCTS_IN_EXPORT: Final = "nist_cdf_precincts"
+from pipelines.publishing.precinct_figures import PrecinctFigures
+from pipelines.publishing.published_results import AreaTotals, ListInfo, PublishedResults
 
 VENDOR_APPLICATION_ID: Final = "elections-pipeline"
 ISSUER: Final = "elections-pipeline (event-sourced results)"

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pipelines.core.errors import InputError, PipelineError, RulesCannotDecide
+from pipelines.core.timestamps import utc_now
 from pipelines.domain.events import (
     CERTIFICATION_OVERRIDDEN,
     CERTIFICATION_REVOKED,
@@ -25,18 +26,14 @@ from pipelines.domain.events import (
     canonical_json,
     election_stream,
 )
-from pipelines.publishing.publication_files import (
-    RESULT_EVENTS,
-    check_folder_name,
-    warehouse_of,
-    write_publication,
-)
+from pipelines.publishing.publication_files import check_folder_name, warehouse_of, write_publication
+from pipelines.publishing.published_results import RESULT_EVENTS
 from pipelines.publishing.seat_table import allocate_totals, national_totals
 from pipelines.rules.rule_profiles import profile_to_dict
 from pipelines.rules.seat_allocation import Allocation
 from pipelines.store.certification import Certification, certification_in_force
 from pipelines.store.election_rules import rules_in_force
-from pipelines.store.event_store import EventStore, utc_now
+from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
 

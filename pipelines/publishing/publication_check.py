@@ -16,7 +16,7 @@ from typing import Any
 
 from pipelines.core.errors import InputError, RulesCannotDecide
 from pipelines.domain.events import canonical_json
-from pipelines.publishing.publication_files import (
+from pipelines.publishing.publication_layout import (
     ALLOCATION_JSON,
     MANIFEST,
     NATIONAL_JSON,

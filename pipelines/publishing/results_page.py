@@ -11,12 +11,10 @@ import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pipelines.publishing.published_results import AreaTotals, HistoryPoint, ListInfo, PublishedResults
 from pipelines.rules.seat_allocation.model import percent_text
-
-if TYPE_CHECKING:
-    from pipelines.publishing.publication_files import AreaTotals, HistoryPoint, ListInfo, PublishedResults
 
 PALETTE = (
     "#1f77b4",

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pipelines.core.errors import InputError, PipelineError
-from pipelines.publishing.publication_files import MANIFEST, check_folder_name
+from pipelines.publishing.publication_files import check_folder_name
+from pipelines.publishing.publication_layout import MANIFEST
 
 MANIFEST_LIMIT = 1 << 20  # bytes; a manifest lists a dozen files
 CHUNK = 1 << 20  # bytes read at a time from a published file

@@ -33,14 +33,14 @@ from pipelines import __version__
 from pipelines.core.errors import InputError, PipelineError
 from pipelines.core.paths import WarehousePaths
 from pipelines.publishing.precinct_figures import precinct_figures_as_of
-from pipelines.publishing.publication_files import (
+from pipelines.publishing.publication_files import json_bytes
+from pipelines.publishing.publication_layout import (
     CDF_JSON,
     MANIFEST,
     NATIONAL_JSON,
     REGIONAL_JSON,
     RESULTS_PAGE,
     SEATS_JSON,
-    json_bytes,
 )
 from pipelines.rules.seat_allocation.model import percent_text
 from pipelines.serving.http_guard import HEAD_REQUEST, RequestGuard, error_body

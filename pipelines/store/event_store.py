@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +33,7 @@ import pandas as pd
 
 from pipelines.core.errors import PipelineError
 from pipelines.core.paths import WarehousePaths
+from pipelines.core.timestamps import utc_now
 from pipelines.domain.events import NewEvent, StoredEvent, canonical_json
 from pipelines.store import snapshot
 from pipelines.store.log_anchors import append_anchor, read_anchors, reanchor
@@ -136,11 +137,6 @@ def sql_text(text: str) -> str:
 
 def chain_hash(prev_hash: str, digest: str) -> str:
     return hashlib.sha256((prev_hash + digest).encode("ascii")).hexdigest()
-
-
-def utc_now() -> datetime:
-    """Naive UTC with microseconds, the form DuckDB TIMESTAMP stores without conversion."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def stored_builtin_shadows(conn: duckdb.DuckDBPyConnection, database: str | None = None) -> list[str]:

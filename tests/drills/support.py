@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.core.paths import WarehousePaths
-from pipelines.publishing.publication_files import verify_publication
+from pipelines.publishing.publication_check import check_folder as verify_publication
 from pipelines.store.event_store import verify_connection
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 

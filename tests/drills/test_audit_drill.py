@@ -20,7 +20,7 @@ from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
 from pipelines.publishing.publication import write_publication_folder
-from pipelines.publishing.publication_files import MANIFEST, SEATS_JSON, SIGNATURE
+from pipelines.publishing.publication_layout import MANIFEST, SEATS_JSON, SIGNATURE
 from pipelines.publishing.signing import SIGNING_KEY_ENV
 from pipelines.store.event_store import (
     GENESIS_HASH,

@@ -21,7 +21,7 @@ from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QU
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ELECTION_CERTIFIED
 from pipelines.publishing.publication import CertificationRefused, revoke_certification
-from pipelines.publishing.publication_files import verify_publication
+from pipelines.publishing.publication_check import check_folder as verify_publication
 from pipelines.store.certification import certification_in_force
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import projection_checksums, rebuild_projections

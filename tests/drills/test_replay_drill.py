@@ -15,7 +15,9 @@ import pipelines.publishing.publication
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
 from pipelines.ingestion.replay import replay_archive
-from pipelines.publishing.publication_files import MANIFEST, publication_folder_files, verify_publication
+from pipelines.publishing.publication_check import check_folder as verify_publication
+from pipelines.publishing.publication_files import publication_folder_files
+from pipelines.publishing.publication_layout import MANIFEST
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import projection_checksums, rebuild_projections, update_projections
 from tests.drills.support import assert_store_sound, seat_table

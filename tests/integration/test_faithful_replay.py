@@ -16,7 +16,8 @@ from pipelines.core.errors import EXIT_QUARANTINED
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
 from pipelines.ingestion.replay import replay_archive
-from pipelines.publishing.publication_files import MANIFEST, rebuild_publication
+from pipelines.publishing.publication_files import rebuild_publication
+from pipelines.publishing.publication_layout import MANIFEST
 from pipelines.store.projections import projection_checksums, update_projections
 from tests.support.small_election import (
     ELECTION_ID,

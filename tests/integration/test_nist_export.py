@@ -26,12 +26,9 @@ from pipelines.ingestion.ingest import ingest_paths
 from pipelines.orchestration.dag_tasks import ingest_pending
 from pipelines.publishing.nist_cdf import election_report, report_bytes
 from pipelines.publishing.nist_schema import SCHEMA_PATH, validation_errors
-from pipelines.publishing.publication_files import (
-    CDF_JSON,
-    SEATS_JSON,
-    load_published_results,
-    rebuild_publication,
-)
+from pipelines.publishing.publication_files import rebuild_publication
+from pipelines.publishing.publication_layout import CDF_JSON, SEATS_JSON
+from pipelines.publishing.published_results import load_published_results
 from pipelines.rules.rule_profiles import load_profile, parse_profile, profile_to_dict
 from pipelines.rules.seat_allocation import ListVotes, allocate
 from pipelines.store.event_store import EventStore

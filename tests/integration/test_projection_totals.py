@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
-from pipelines.publishing.publication_files import load_published_results
+from pipelines.publishing.published_results import load_published_results
 from pipelines.publishing.seat_table import national_totals
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import projection_checksums, rebuild_projections

@@ -17,8 +17,10 @@ from pipelines.cli.main import main
 from pipelines.core.paths import WarehousePaths
 from pipelines.publishing.nist_schema import validation_errors
 from pipelines.publishing.publication import CertificationRefused, certify, publish
+from pipelines.publishing.publication_check import check_folder as verify_publication
 from pipelines.publishing.publication_diff import diff_publications
-from pipelines.publishing.publication_files import (
+from pipelines.publishing.publication_files import publication_folder_files
+from pipelines.publishing.publication_layout import (
     CDF_JSON,
     MANIFEST,
     NATIONAL_JSON,
@@ -26,8 +28,6 @@ from pipelines.publishing.publication_files import (
     SEATS_CSV,
     SEATS_JSON,
     SEATS_PARQUET,
-    publication_folder_files,
-    verify_publication,
 )
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import rebuild_projections

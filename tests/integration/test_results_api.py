@@ -25,7 +25,7 @@ import pytest
 
 from pipelines.core.paths import REPO_ROOT, WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
-from pipelines.publishing.publication_files import MANIFEST, NATIONAL_JSON, SEATS_JSON
+from pipelines.publishing.publication_layout import MANIFEST, NATIONAL_JSON, SEATS_JSON
 from tests.support.election_night import (
     AMENDED_PRECINCT,
     ANNULLED_PRECINCT,

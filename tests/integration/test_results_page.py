@@ -16,7 +16,8 @@ import duckdb
 import pytest
 
 from pipelines.core.paths import REPO_ROOT, WarehousePaths
-from pipelines.publishing.publication_files import RESULTS_PAGE, load_published_results
+from pipelines.publishing.publication_layout import RESULTS_PAGE
+from pipelines.publishing.published_results import load_published_results
 from pipelines.publishing.results_page import PALETTE, render_results_page
 from pipelines.rules.rule_profiles import load_profile
 from tests.support.election_night import (

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from pipelines.publishing.nist_schema import validation_errors
-from pipelines.publishing.publication_files import CDF_JSON, MANIFEST, verify_publication
+from pipelines.publishing.publication_check import check_folder as verify_publication
+from pipelines.publishing.publication_layout import CDF_JSON, MANIFEST
 
 
 def invalid_exports(root: Path) -> tuple[int, list[str]]:

@@ -11,7 +11,7 @@ import pytest
 from pipelines.publishing.nist_cdf import election_report, report_bytes
 from pipelines.publishing.nist_schema import validation_errors
 from pipelines.publishing.precinct_figures import PrecinctFigures
-from pipelines.publishing.publication_files import TOTAL_FIELDS, AreaTotals, ListInfo, PublishedResults
+from pipelines.publishing.published_results import TOTAL_FIELDS, AreaTotals, ListInfo, PublishedResults
 
 LISTS = ("a", "b")
 PRECINCT_IDS = ("p1", '"x"', "0" * 32 + "-0", "п<4>")  # the third looks like a deferred-item marker
