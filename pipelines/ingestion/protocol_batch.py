@@ -19,8 +19,8 @@ import pandas as pd
 from pipelines.domain.election import PrecinctTable
 from pipelines.domain.events import PROTOCOL_AMENDED, PROTOCOL_REPORTED
 from pipelines.gate.validation import ReportedProtocol
-from pipelines.store.event_store import sql_name as quoted
 from pipelines.store.event_store import sql_text
+from pipelines.store.queries import sql_name as quoted
 
 FIGURE_COLUMNS = ("registered_voters", "ballots_issued", "ballots_cast", "invalid_ballots", "against_all")
 # The temp view `decide_protocols` leaves for `EventStore.append_protocols`, one row per event to append;

@@ -30,6 +30,7 @@ from pipelines.core.errors import InputError, PipelineError
 from pipelines.domain.events import ELECTION_DECLARED, RULES_AMENDED, canonical_json
 from pipelines.rules.rule_profiles import RuleProfile, load_profile, parse_profile, profile_to_dict
 from pipelines.store.migrations import first_row
+from pipelines.store.queries import query
 
 # The payload version of ElectionDeclared that embeds the rules; a payload without it is version 1.
 DECLARED_VERSION: Final = 2
@@ -90,9 +91,8 @@ def rules_in_force(
         head = first_row(conn.execute("SELECT coalesce(max(position), 0) FROM events"))
         position = int(str(head[0])) if head else 0
     rows = conn.execute(
-        "SELECT position, event_type, payload FROM events "
-        "WHERE election_id = ? AND event_type IN (?, ?) AND position <= ? ORDER BY position",
-        [election_id, ELECTION_DECLARED, RULES_AMENDED, position],
+        query("rule_events_up_to"),
+        {"election": election_id, "declared": ELECTION_DECLARED, "amended": RULES_AMENDED, "as_of": position},
     ).fetchall()
     declared = next((r for r in rows if r[1] == ELECTION_DECLARED), None)
     if declared is None:

@@ -38,6 +38,7 @@ from pipelines.domain.events import NewEvent, StoredEvent, canonical_json
 from pipelines.store import snapshot
 from pipelines.store.log_anchors import append_anchor, read_anchors, reanchor
 from pipelines.store.migrations import apply_migrations, apply_views, first_row
+from pipelines.store.queries import sql_name
 
 GENESIS_HASH = "0" * 64
 
@@ -124,11 +125,6 @@ def wide_votes_text(table: str, list_ids: Sequence[str]) -> str:
     """`_VOTES_FROM_LOG` for a table with one column per list id: the same text, list ids in order."""
     parts = [f"lp({sql_text(i)}), lp({sql_name(i)})" for i in sorted(list_ids)]
     return f"SELECT position, concat({', '.join(parts)}) AS votes_text FROM {table}"
-
-
-def sql_name(name: str) -> str:
-    """Any text as an SQL identifier (list ids name columns of protocol files)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def sql_text(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from pipelines.core.paths import SQL_DIR
+from pipelines.store.queries import statement
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 VIEWS_DIR = SQL_DIR / "views"
@@ -33,10 +34,7 @@ def migration_files(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
 
 def apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded, each in its own transaction; return those applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
+    conn.execute(statement("create_schema_migrations"))
     done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
     applied = []
     for version, path in migration_files():

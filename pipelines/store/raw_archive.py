@@ -18,7 +18,8 @@ from typing import Any
 import duckdb
 
 from pipelines.core.durable import append_line, fsync_folder
-from pipelines.domain.events import BATCH_RECEIVED, ELECTION_DECLARED, canonical_json
+from pipelines.domain.events import BATCH_RECEIVED, ELECTION_DECLARED, RULES_AMENDED, canonical_json
+from pipelines.store.queries import query
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -34,7 +35,6 @@ def sha256_file(path: Path) -> str:
 
 
 # Events whose payload may name archived sidecar files (a precinct list, a rule profile file).
-_DECLARING_EVENTS = (ELECTION_DECLARED, "RulesAmended")
 _ARCHIVE_NAME = re.compile(r"^[0-9a-f]{64}$")
 _SIDECAR_KEY = re.compile(r"^[a-z0-9_]+_(csv|file)_sha256$")
 
@@ -201,9 +201,8 @@ class RawArchive:
         (`<what>_csv_sha256` / `<what>_file_sha256` in its payload), must be in the archive with the
         same content."""
         rows = conn.execute(
-            "SELECT position, batch_id, NULL FROM events WHERE event_type = ? UNION ALL "
-            "SELECT position, NULL, payload FROM events WHERE event_type IN (?, ?) ORDER BY 1",
-            [BATCH_RECEIVED, *_DECLARING_EVENTS],
+            query("archived_file_references"),
+            {"received": BATCH_RECEIVED, "declared": ELECTION_DECLARED, "amended": RULES_AMENDED},
         ).fetchall()
         checked: set[str] = set()
         for position, batch_id, payload in rows:
