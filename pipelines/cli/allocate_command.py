@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.core.errors import EXIT_OK, InputError
+from pipelines.rules.number_text import rounded
 from pipelines.rules.rule_profiles import METHODS, exact_number, load_profile, override_profile
 from pipelines.rules.seat_allocation import Allocation, allocate, combine_with_districts, read_votes_csv
 from pipelines.rules.seat_allocation.districts import CombinedSeatTable
-from pipelines.rules.seat_allocation.model import RECORD_FIELDS, Record, rounded
+from pipelines.rules.seat_allocation.model import RECORD_FIELDS, Record
 
 FORMATS = ("table", "csv", "json")
 

@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from pipelines.publishing.published_results import AreaTotals, HistoryPoint, ListInfo, PublishedResults
-from pipelines.rules.seat_allocation.model import percent_text
+from pipelines.rules.number_text import percent_text
 
 PALETTE = (
     "#1f77b4",

@@ -20,15 +20,16 @@ import yaml
 
 from pipelines.core.errors import InputError
 from pipelines.core.paths import RULE_PROFILE_SCHEMA, RULES_DIR
+from pipelines.rules import registry
 
 SCHEMA_PATH: Final = RULE_PROFILE_SCHEMA
 
-METHODS: Final = ("hare", "droop", "dhondt", "sainte-lague", "modified-sainte-lague")
-QUOTA_METHODS: Final = ("hare", "droop")
-THRESHOLD_BASES: Final = ("valid_list_votes", "valid_list_votes_plus_against_all", "ballots_cast")
-GUARANTEE_VARIANTS: Final = ("none", "proportional", "correction_index")
-TIE_BREAKS: Final = ("ballot_order", "refuse")
-VACANCY_RULES: Final = ("leave_vacant", "redistribute")
+# The shipped rules' names (command-line choices); a profile may name anything registered at its check.
+METHODS: Final = registry.METHODS.names()
+THRESHOLD_BASES: Final = registry.THRESHOLD_BASES.names()
+GUARANTEE_VARIANTS: Final = registry.GUARANTEES.names()
+TIE_BREAKS: Final = registry.TIE_BREAKS.names()
+VACANCY_RULES: Final = registry.VACANCY_RULES.names()
 
 _PROFILE_ID = re.compile(r"^[a-z0-9][a-z0-9.+=-]*$")
 _EXACT_NUMBER = re.compile(r"^\s*(\d+(\.\d+)?|\d+/[1-9]\d*)\s*$")
@@ -72,48 +73,38 @@ class RuleProfile:
 
 
 def _check_semantics(profile: RuleProfile, file: str | None) -> None:
-    """Checks a schema cannot express (exact numbers in range, variant-specific fields)."""
+    """Checks a schema cannot express: exact numbers in range, registered rule names, variant options."""
 
     def bad(message: str, column: str, value: object) -> InputError:
         return InputError(f"rule profile: {message}", file=file, column=column, value=value)
+
+    def unregistered(field: str, value: str, rules: registry.Registry[Any]) -> InputError:
+        return bad(f"{field} is not one of {', '.join(rules.names())}", field, value)
 
     if not _PROFILE_ID.match(profile.profile_id):
         raise bad("profile_id must be lower-case letters, digits and '-'", "profile_id", profile.profile_id)
     if isinstance(profile.seats, bool) or not isinstance(profile.seats, int) or profile.seats < 1:
         raise bad("seats must be a whole number >= 1", "seats", profile.seats)
-    if profile.method not in METHODS:
-        raise bad(f"method must be one of {', '.join(METHODS)}", "method", profile.method)
+    if profile.method not in registry.METHODS:
+        raise unregistered("method", profile.method, registry.METHODS)
     if not isinstance(profile.threshold, Fraction) or not 0 <= profile.threshold <= 1:
         raise bad(
             "threshold must be an exact percentage from 0 to 100", "threshold_percent", profile.threshold
         )
-    if profile.threshold_base not in THRESHOLD_BASES:
-        raise bad(
-            f"threshold_base must be one of {', '.join(THRESHOLD_BASES)}",
-            "threshold_base",
-            profile.threshold_base,
-        )
+    if profile.threshold_base not in registry.THRESHOLD_BASES:
+        raise unregistered("threshold_base", profile.threshold_base, registry.THRESHOLD_BASES)
     g = profile.guarantee
-    if g.variant not in GUARANTEE_VARIANTS:
-        raise bad(
-            f"guarantee.variant must be one of {', '.join(GUARANTEE_VARIANTS)}",
-            "guarantee.variant",
-            g.variant,
-        )
-    if g.variant == "correction_index" and (g.index is None or g.index <= 0):
-        raise bad(
-            "guarantee.index must be an exact number > 0 for correction_index", "guarantee.index", g.index
-        )
+    if g.variant not in registry.GUARANTEES:
+        raise unregistered("guarantee.variant", g.variant, registry.GUARANTEES)
+    registry.GUARANTEES[g.variant](g.index, g.minimum_seats)  # the variant checks its own options
     if isinstance(g.minimum_seats, bool) or not isinstance(g.minimum_seats, int) or g.minimum_seats < 0:
         raise bad(
             "guarantee.minimum_seats must be a whole number >= 0", "guarantee.minimum_seats", g.minimum_seats
         )
-    if profile.tie_break not in TIE_BREAKS:
-        raise bad(f"tie_break must be one of {', '.join(TIE_BREAKS)}", "tie_break", profile.tie_break)
-    if profile.vacant_seats not in VACANCY_RULES:
-        raise bad(
-            f"vacant_seats must be one of {', '.join(VACANCY_RULES)}", "vacant_seats", profile.vacant_seats
-        )
+    if profile.tie_break not in registry.TIE_BREAKS:
+        raise unregistered("tie_break", profile.tie_break, registry.TIE_BREAKS)
+    if profile.vacant_seats not in registry.VACANCY_RULES:
+        raise unregistered("vacant_seats", profile.vacant_seats, registry.VACANCY_RULES)
     if isinstance(profile.districts, bool) or not isinstance(profile.districts, int) or profile.districts < 0:
         raise bad("districts must be a whole number >= 0", "districts", profile.districts)
 

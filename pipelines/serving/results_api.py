@@ -42,7 +42,7 @@ from pipelines.publishing.publication_layout import (
     RESULTS_PAGE,
     SEATS_JSON,
 )
-from pipelines.rules.seat_allocation.model import percent_text
+from pipelines.rules.number_text import percent_text
 from pipelines.serving.http_guard import HEAD_REQUEST, RequestGuard, error_body
 from pipelines.serving.publication_index import CHUNK, PublicationDamaged, PublicationIndex, PublishedFolder
 from pipelines.store.event_store import open_read_only

@@ -3,6 +3,7 @@
 See docs/seat-allocation.md for the rules, the choices the law leaves open, and how to check a result by hand.
 """
 
+from pipelines.rules.list_votes import ListVotes
 from pipelines.rules.seat_allocation.csv_input import read_votes_csv
 from pipelines.rules.seat_allocation.districts import (
     CombinedRow,
@@ -14,7 +15,7 @@ from pipelines.rules.seat_allocation.districts import (
     read_districts_csv,
 )
 from pipelines.rules.seat_allocation.engine import allocate
-from pipelines.rules.seat_allocation.model import Allocation, ListVotes, SeatRow
+from pipelines.rules.seat_allocation.model import Allocation, SeatRow
 
 __all__ = [
     "Allocation",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.core.errors import InputError
-from pipelines.rules.seat_allocation.model import ListVotes
+from pipelines.rules.list_votes import ListVotes
 
 
 def csv_rows(

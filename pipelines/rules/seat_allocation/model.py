@@ -1,22 +1,13 @@
-"""The seat table: what goes into an allocation (list votes) and what comes out (rows and explanation)."""
+"""The seat table: what comes out of an allocation (one row per list, and the explanation)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
 
+from pipelines.rules.number_text import fraction_text, percent_text
+
 Record = dict[str, str | int | bool | None]
-
-
-@dataclass(frozen=True)
-class ListVotes:
-    """National votes of one party list; `candidates` is the list's length (None = long enough)."""
-
-    list_id: str
-    name: str
-    votes: int
-    ballot_order: int | None = None
-    candidates: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,35 +100,6 @@ class Allocation:
             "rows": self.to_records(),
             "explanation": list(self.explanation),
         }
-
-
-def fraction_text(value: Fraction | None) -> str | None:
-    """Exact text that `Fraction()` reads back: 'p/q', or 'n' for whole numbers."""
-    return None if value is None else str(value)
-
-
-def rounded(value: Fraction, places: int, *, grouped: bool = False) -> str:
-    """Decimal text rounded half-up (no float on the way); `grouped` adds thousands separators."""
-    scale = 10**places
-    units = (value * scale * 2 + 1) // 2
-    sign = "-" if units < 0 else ""
-    whole, frac = divmod(abs(units), scale)
-    text = f"{whole:,}" if grouped else str(whole)
-    return f"{sign}{text}.{frac:0{places}d}" if places else f"{sign}{text}"
-
-
-def percent_text(share: Fraction) -> str:
-    return rounded(share * 100, 2)
-
-
-def approx(value: Fraction) -> str:
-    """Readable form for explanations: a short exact decimal, else 'about x.xxxx'."""
-    if value.denominator == 1:
-        return f"{value.numerator:,}"
-    for places in range(1, 5):
-        if (value * 10**places).denominator == 1:
-            return rounded(value, places, grouped=True)
-    return f"about {rounded(value, 4, grouped=True)}"
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(

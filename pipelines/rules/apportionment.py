@@ -1,14 +1,20 @@
-"""Apportionment methods over the admitted lists: quota + largest remainder, and highest averages."""
+"""Apportionment methods over the admitted lists: quota + largest remainder, and highest averages.
+
+A method is a small frozen object with `apportion(votes, seats, rule) -> MethodOutcome`, registered by name
+in `pipelines.rules.registry` (profile field `method`): `LargestRemainder` over a quota from `quotas`,
+`HighestAverages` over a divisor series from `divisors`, or any other object with that method.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 from pipelines.core.errors import RulesCannotDecide
-from pipelines.rules.seat_allocation.model import approx
-from pipelines.rules.seat_allocation.ranking import TieRule, hand_out, pick
+from pipelines.rules.number_text import approx
+from pipelines.rules.ranking import TieRule, hand_out, pick
 
 Claim = Callable[[str, int], Fraction]
 
@@ -35,25 +41,45 @@ class MethodOutcome:
     claim: Claim
 
 
-def hare_quota(total_votes: int, seats: int) -> Fraction:
-    return Fraction(total_votes, seats)
+class Apportionment(Protocol):
+    def apportion(self, votes: Mapping[str, int], seats: int, rule: TieRule) -> MethodOutcome:
+        """Share `seats` among the admitted lists (`votes` in ballot order), explaining each step."""
+        ...
 
 
-def droop_quota(total_votes: int, seats: int) -> Fraction:
-    """The classic integer Droop quota, floor(votes / (seats + 1)) + 1."""
-    return Fraction(total_votes // (seats + 1) + 1)
+class Quota(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    def votes_per_seat(self, total_votes: int, seats: int) -> Fraction: ...
 
 
-DIVISORS: dict[str, Callable[[int], Fraction]] = {
-    "dhondt": lambda n: Fraction(n + 1),
-    "sainte-lague": lambda n: Fraction(2 * n + 1),
-    "modified-sainte-lague": lambda n: Fraction(7, 5) if n == 0 else Fraction(2 * n + 1),
-}
-DIVISOR_LABELS = {
-    "dhondt": "D'Hondt (divisors 1, 2, 3, ...)",
-    "sainte-lague": "Sainte-Laguë (divisors 1, 3, 5, ...)",
-    "modified-sainte-lague": "modified Sainte-Laguë (divisors 1.4, 3, 5, ...)",
-}
+class Divisors(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    def divisor(self, seats_won: int) -> Fraction: ...
+
+
+@dataclass(frozen=True)
+class LargestRemainder:
+    """Whole quotas first, then one seat each to the largest remainders."""
+
+    quota: Quota
+
+    def apportion(self, votes: Mapping[str, int], seats: int, rule: TieRule) -> MethodOutcome:
+        quota = self.quota.votes_per_seat(sum(votes.values()), seats)
+        return largest_remainder(votes, seats, quota, self.quota.label, rule)
+
+
+@dataclass(frozen=True)
+class HighestAverages:
+    """Seats one at a time to the highest average votes / divisor(seats already won)."""
+
+    divisors: Divisors
+
+    def apportion(self, votes: Mapping[str, int], seats: int, rule: TieRule) -> MethodOutcome:
+        return highest_averages(votes, seats, self.divisors, rule)
 
 
 def largest_remainder(
@@ -93,18 +119,17 @@ def largest_remainder(
     return MethodOutcome(results, lines, lambda i, n: quotients[i] - n)
 
 
-def highest_averages(votes: Mapping[str, int], seats: int, method: str, rule: TieRule) -> MethodOutcome:
+def highest_averages(
+    votes: Mapping[str, int], seats: int, divisors: Divisors, rule: TieRule
+) -> MethodOutcome:
     """Seats one at a time to the highest average votes / divisor(seats already won)."""
-    divisor = DIVISORS[method]
 
     def average(i: str, n: int) -> Fraction:
-        return Fraction(votes[i]) / divisor(n)
+        return Fraction(votes[i]) / divisors.divisor(n)
 
     current = dict.fromkeys(votes, 0)
     notes, _ = hand_out(seats, current, average, rule, "equal highest averages")
-    lines = [
-        f"{DIVISOR_LABELS[method]}: each of the {seats} seats goes to the list with the highest average."
-    ]
+    lines = [f"{divisors.label}: each of the {seats} seats goes to the list with the highest average."]
     winning = [average(i, n - 1) for i, n in current.items() if n > 0]
     if winning:
         losing = max(average(i, n) for i, n in current.items())
@@ -117,13 +142,3 @@ def highest_averages(votes: Mapping[str, int], seats: int, method: str, rule: Ti
     lines.extend(notes)
     results = {i: ListResult(None, None, current[i], None, False) for i in votes}
     return MethodOutcome(results, lines, average)
-
-
-def apportion(votes: Mapping[str, int], seats: int, method: str, rule: TieRule) -> MethodOutcome:
-    """Share `seats` among the admitted lists by `method`."""
-    total = sum(votes.values())
-    if method == "hare":
-        return largest_remainder(votes, seats, hare_quota(total, seats), "Hare", rule)
-    if method == "droop":
-        return largest_remainder(votes, seats, droop_quota(total, seats), "Droop", rule)
-    return highest_averages(votes, seats, method, rule)

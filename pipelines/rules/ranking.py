@@ -1,4 +1,4 @@
-"""Picking the lists with the highest claim to a seat, and deciding (or refusing) a tie at the cut."""
+"""Picking the lists with the highest claim to a seat, and asking the tie break about a tie at the cut."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from pipelines.core.errors import RulesCannotDecide
-from pipelines.rules.seat_allocation.model import approx
+from pipelines.rules.number_text import approx
+from pipelines.rules.tie_breaks import TieBreak, TieRefusal
 
 
 @dataclass(frozen=True)
 class TieRule:
-    """How equal claims are decided: 'ballot_order' (earlier registered wins) or 'refuse'."""
+    """The profile's tie break, with the lists' ballot order and the names explanations use."""
 
-    tie_break: str
+    tie_break: TieBreak
     ballot_order: Mapping[str, int | None]
     names: Mapping[str, str]
 
@@ -26,8 +27,8 @@ class TieRule:
 def pick(claims: Mapping[str, Fraction], count: int, rule: TieRule, what: str) -> tuple[list[str], list[str]]:
     """The `count` lists with the highest claims, each at most once, and notes on any tie decided.
 
-    Only a tie across the cut matters (some tied lists get a seat, some do not): it goes to the earlier
-    registered lists when the rule says so and every tied list has a ballot order, else it is refused.
+    Only a tie across the cut matters (some tied lists get a seat, some do not): the profile's tie break
+    orders the tied lists, or the allocation is refused with its reason.
     """
     ranked = sorted(claims, key=lambda i: (-claims[i], i))
     if count <= 0:
@@ -38,24 +39,17 @@ def pick(claims: Mapping[str, Fraction], count: int, rule: TieRule, what: str) -
     above = [i for i in ranked if claims[i] > cut]
     tied = [i for i in ranked if claims[i] == cut]
     need = count - len(above)
-    unknown = [i for i in tied if rule.ballot_order[i] is None]
-    if rule.tie_break == "ballot_order" and not unknown:
-        tied.sort(key=lambda i: (rule.ballot_order[i], i))
-        winners = tied[:need]
-        chosen = ", ".join(f"{rule.label(i)} (ballot {rule.ballot_order[i]})" for i in winners)
-        note = (
-            f"{what}: {', '.join(rule.label(i) for i in tied)} are tied at {approx(cut)} for {need} seat(s); "
-            f"the earlier registered win: {chosen}."
+    decision = rule.tie_break.decide(tied, need, rule)
+    if isinstance(decision, TieRefusal):
+        raise RulesCannotDecide(
+            f"{what}: lists {', '.join(rule.label(i) for i in tied)} are tied at {approx(cut)} "
+            f"for {need} seat(s) and the rules cannot decide: {decision.reason}"
         )
-        return above + winners, [note]
-    if rule.tie_break == "ballot_order":
-        reason = f"the ballot order of {', '.join(rule.label(i) for i in unknown)} is not known"
-    else:
-        reason = "the rule profile says ties are refused (tie_break: refuse)"
-    raise RulesCannotDecide(
-        f"{what}: lists {', '.join(rule.label(i) for i in tied)} are tied at {approx(cut)} "
-        f"for {need} seat(s) and the rules cannot decide: {reason}"
+    note = (
+        f"{what}: {', '.join(rule.label(i) for i in decision.ranked)} are tied at {approx(cut)} "
+        f"for {need} seat(s); {decision.how}."
     )
+    return above + list(decision.ranked[:need]), [note]
 
 
 def hand_out(

@@ -1,0 +1,16 @@
+"""What an allocation starts from: the national votes of one party list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ListVotes:
+    """National votes of one party list; `candidates` is the list's length (None = long enough)."""
+
+    list_id: str
+    name: str
+    votes: int
+    ballot_order: int | None = None
+    candidates: int | None = None
