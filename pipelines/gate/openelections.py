@@ -5,8 +5,8 @@ vote-mode columns (`early_voting`, `election_day`, `absentee`, `provisional`, ..
 A contest is office + district; a choice is a candidate with party; counties are the regions.
 
 Real files are hand-converted and carry defects, so nothing is guessed:
-- pseudo-rows (registered voters, ballots cast, over- and under-votes, contest totals, county totals)
-  are kept apart and never counted;
+- pseudo-rows (registered voters, ballots cast, invalid ballots, over- and under-votes, contest totals,
+  county totals) are kept apart and never counted;
 - rows that cannot be counted as they stand (votes missing or not a whole number, a district missing
   where the office has districts elsewhere, the same choice twice in a precinct) are kept apart as
   problems naming line, column, rule and value;
@@ -40,6 +40,8 @@ _PSEUDO_LABELS = {
     "under votes": "under_votes",
     "undervotes": "under_votes",
     "under vote": "under_votes",
+    "invalid ballots": "invalid_ballots",
+    "rejected ballots": "invalid_ballots",
     "total": "contest_total",
     "totals": "contest_total",
     "total votes": "contest_total",
@@ -81,7 +83,8 @@ class PseudoRow:
     """A row that reports a figure of the ballot or an aggregate; kept apart, never counted."""
 
     line: int
-    kind: str  # registered_voters, ballots_cast, over_votes, under_votes, contest_total, county_total
+    # registered_voters, ballots_cast, invalid_ballots, over_votes, under_votes, contest_total, county_total
+    kind: str
     county: str
     precinct: str
     contest: Contest

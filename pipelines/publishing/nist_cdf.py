@@ -265,15 +265,6 @@ def _party(info: ListInfo) -> dict[str, Any]:
     return party
 
 
-def _shows_against_all(results: PublishedResults) -> bool:
-    """ "Against all" is shown where it is on the ballot: declared so, counted by the rules, or voted for."""
-    return (
-        results.against_all_on_ballot
-        or results.rules.get("threshold_base") == "valid_list_votes_plus_against_all"
-        or results.national.figures["against_all"] > 0
-    )
-
-
 def _selections(
     results: PublishedResults, areas: Sequence[AreaTotals], items: _Inline | _Deferred
 ) -> list[dict[str, Any]]:
@@ -297,7 +288,7 @@ def _selections(
                 "VoteCounts": counts,
             }
         )
-    if _shows_against_all(results):
+    if results.shows_against_all:
         counts = [_vote_count(_area_unit(a), a.figures["against_all"]) for a in areas]
         counts += items.vote_counts(precincts, _against_all_of)
         selections.append(

@@ -9,22 +9,28 @@ published beside it; and, given the commission's public key, the manifest's sign
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from pipelines.core.errors import InputError, RulesCannotDecide
 from pipelines.domain.events import canonical_json
+from pipelines.publishing.export_tables import AGAINST_ALL, PSEUDO_ROWS
 from pipelines.publishing.publication_layout import (
     ALLOCATION_JSON,
     MANIFEST,
     NATIONAL_JSON,
+    PRECINCTS_CSV,
     REGIONAL_JSON,
     SEATS_JSON,
     SIGNATURE,
 )
+from pipelines.publishing.published_results import TOTAL_FIELDS
 from pipelines.publishing.signing import load_public_key, signature_problem
+from pipelines.publishing.spreadsheet_safe import from_spreadsheet_cell
 from pipelines.rules.rule_profiles import parse_profile
 from pipelines.rules.seat_allocation import ListVotes, allocate
 
@@ -69,6 +75,9 @@ def check_folder(folder: Path, public_key: Path | None = None) -> list[str]:
                 stated, expected = document.get(field), manifest.get(field)
                 problems.append(f"{name}: {field} {stated!r} differs from the manifest's {expected!r}")
     problems.extend(_recomputed(documents, manifest))
+    if PRECINCTS_CSV in listed:
+        national = documents[NATIONAL_JSON].get("national", {})
+        problems.extend(_precincts_agree(folder / PRECINCTS_CSV, national))
     return problems
 
 
@@ -175,5 +184,37 @@ def _totals_agree(documents: dict[str, dict[str, Any]], inputs: dict[str, Any]) 
             problems.append(
                 f"{REGIONAL_JSON}: {field} of the regions adds up to {regional}, not the national "
                 f"{national.get(field)!r}"
+            )
+    return problems
+
+
+# The national figure each precinct pseudo-row adds up to.
+_PSEUDO_TOTALS = {
+    "Registered Voters": "registered_voters_counted",
+    "Ballots Cast": "ballots_cast",
+    "Invalid Ballots": "invalid_ballots",
+}
+
+
+def _precincts_agree(path: Path, national: dict[str, Any]) -> list[str]:
+    """The precinct results add up to the national totals: votes per list, against all, and the
+    pseudo-rows' registered voters, ballots cast and invalid ballots."""
+    assert set(_PSEUDO_TOTALS) == {label for label, _ in PSEUDO_ROWS}
+    sums: dict[str, int] = {}
+    try:
+        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")):
+            office, party = from_spreadsheet_cell(row["office"]), from_spreadsheet_cell(row["party"])
+            candidate = from_spreadsheet_cell(row["candidate"])
+            key = _PSEUDO_TOTALS.get(office) or party or ("against_all" if candidate == AGAINST_ALL else "")
+            sums[key] = sums.get(key, 0) + int(row["votes"])
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as exc:
+        return [f"{PRECINCTS_CSV}: not the precinct results this folder publishes ({exc})"]
+    lists = set(national) - {"region_id", "name", *TOTAL_FIELDS}
+    problems = []
+    for key in sorted(set(sums) | lists | {"against_all", *_PSEUDO_TOTALS.values()}):
+        if sums.get(key, 0) != national.get(key):
+            problems.append(
+                f"{PRECINCTS_CSV}: {key} adds up to {sums.get(key, 0)} over the precincts, "
+                f"{NATIONAL_JSON} has {national.get(key)!r}"
             )
     return problems

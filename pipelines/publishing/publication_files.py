@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,15 @@ import pyarrow.parquet as pq
 
 from pipelines.core.errors import InputError
 from pipelines.core.paths import WarehousePaths
+from pipelines.publishing.export_tables import (
+    Table,
+    about_table,
+    national_table,
+    precinct_results_table,
+    precincts_table,
+    regions_table,
+    seats_table,
+)
 from pipelines.publishing.nist_cdf import report_bytes
 from pipelines.publishing.publication_layout import (
     ALLOCATION_JSON,
@@ -35,6 +44,8 @@ from pipelines.publishing.publication_layout import (
     MANIFEST,
     NATIONAL_CSV,
     NATIONAL_JSON,
+    PRECINCTS_CSV,
+    PRECINCTS_PARQUET,
     REGIONAL_CSV,
     REGIONAL_JSON,
     RESULTS_PAGE,
@@ -42,31 +53,33 @@ from pipelines.publishing.publication_layout import (
     SEATS_JSON,
     SEATS_PARQUET,
     SIGNATURE,
+    WORKBOOK,
 )
-from pipelines.publishing.published_results import (
-    TOTAL_FIELDS,
-    AreaTotals,
-    ListInfo,
-    PublishedResults,
-    load_published_results,
-)
+from pipelines.publishing.published_results import PublishedResults, load_published_results
 from pipelines.publishing.results_page import render_results_page
 from pipelines.publishing.signing import configured_signing_key, sign_manifest
 from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
+from pipelines.publishing.workbook import EXCEL_MAX_ROWS, workbook_bytes
 from pipelines.rules.seat_allocation.model import RECORD_FIELDS
 from pipelines.store.migrations import first_row
 
 # -- rendering the files -----------------------------------------------------------------------
 
 
-def csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> bytes:
-    """CSV that a spreadsheet opens safely: no header or cell can start a formula."""
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """CSV that a spreadsheet opens as written: no header or cell becomes a formula, date or other
+    number than its own (`spreadsheet_safe`)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF as RFC 4180 has it: the csv module quotes a cell holding any character of the line
+    # terminator, so a lone CR in a name cannot end a row.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([spreadsheet_safe(c) for c in columns])
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+    writer.writerows([_csv_cell(v) for v in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
+
+
+def table_csv(table: Table) -> bytes:
+    return csv_bytes(table.columns, table.rows)
 
 
 def _csv_cell(value: object) -> object:
@@ -99,17 +112,18 @@ def _seats_parquet(records: Sequence[Mapping[str, Any]]) -> bytes:
     return sink.getvalue()
 
 
-def _area_record(area: AreaTotals, lists: Sequence[ListInfo]) -> dict[str, Any]:
-    record: dict[str, Any] = {"region_id": area.region_id, "name": area.name, **area.figures}
-    record.update({info.list_id: area.votes[info.list_id] for info in lists})
-    return record
+def _precincts_parquet(table: Table) -> bytes:
+    """The precinct results as typed columns: votes a 64-bit integer, the rest text."""
+    schema = pa.schema([(c, pa.int64() if c == "votes" else pa.string()) for c in table.columns])
+    columns = {c: [row[i] for row in table.rows] for i, c in enumerate(table.columns)}
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pydict(columns, schema=schema), sink, compression="zstd")
+    return sink.getvalue()
 
 
 def render_files(results: PublishedResults) -> dict[str, bytes]:
     """Every file of the folder but the manifest, as bytes: a pure function of the results."""
-    area_columns = ["region_id", "name", *TOTAL_FIELDS, *(info.list_id for info in results.lists)]
-    national = _area_record(results.national, results.lists)
-    regional = [_area_record(r, results.lists) for r in results.regions]
+    national, regions = national_table(results), regions_table(results)
     about = {
         "publication_id": results.publication_id,
         "election_id": results.election_id,
@@ -119,16 +133,17 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
         "rule_profile": results.rule_profile,
         "published_at": results.published_at_text,
     }
-    return {
-        SEATS_CSV: csv_bytes(RECORD_FIELDS, results.allocation),
+    seats = seats_table(results)
+    files = {
+        SEATS_CSV: table_csv(seats),
         SEATS_JSON: json_bytes(
             {**about, "table_sha256": results.table_sha256, "seats": list(results.allocation)}
         ),
         SEATS_PARQUET: _seats_parquet(results.allocation),
-        NATIONAL_CSV: csv_bytes(area_columns, [national]),
-        NATIONAL_JSON: json_bytes({**about, "national": national}),
-        REGIONAL_CSV: csv_bytes(area_columns, regional),
-        REGIONAL_JSON: json_bytes({**about, "regions": regional}),
+        NATIONAL_CSV: table_csv(national),
+        NATIONAL_JSON: json_bytes({**about, "national": national.records()[0]}),
+        REGIONAL_CSV: table_csv(regions),
+        REGIONAL_JSON: json_bytes({**about, "regions": regions.records()}),
         CDF_JSON: report_bytes(results),
         RESULTS_PAGE: render_results_page(results).encode("utf-8"),
         ALLOCATION_JSON: json_bytes(
@@ -141,6 +156,16 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
             }
         ),
     }
+    sheets = [seats, national, regions]
+    precinct_results, precincts = precinct_results_table(results), precincts_table(results)
+    if precinct_results is not None:
+        files[PRECINCTS_CSV] = table_csv(precinct_results)
+        files[PRECINCTS_PARQUET] = _precincts_parquet(precinct_results)
+    if precincts is not None and len(precincts.rows) < EXCEL_MAX_ROWS:  # else too long for a sheet
+        sheets.append(precincts)
+    sheets.append(about_table(results))
+    files[WORKBOOK] = workbook_bytes(sheets, results.published_at)
+    return files
 
 
 def manifest(results: PublishedResults, files: Mapping[str, bytes]) -> dict[str, Any]:

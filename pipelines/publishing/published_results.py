@@ -100,6 +100,15 @@ class PublishedResults:
         return sum(int(r["seats"]) for r in self.allocation)
 
     @property
+    def shows_against_all(self) -> bool:
+        """Whether "against all" is on the ballot: declared so, counted by the rules, or voted for."""
+        return (
+            self.against_all_on_ballot
+            or self.rules.get("threshold_base") == "valid_list_votes_plus_against_all"
+            or self.national.figures["against_all"] > 0
+        )
+
+    @property
     def published_at_text(self) -> str:
         return self.published_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

@@ -1,0 +1,73 @@
+"""A publication's tables as one Excel workbook (.xlsx, written by openpyxl), byte for byte the same
+whenever it is rendered from the same log.
+
+One sheet per table, header row frozen, cells typed: whole numbers and decimals are numbers, flags
+booleans, and text (ids such as `03`, exact fractions such as `5/9`, names starting with `=`) is a
+string cell, which no spreadsheet evaluates or converts. openpyxl stamps the time of saving into
+`docProps/core.xml` and every zip entry; both are set to the publication event's time instead.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.xml.functions import tostring
+
+from pipelines.publishing.export_tables import Cell, Table
+
+CORE_PROPERTIES = "docProps/core.xml"
+CREATOR = "elections-pipeline"
+EXCEL_MAX_ROWS = 1_048_576  # rows of one sheet, its header included
+
+
+def workbook_bytes(tables: Sequence[Table], stamped_at: datetime) -> bytes:
+    """The workbook of `tables` (one sheet each, in order); `stamped_at` (UTC) is the only time in it."""
+    book = Workbook(write_only=True)
+    for table in tables:
+        sheet = book.create_sheet(table.name)
+        sheet.freeze_panes = "A2"
+        sheet.append([_cell(sheet, c) for c in table.columns])
+        for row in table.rows:
+            sheet.append([_cell(sheet, v) for v in row])
+    stamp = stamped_at.replace(tzinfo=None, microsecond=0)
+    book.properties.creator = CREATOR
+    book.properties.created = stamp
+    saved = io.BytesIO()
+    book.save(saved)
+    book.properties.modified = stamp  # save() set it to the clock's time
+    return _restamped(saved.getvalue(), stamp, tostring(book.properties.to_tree()))
+
+
+def _cell(sheet: Any, value: Cell) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        value = value.numerator if value.denominator == 1 else str(value)
+    if isinstance(value, Decimal):
+        return WriteOnlyCell(sheet, float(value))
+    cell = WriteOnlyCell(sheet, value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would take text starting with '=' for a formula
+    return cell
+
+
+def _restamped(data: bytes, stamp: datetime, core_properties: bytes) -> bytes:
+    """The same zip with every entry dated `stamp` and the core properties replaced."""
+    date_time = (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            content = core_properties if entry.filename == CORE_PROPERTIES else source.read(entry)
+            info = zipfile.ZipInfo(entry.filename, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, content)
+    return out.getvalue()
