@@ -60,6 +60,7 @@ def fresh_clone(checkout: Path, destination: Path) -> Path:
         (destination / ".tools").symlink_to(tools, target_is_directory=True)
     imported = subprocess.run(
         [destination / ".venv" / "bin" / "python", "-c", "import pipelines; print(pipelines.__file__)"],
+        cwd=destination,  # `python -c` imports from its working folder first, as a reader's would
         check=True,
         capture_output=True,
         text=True,
