@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from typing import Any
 
 import uvicorn
@@ -68,7 +69,12 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 0.01 <= args.poll_interval <= 60:
         raise InputError("--poll-interval must be between 0.01 and 60 seconds", value=str(args.poll_interval))
     print(f"serving {paths.publications} on http://{args.host}:{args.port}/v1 (docs: /docs)", flush=True)
-    results_server(
-        paths, host=args.host, port=args.port, poll_seconds=args.poll_interval, access_log=args.access_log
-    ).run()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill <pid>` stops it as Ctrl-C does
+    try:
+        results_server(
+            paths, host=args.host, port=args.port, poll_seconds=args.poll_interval, access_log=args.access_log
+        ).run()
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on the signal, then raises it again: a stop asked for, not a failure.
+        print("stopped", flush=True)
     return EXIT_OK
