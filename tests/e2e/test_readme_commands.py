@@ -191,6 +191,11 @@ def test_every_readme_command_works_as_written_in_order(tmp_path: Path) -> None:
                         )
                 timings.append(f"{time.monotonic() - started:6.1f} s  README.md:{command.line}")
     finally:
-        problems = [problem for server in reversed(servers) if (problem := stop_server(server))]
+        problems = []
+        for server in reversed(servers):
+            started = time.monotonic()
+            if problem := stop_server(server):
+                problems.append(problem)
+            timings.append(f"{time.monotonic() - started:6.1f} s  README.md:{server.command.line} stopping")
         print("\n".join(timings))
     assert not problems, "\n".join(problems)
