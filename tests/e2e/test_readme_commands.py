@@ -27,7 +27,7 @@ import pytest
 
 from pipelines.warehouse_paths import REPO_ROOT
 from tests.e2e.fresh_clone import fresh_clone
-from tests.e2e.readme_commands import ReadmeCommand, readme_commands
+from tests.e2e.readme_commands import ReadmeCommand, readme_commands, split_comment
 from tests.e2e.shell_session import CommandUnfinished, ShellSession
 from tests.integration.postgres_server import free_loopback_port
 
@@ -157,6 +157,16 @@ def test_comments_state_exit_codes_and_continue_commands() -> None:
     assert (two.line, two.code, two.expected_exit, two.long_running) == (
         6, "cmd 'two # not a comment' --flag", 0, True,
     )  # fmt: skip
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """CI (.ci/run) runs what the README tells a newcomer to test with, and nothing else."""
+    readme = readme_commands((REPO_ROOT / "README.md").read_text())
+    test_commands = [c.code for c in readme if c.code.startswith("make") and "test" in c.code]
+    lines = (REPO_ROOT / ".ci" / "run").read_text().splitlines()
+    ci = [code for line in lines if (code := split_comment(line)[0].strip())]
+    assert test_commands == ["make test"]
+    assert [c for c in ci if not c.startswith(("set ", "cd "))] == test_commands
 
 
 @pytest.mark.slow
