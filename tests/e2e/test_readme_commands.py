@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.warehouse_paths import REPO_ROOT
+from pipelines.core.paths import REPO_ROOT
 from tests.e2e.fresh_clone import fresh_clone
 from tests.e2e.readme_commands import ReadmeCommand, readme_commands, split_comment
 from tests.e2e.shell_session import CommandUnfinished, ShellSession
