@@ -19,12 +19,12 @@ import pandas as pd
 from pipelines.domain.election import PrecinctTable
 from pipelines.domain.events import PROTOCOL_AMENDED, PROTOCOL_REPORTED
 from pipelines.gate.validation import ReportedProtocol
-from pipelines.store.event_store import sql_text
-from pipelines.store.queries import sql_name as quoted
+from pipelines.store.queries import query, statement
 
 FIGURE_COLUMNS = ("registered_voters", "ballots_issued", "ballots_cast", "invalid_ballots", "against_all")
-# The temp view `decide_protocols` leaves for `EventStore.append_protocols`, one row per event to append;
-# it reads the decided batch, which stays until the next file is decided.
+# The temp view `decide_protocols` leaves for `EventStore.append_protocols`, one row per event to append
+# (statements/create_protocols_to_append.sql); it reads the decided batch, which stays until the next
+# file is decided.
 TO_APPEND = "_protocols_to_append"
 
 
@@ -79,30 +79,16 @@ def named_precincts(
 
 
 def _declared(conn: duckdb.DuckDBPyConnection, election_id: str) -> PrecinctTable:
-    found = conn.execute(
-        "SELECT d.precinct_id, d.region_id, d.registered_voters FROM declared_precincts d "
-        "JOIN _wanted_precincts USING (precinct_id) WHERE d.election_id = ? ORDER BY d.precinct_id",
-        [election_id],
-    ).df()
+    found = conn.execute(query("declared_precincts_wanted"), {"election": election_id}).df()
     return PrecinctTable(found["precinct_id"], found["region_id"], found["registered_voters"])
 
 
 def _reported(conn: duckdb.DuckDBPyConnection, election_id: str) -> dict[str, ReportedProtocol]:
     """The protocol in force (highest accepted version) of each staged precinct that has one."""
-    conn.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _reported AS
-        SELECT f.* FROM protocol_facts f JOIN _wanted_precincts USING (precinct_id)
-        WHERE f.election_id = ?
-        QUALIFY row_number() OVER (PARTITION BY f.precinct_id ORDER BY f.protocol_version DESC) = 1
-        """,
-        [election_id],
-    )
+    conn.execute(statement("create_reported_in_force"), {"election": election_id})
     figures: dict[int, dict[str, int]] = {}
     versions: dict[int, tuple[str, int]] = {}
-    for position, precinct, version, *counts in conn.execute(
-        f"SELECT position, precinct_id, protocol_version, {', '.join(FIGURE_COLUMNS)} FROM _reported"
-    ).fetchall():
+    for position, precinct, version, *counts in conn.execute(query("reported_figures")).fetchall():
         figures[int(position)] = dict(zip(FIGURE_COLUMNS, (int(c) for c in counts), strict=True))
         versions[int(position)] = (str(precinct), int(version))
     for position, list_id, votes in conn.execute(
@@ -128,64 +114,16 @@ def decide_protocols(
 
     `accepted` is `ValidationOutcome.accepted` of a protocol file: one row per precinct, whole numbers.
     """
-    lists = ", ".join(quoted(i) for i in list_ids)
     conn.register("_batch", accepted)  # read in place; `TO_APPEND` reads it until the next file
-    same_figures = " AND ".join(f"f.{c} = b.{c}" for c in FIGURE_COLUMNS)
+    conn.execute(statement("create_same_version"), {"election": election_id})
     conn.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _same_version AS
-        SELECT b.precinct_id, f.position, ({same_figures}) AS figures_equal
-        FROM protocol_facts f
-        JOIN _batch b ON f.precinct_id = b.precinct_id AND f.protocol_version = b.version
-        WHERE f.election_id = $election
-        """,
-        {"election": election_id},
-    )
-    # Only rows resent with a version already accepted need their votes compared: usually none.
-    conn.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _decided AS
-        WITH known AS (
-            SELECT f.precinct_id, max(f.protocol_version) AS max_version
-            FROM protocol_facts f JOIN _batch b USING (precinct_id)
-            WHERE f.election_id = $election GROUP BY f.precinct_id
-        ), resent_votes AS (
-            UNPIVOT (SELECT precinct_id, {lists} FROM _batch SEMI JOIN _same_version USING (precinct_id))
-            ON {lists} INTO NAME list_id VALUE votes
-        ), votes_differ AS (
-            SELECT s.precinct_id
-            FROM _same_version s JOIN protocol_votes v USING (position)
-            JOIN resent_votes bv ON bv.precinct_id = s.precinct_id AND bv.list_id = v.list_id
-            GROUP BY s.precinct_id
-            HAVING count(*) FILTER (WHERE v.votes <> bv.votes) > 0
-                OR count(*) <> {len(list_ids)}
-        )
-        SELECT b.row, b.precinct_id, b.version, k.max_version,
-               CASE
-                   WHEN a.precinct_id IS NOT NULL THEN 'precinct_annulled'
-                   WHEN s.precinct_id IS NOT NULL AND s.figures_equal AND d.precinct_id IS NULL
-                       THEN 'duplicate'
-                   WHEN s.precinct_id IS NOT NULL THEN 'conflict'
-                   WHEN b.version < k.max_version THEN 'stale_version'
-                   WHEN k.max_version IS NOT NULL THEN 'amended'
-                   ELSE 'reported'
-               END AS decision
-        FROM _batch b
-        LEFT JOIN known k USING (precinct_id)
-        LEFT JOIN _same_version s USING (precinct_id)
-        LEFT JOIN votes_differ d USING (precinct_id)
-        LEFT JOIN (SELECT precinct_id FROM proj_annulments WHERE election_id = $election) a
-            USING (precinct_id)
-        """,
-        {"election": election_id},
+        statement("create_decided_protocols", lists=list_ids),
+        {"election": election_id, "list_count": len(list_ids)},
     )
     counts = dict(conn.execute("SELECT decision, count(*) FROM _decided GROUP BY decision").fetchall())
     problems = [
         _problem(file_name, int(row), str(pid), int(version), None if top is None else int(top), str(rule))
-        for row, pid, version, top, rule in conn.execute(
-            "SELECT row, precinct_id, version, max_version, decision FROM _decided "
-            "WHERE decision NOT IN ('duplicate', 'amended', 'reported') ORDER BY row"
-        ).fetchall()
+        for row, pid, version, top, rule in conn.execute(query("refused_decisions")).fetchall()
     ]
     _rows_to_append(conn, election_id=election_id, file_name=file_name, list_ids=list_ids)
     return BatchDecision(
@@ -198,13 +136,8 @@ def decide_protocols(
 def _rows_to_append(
     conn: duckdb.DuckDBPyConnection, *, election_id: str, file_name: str, list_ids: Sequence[str]
 ) -> None:
-    # The gate accepted a row only if its region is the precinct's declared region (rule
-    # region_mismatch), so the row's region is the one to store.
-    # Payloads are canonical JSON (sorted keys, no spaces); texts are escaped by Python's json, as
-    # `canonical_json` does for every other event, so that both paths spell a payload alike.
-    # A view takes no parameters: the texts go in as SQL literals.
-    name = sql_text(json.dumps(file_name, ensure_ascii=False))
-    election = sql_text(election_id)
+    """Leave the view `TO_APPEND`. A view takes no parameters: the texts its rows share (election,
+    file name, event types) go into a one-row table it reads, the reasons of amendments into another."""
     amended = conn.execute(
         "SELECT d.row, b.reason FROM _decided d JOIN _batch b USING (row) WHERE d.decision = 'amended'"
     ).fetchall()
@@ -218,25 +151,15 @@ def _rows_to_append(
     )
     _table_from_frame(conn, "_reasons", reasons)
     conn.execute(
-        f"""
-        CREATE OR REPLACE TEMP VIEW {TO_APPEND} AS
-        SELECT b.row AS seq,
-               'precinct:' || {election} || '/' || b.precinct_id AS stream_id,
-               CASE d.decision WHEN 'amended' THEN '{PROTOCOL_AMENDED}' ELSE '{PROTOCOL_REPORTED}' END
-                   AS event_type,
-               CASE d.decision
-                   WHEN 'amended' THEN '{{"file_name":' || {name} || ',"reason":' || r.reason_json
-                        || ',"row":' || CAST(b.row AS VARCHAR) || ',"supersedes_version":'
-                        || CAST(d.max_version AS VARCHAR) || '}}'
-                   ELSE '{{"file_name":' || {name} || ',"row":' || CAST(b.row AS VARCHAR) || '}}'
-               END AS payload,
-               b.precinct_id, b.region AS region_id, b.version AS protocol_version,
-               {", ".join(f"b.{c}" for c in (*FIGURE_COLUMNS, *map(quoted, list_ids)))}
-        FROM _batch b JOIN _decided d USING (row)
-        LEFT JOIN _reasons r USING (row)
-        WHERE d.decision IN ('reported', 'amended')
-        """,
+        statement("create_append_context"),
+        {
+            "election": election_id,
+            "file_name_json": json.dumps(file_name, ensure_ascii=False),
+            "reported": PROTOCOL_REPORTED,
+            "amended": PROTOCOL_AMENDED,
+        },
     )
+    conn.execute(statement("create_protocols_to_append", lists=list_ids))
 
 
 def _problem(file_name: str, row: int, pid: str, version: int, top: int | None, rule: str) -> dict[str, Any]:

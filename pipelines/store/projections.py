@@ -33,7 +33,7 @@ from pipelines.domain.events import (
 )
 from pipelines.store.election_rules import rules_in_force
 from pipelines.store.migrations import first_row
-from pipelines.store.queries import query
+from pipelines.store.queries import query, statement
 
 CHECKPOINT = "core"
 
@@ -78,12 +78,7 @@ def _set_checkpoint(conn: duckdb.DuckDBPyConnection, position: int) -> None:
 def _payload_events(
     conn: duckdb.DuckDBPyConnection, since: int, types: tuple[str, ...]
 ) -> list[tuple[int, str, str | None, Any, dict[str, Any]]]:
-    marks = ", ".join("?" for _ in types)
-    rows = conn.execute(
-        f"SELECT position, election_id, batch_id, occurred_at, payload FROM events "
-        f"WHERE position > ? AND event_type IN ({marks}) ORDER BY position",
-        [since, *types],
-    ).fetchall()
+    rows = conn.execute(query("events_of_types_since"), {"since": since, "types": list(types)}).fetchall()
     return [(int(p), e, b, t, json.loads(payload)) for p, e, b, t, payload in rows]
 
 
@@ -118,17 +113,16 @@ def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> list[str
     for position, election_id, _batch, _at, payload in _payload_events(conn, since, (ELECTION_DECLARED,)):
         declared.append(election_id)
         conn.execute(
-            "INSERT INTO proj_elections (election_id, name, election_date, rule_profile, "
-            "against_all_on_ballot, synthetic, declared_position) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                election_id,
-                payload["name"],
-                payload["date"],
-                payload["rule_profile"],
-                payload["against_all_on_ballot"],
-                payload["synthetic"],
-                position,
-            ],
+            statement("insert_proj_election"),
+            {
+                "election": election_id,
+                "name": payload["name"],
+                "date": payload["date"],
+                "rule_profile": payload["rule_profile"],
+                "against_all_on_ballot": payload["against_all_on_ballot"],
+                "synthetic": payload["synthetic"],
+                "position": position,
+            },
         )
         _insert_many(
             conn,
@@ -143,11 +137,7 @@ def _apply_declarations(conn: duckdb.DuckDBPyConnection, since: int) -> list[str
             "proj_regions",
             [[election_id, r["region_id"], r["name"], r["utc_offset_hours"]] for r in payload["regions"]],
         )
-        conn.execute(
-            "INSERT INTO proj_precincts SELECT election_id, precinct_id, region_id, registered_voters "
-            "FROM declared_precincts WHERE position = ?",
-            [position],
-        )
+        conn.execute(statement("insert_proj_precincts_declared"), {"position": position})
     return declared
 
 
@@ -169,12 +159,7 @@ def _apply_rules(conn: duckdb.DuckDBPyConnection, since: int, head: int) -> None
                 at,
             ],
         )
-    moved = conn.execute(
-        "SELECT election_id FROM proj_elections WHERE rules_sha256 IS NULL UNION "
-        "SELECT election_id FROM proj_rule_amendments WHERE position > $since "
-        "OR (effective_position > $since AND effective_position <= $head)",
-        {"since": since, "head": head},
-    ).fetchall()
+    moved = conn.execute(query("elections_with_rules_to_show"), {"since": since, "head": head}).fetchall()
     for (election_id,) in moved:
         try:
             rules = rules_in_force(conn, str(election_id), head)
@@ -183,9 +168,14 @@ def _apply_rules(conn: duckdb.DuckDBPyConnection, since: int, head: int) -> None
             # stop every other election's ingestion; its rules stay unshown until it can be read.
             continue
         conn.execute(
-            "UPDATE proj_elections SET rules_profile_id = ?, rules_sha256 = ?, rules_set_at = ?, "
-            "rules_effective_from = ? WHERE election_id = ?",
-            [rules.profile.profile_id, rules.sha256, rules.set_at, rules.effective_from, election_id],
+            statement("update_proj_election_rules"),
+            {
+                "profile_id": rules.profile.profile_id,
+                "sha256": rules.sha256,
+                "set_at": rules.set_at,
+                "effective_from": rules.effective_from,
+                "election": election_id,
+            },
         )
 
 
@@ -195,216 +185,64 @@ def _start_totals(conn: duckdb.DuckDBPyConnection, election_ids: list[str]) -> N
         return
     conn.execute("CREATE OR REPLACE TEMP TABLE _new_elections (election_id VARCHAR)")
     conn.executemany("INSERT INTO _new_elections VALUES (?)", [[e] for e in election_ids])
-    conn.execute(
-        """
-        INSERT INTO proj_region_totals
-        SELECT g.election_id, g.region_id, count(p.precinct_id), 0, 0, 0, count(p.precinct_id),
-               coalesce(sum(p.registered_voters), 0), 0, 0, 0, 0
-        FROM proj_regions g
-        JOIN _new_elections USING (election_id)
-        LEFT JOIN proj_precincts p USING (election_id, region_id)
-        GROUP BY g.election_id, g.region_id
-        """
-    )
-    conn.execute(
-        """
-        INSERT INTO proj_region_list_votes
-        SELECT g.election_id, g.region_id, l.list_id, 0
-        FROM proj_regions g JOIN _new_elections USING (election_id) JOIN proj_lists l USING (election_id)
-        """
-    )
+    conn.execute(statement("start_region_totals"))
+    conn.execute(statement("start_region_list_votes"))
     conn.execute("DROP TABLE _new_elections")
 
 
 def _touched_precincts(conn: duckdb.DuckDBPyConnection, since: int) -> bool:
     """Collect the precincts whose contribution to the totals the events after `since` may change
     (a new protocol or an annulment); False, and nothing to do, when there are none."""
-    conn.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _touched AS
-        SELECT election_id, precinct_id FROM protocol_facts WHERE position > $since
-        UNION
-        SELECT election_id, payload->>'$.precinct_id' FROM events
-        WHERE event_type = $annulled AND position > $since
-        """,
-        {"since": since, "annulled": PRECINCT_ANNULLED},
-    )
+    conn.execute(statement("create_touched_precincts"), {"since": since, "annulled": PRECINCT_ANNULLED})
     row = first_row(conn.execute("SELECT count(*) FROM _touched"))
     if row is None or int(str(row[0])) == 0:
         conn.execute("DROP TABLE _touched")
         return False
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _region_deltas ("
-        "election_id VARCHAR, region_id VARCHAR, reported BIGINT, annulled BIGINT, counted BIGINT, "
-        "pending BIGINT, registered_counted BIGINT, ballots_cast BIGINT, invalid_ballots BIGINT, "
-        "against_all BIGINT)"
-    )
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _list_deltas ("
-        "election_id VARCHAR, region_id VARCHAR, list_id VARCHAR, votes BIGINT)"
-    )
+    conn.execute(statement("create_region_deltas"))
+    conn.execute(statement("create_list_deltas"))
     return True
 
 
 def _collect_contributions(conn: duckdb.DuckDBPyConnection, *, sign: int) -> None:
     """Add `sign` times what the touched precincts contribute to the totals in the current state."""
-    # One pass over the million-row projections; both contributions read this small table.
-    conn.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _touched_state AS
-        SELECT t.election_id, t.precinct_id, d.region_id AS declared_region, d.registered_voters,
-               r.region_id, r.protocol_position, r.ballots_cast, r.invalid_ballots, r.against_all,
-               r.precinct_id IS NOT NULL AS reported, a.precinct_id IS NOT NULL AS annulled,
-               r.precinct_id IS NOT NULL AND a.precinct_id IS NULL AS counted
-        FROM _touched t
-        LEFT JOIN proj_precincts d USING (election_id, precinct_id)
-        LEFT JOIN proj_precinct_results r USING (election_id, precinct_id)
-        LEFT JOIN proj_annulments a USING (election_id, precinct_id)
-        """
-    )
-    # Figures as publication_files._AREA_SQL counts them: declared precincts, by declared region.
-    conn.execute(
-        """
-        INSERT INTO _region_deltas
-        SELECT election_id, declared_region,
-               $sign * count(*) FILTER (WHERE reported),
-               $sign * count(*) FILTER (WHERE annulled),
-               $sign * count(*) FILTER (WHERE counted),
-               $sign * count(*) FILTER (WHERE NOT reported AND NOT annulled),
-               $sign * coalesce(sum(registered_voters) FILTER (WHERE counted), 0),
-               $sign * coalesce(sum(ballots_cast) FILTER (WHERE counted), 0),
-               $sign * coalesce(sum(invalid_ballots) FILTER (WHERE counted), 0),
-               $sign * coalesce(sum(against_all) FILTER (WHERE counted), 0)
-        FROM _touched_state WHERE declared_region IS NOT NULL
-        GROUP BY election_id, declared_region
-        """,
-        {"sign": sign},
-    )
-    # Votes as _REGION_VOTES_SQL counts them: counted protocols, by the protocol's region. FILTER,
-    # not WHERE: with WHERE, DuckDB pushes the sum below the join and groups all 20M vote rows.
-    conn.execute(
-        """
-        INSERT INTO _list_deltas
-        SELECT s.election_id, s.region_id, v.list_id,
-               $sign * coalesce(sum(v.votes) FILTER (WHERE s.counted), 0)
-        FROM _touched_state s JOIN protocol_votes v ON v.position = s.protocol_position
-        GROUP BY s.election_id, s.region_id, v.list_id
-        """,
-        {"sign": sign},
-    )
+    conn.execute(statement("create_touched_state"))
+    conn.execute(statement("add_region_contributions"), {"sign": sign})
+    conn.execute(statement("add_list_contributions"), {"sign": sign})
     conn.execute("DROP TABLE _touched_state")
 
 
 def _apply_deltas(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(
-        """
-        UPDATE proj_region_totals t SET
-            precincts_reported = t.precincts_reported + d.reported,
-            precincts_annulled = t.precincts_annulled + d.annulled,
-            precincts_counted = t.precincts_counted + d.counted,
-            precincts_pending = t.precincts_pending + d.pending,
-            registered_voters_counted = t.registered_voters_counted + d.registered_counted,
-            ballots_cast = t.ballots_cast + d.ballots_cast,
-            invalid_ballots = t.invalid_ballots + d.invalid_ballots,
-            against_all = t.against_all + d.against_all
-        FROM (
-            SELECT election_id, region_id, sum(reported) AS reported, sum(annulled) AS annulled,
-                   sum(counted) AS counted, sum(pending) AS pending,
-                   sum(registered_counted) AS registered_counted, sum(ballots_cast) AS ballots_cast,
-                   sum(invalid_ballots) AS invalid_ballots, sum(against_all) AS against_all
-            FROM _region_deltas GROUP BY election_id, region_id
-        ) d
-        WHERE t.election_id = d.election_id AND t.region_id = d.region_id
-        """
-    )
-    conn.execute(
-        """
-        UPDATE proj_region_list_votes t SET votes = t.votes + d.votes
-        FROM (
-            SELECT election_id, region_id, list_id, sum(votes) AS votes
-            FROM _list_deltas GROUP BY election_id, region_id, list_id
-        ) d
-        WHERE t.election_id = d.election_id AND t.region_id = d.region_id AND t.list_id = d.list_id
-        """
-    )
+    conn.execute(statement("apply_region_deltas"))
+    conn.execute(statement("apply_list_deltas"))
     for table in ("_touched", "_region_deltas", "_list_deltas"):
         conn.execute(f"DROP TABLE {table}")
-
-
-_LATEST_PROTOCOLS_SQL = """
-SELECT election_id, precinct_id, region_id, protocol_version, position, registered_voters,
-       ballots_issued, ballots_cast, invalid_ballots, against_all
-FROM protocol_facts WHERE position > $since
-QUALIFY row_number() OVER (PARTITION BY election_id, precinct_id ORDER BY position DESC) = 1
-"""
 
 
 def _apply_protocols(conn: duckdb.DuckDBPyConnection, since: int) -> None:
     """The latest protocol of each precinct replaces the one in force (their votes follow by position)."""
     if since == 0:  # a rebuild starts from empty tables: nothing to replace
-        conn.execute("INSERT INTO proj_precinct_results " + _LATEST_PROTOCOLS_SQL, {"since": since})
+        conn.execute("INSERT INTO proj_precinct_results " + query("latest_protocols_since"), {"since": since})
         return
     conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _latest_protocols AS " + _LATEST_PROTOCOLS_SQL, {"since": since}
+        "CREATE OR REPLACE TEMP TABLE _latest_protocols AS " + query("latest_protocols_since"),
+        {"since": since},
     )
-    conn.execute(
-        """
-        DELETE FROM proj_precinct_results r USING _latest_protocols l
-        WHERE r.election_id = l.election_id AND r.precinct_id = l.precinct_id
-        """
-    )
+    conn.execute(statement("delete_superseded_precinct_results"))
     conn.execute("INSERT INTO proj_precinct_results SELECT * FROM _latest_protocols")
     conn.execute("DROP TABLE _latest_protocols")
 
 
 def _apply_annulments(conn: duckdb.DuckDBPyConnection, since: int) -> None:
-    conn.execute(
-        """
-        INSERT INTO proj_annulments
-        SELECT election_id, payload->>'$.precinct_id', position,
-               payload->>'$.reason', payload->>'$.decided_by'
-        FROM events WHERE event_type = ? AND position > ?
-        """,
-        [PRECINCT_ANNULLED, since],
-    )
+    conn.execute(statement("insert_proj_annulments"), {"annulled": PRECINCT_ANNULLED, "since": since})
 
 
 def _apply_batches(conn: duckdb.DuckDBPyConnection, since: int) -> None:
     """Received files, their anomaly flags and quarantined rows and files, straight from the payloads."""
+    received = {"received": BATCH_RECEIVED, "since": since}
+    conn.execute(statement("insert_proj_batches"), received)
+    conn.execute(statement("insert_proj_anomalies"), received)
     conn.execute(
-        """
-        INSERT INTO proj_batches
-        SELECT batch_id, election_id, position, payload->>'$.file_name', payload->>'$.file_format',
-               CAST(payload->>'$.size_bytes' AS BIGINT), occurred_at,
-               CAST(payload->>'$.rows_total' AS INTEGER), CAST(payload->>'$.rows_applied' AS INTEGER),
-               CAST(payload->>'$.rows_duplicate' AS INTEGER), CAST(payload->>'$.rows_quarantined' AS INTEGER),
-               CAST(payload->>'$.quarantined_whole' AS BOOLEAN)
-        FROM events WHERE event_type = $received AND position > $since
-        """,
-        {"received": BATCH_RECEIVED, "since": since},
-    )
-    conn.execute(
-        """
-        INSERT INTO proj_anomalies
-        WITH flags AS (  -- unnest of a JSON[]: json_each over payloads of thousands of flags is quadratic
-            SELECT election_id, batch_id, position, payload->>'$.file_name' AS file_name,
-                   unnest(CAST(payload->'$.anomalies' AS JSON[])) AS a
-            FROM events WHERE event_type = $received AND position > $since
-        )
-        SELECT election_id, batch_id, position, a->>'$.kind', a->>'$.precinct_id', file_name,
-               CAST(a->>'$.row' AS INTEGER), a->>'$.detail'
-        FROM flags
-        """,
-        {"received": BATCH_RECEIVED, "since": since},
-    )
-    conn.execute(
-        """
-        INSERT INTO proj_quarantine
-        SELECT position, election_id, batch_id, payload->>'$.file_name', CAST(payload->>'$.row' AS INTEGER),
-               payload->>'$.column', payload->>'$.rule', payload->>'$.value', payload->>'$.message',
-               payload->>'$.precinct_id'
-        FROM events WHERE event_type IN ($row, $file) AND position > $since
-        """,
+        statement("insert_proj_quarantine"),
         {"row": ROW_QUARANTINED, "file": BATCH_QUARANTINED, "since": since},
     )
 
@@ -468,37 +306,8 @@ def _apply_revocations(conn: duckdb.DuckDBPyConnection, since: int) -> None:
 
 
 def _apply_publication_progress(conn: duckdb.DuckDBPyConnection, since: int) -> None:
-    """Precincts reported by each new publication's base position: those reported now (the running
-    totals), less those whose first protocol came after that position (none, when it is the head).
-    Protocols exist only for declared precincts (ingestion refuses others), so the declared count
-    of the totals is the count of precincts with a protocol."""
-    conn.execute(
-        """
-        INSERT INTO proj_publication_progress
-        WITH pubs AS (
-            SELECT publication_id, election_id, based_on_position FROM proj_publications
-            WHERE position > $since
-        ), later AS (
-            SELECT DISTINCT f.election_id, f.precinct_id FROM protocol_facts f
-            WHERE f.position > (SELECT min(based_on_position) FROM pubs)
-              AND f.election_id IN (SELECT election_id FROM pubs)
-        ), firsts AS (
-            SELECT f.election_id, min(f.position) AS first_position
-            FROM protocol_facts f JOIN later USING (election_id, precinct_id)
-            GROUP BY f.election_id, f.precinct_id
-        ), now AS (
-            SELECT election_id, sum(precincts_reported) AS reported FROM proj_region_totals
-            WHERE election_id IN (SELECT election_id FROM pubs) GROUP BY election_id
-        )
-        SELECT p.publication_id, p.election_id, p.based_on_position,
-               coalesce(any_value(n.reported), 0) - count(f.first_position)
-        FROM pubs p
-        LEFT JOIN now n USING (election_id)
-        LEFT JOIN firsts f ON f.election_id = p.election_id AND f.first_position > p.based_on_position
-        GROUP BY p.publication_id, p.election_id, p.based_on_position
-        """,
-        {"since": since},
-    )
+    """Precincts reported by each new publication's base position (see the statement for how)."""
+    conn.execute(statement("insert_proj_publication_progress"), {"since": since})
 
 
 def _apply_openelections(conn: duckdb.DuckDBPyConnection, since: int) -> None:
@@ -508,9 +317,14 @@ def _apply_openelections(conn: duckdb.DuckDBPyConnection, since: int) -> None:
     ):
         if "contests" in p:  # ContestsDeclared: the first one of an election declares it
             conn.execute(
-                "INSERT INTO proj_oe_elections SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
-                "(SELECT 1 FROM proj_oe_elections WHERE election_id = ?)",
-                [election_id, p["state"], p["date"], p["file_name"], position, election_id],
+                statement("insert_proj_oe_election"),
+                {
+                    "election": election_id,
+                    "state": p["state"],
+                    "date": p["date"],
+                    "file_name": p["file_name"],
+                    "position": position,
+                },
             )
             _insert_many(
                 conn,
@@ -534,11 +348,7 @@ def _apply_openelections(conn: duckdb.DuckDBPyConnection, since: int) -> None:
                 ],
             )
     # Totals are recomputed, not added to, for every county and contest the new rows touch.
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _oe_touched AS SELECT DISTINCT election_id, office, district, county "
-        "FROM oe_results WHERE position > ?",
-        [since],
-    )
+    conn.execute(statement("create_oe_touched"), {"since": since})
     touched = first_row(conn.execute("SELECT count(*) FROM _oe_touched"))
     if touched is not None and int(str(touched[0])) > 0:
         _recount_oe_totals(conn)
@@ -546,22 +356,8 @@ def _apply_openelections(conn: duckdb.DuckDBPyConnection, since: int) -> None:
 
 
 def _recount_oe_totals(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(
-        """
-        DELETE FROM proj_oe_county_totals t USING _oe_touched x
-        WHERE t.election_id = x.election_id AND t.office = x.office AND t.district = x.district
-          AND t.county = x.county
-        """
-    )
-    conn.execute(
-        """
-        INSERT INTO proj_oe_county_totals
-        SELECT r.election_id, r.office, r.district, r.county, r.party, r.candidate,
-               sum(r.votes)::BIGINT, count(DISTINCT r.precinct)::INTEGER
-        FROM oe_results r JOIN _oe_touched USING (election_id, office, district, county)
-        GROUP BY ALL
-        """
-    )
+    conn.execute(statement("delete_oe_county_totals_touched"))
+    conn.execute(statement("insert_oe_county_totals_touched"))
 
 
 def _insert_many(conn: duckdb.DuckDBPyConnection, table: str, rows: list[list[Any]]) -> None:
@@ -587,13 +383,7 @@ def _recreate_empty(conn: duckdb.DuckDBPyConnection, table: str) -> None:
     """Drop a table and create it again from its own definition. Deleting a million rows from a
     table with a primary key and inserting them again cost ~25 s at COMMIT (its index); a new table
     costs well under one."""
-    row = first_row(
-        conn.execute(
-            "SELECT sql FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database() "
-            "AND schema_name = 'main'",
-            [table],
-        )
-    )
+    row = first_row(conn.execute(query("table_definition"), {"table": table}))
     assert row is not None, table
     conn.execute(f"DROP TABLE {table}")
     conn.execute(str(row[0]))
