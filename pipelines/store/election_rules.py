@@ -88,7 +88,7 @@ def rules_in_force(
 ) -> RulesInForce:
     """The rules in force for `election_id` at `position` (default: the log's head), from the log only."""
     if position is None:
-        head = first_row(conn.execute("SELECT coalesce(max(position), 0) FROM events"))
+        head = first_row(conn.execute(query("log_head_position")))
         position = int(str(head[0])) if head else 0
     rows = conn.execute(
         query("rule_events_up_to"),

@@ -85,7 +85,7 @@ def _payload_events(
 def update_projections(conn: duckdb.DuckDBPyConnection) -> int:
     """Apply every event after the checkpoint; return the new checkpoint. Call inside a transaction."""
     since = checkpoint(conn)
-    head_row = first_row(conn.execute("SELECT coalesce(max(position), 0) FROM events"))
+    head_row = first_row(conn.execute(query("log_head_position")))
     head = int(str(head_row[0])) if head_row else 0
     if head <= since:
         return since
