@@ -12,6 +12,7 @@ import duckdb
 from pipelines.cli.output import FORMATS, render
 from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINED, InputError
 from pipelines.core.paths import WarehousePaths, default_warehouse_dir
+from pipelines.core.progress import progress
 from pipelines.store.event_store import open_read_only
 
 SEAT_COLUMNS = (
@@ -165,12 +166,16 @@ def run_rebuild(args: argparse.Namespace) -> int:
     paths = warehouse_paths(args)
     if not paths.database.exists():
         raise InputError(f"no warehouse at {paths.root}")
-    with EventStore.open_writer(paths) as store:
+    # Three steps (the replay of the log, the checksums, lost folders): the first takes most of the time.
+    with EventStore.open_writer(paths) as store, progress("rebuild", 3, unit="step") as bar:
         with store.transaction():
             position = rebuild_projections(store.conn)
+        bar.advance()
         sums = projection_checksums(store.conn)
+        bar.advance()
         # Existing folders are never rewritten; a lost one is rendered again from its events.
         restored = write_missing_publication_folders(store)
+        bar.advance()
     print(f"rebuilt every projection from the log up to position {position}")
     for publication_id in restored:
         print(f"wrote the missing folder of publication {publication_id}")

@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 
 from pipelines.core.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.core.paths import WarehousePaths
+from pipelines.core.progress import progress
 from pipelines.core.timestamps import utc_now
 from pipelines.domain.election import (
     ElectionDeclaration,
@@ -869,12 +870,14 @@ def ingest_sources(
     with EventStore.open_writer(wpaths, wait_seconds=wait_seconds) as store:
         files = select()
         ingestor = Ingestor(store, wpaths, policy=policy, leave_changed=leave_changed)
-        for source in files:
-            outcome = ingestor.ingest_file(
-                source, election_hint=election_id, received_at=received_at or utc_now()
-            )
-            outcome.source = source
-            summary.files.append(outcome)
+        with progress("ingest", len(files), unit="file") as bar:
+            for source in files:
+                outcome = ingestor.ingest_file(
+                    source, election_hint=election_id, received_at=received_at or utc_now()
+                )
+                outcome.source = source
+                summary.files.append(outcome)
+                bar.advance()
         run_end = ended_at or utc_now()
         if files:  # journaled before it publishes, so that a replay publishes at the same place
             ingestor.archive.mark_run_end(run_end, publish=publish_results)

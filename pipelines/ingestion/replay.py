@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pipelines.core.errors import PipelineError
 from pipelines.core.paths import WarehousePaths
+from pipelines.core.progress import progress
 from pipelines.gate.validation import ValidationPolicy
 from pipelines.ingestion.ingest import (
     DECLARATION_SUFFIX,
@@ -75,21 +76,23 @@ class _Replay:
 
     def run(self, entries: Sequence[JournalEntry], until: datetime | None) -> None:
         stopped_at = _heads_where_writers_stopped(entries)
-        for index, entry in enumerate(entries):
-            if isinstance(entry, Receipt) and _is_sidecar(entry):
-                continue  # laid out beside its declaration
-            if until is not None and _arrived_after(entry, until):
-                continue
-            head = stopped_at.get(index)
-            if head is not None and self.store.head()[0] >= head:
-                self.skip(entry, _sidecars(entries, index))
-                continue
-            try:
-                # Where the writer stopped in this input, its commits go only as far as it got.
-                with self.store.committing_up_to(head):
-                    self.apply(entry, _sidecars(entries, index))
-            except BeyondRecordedHead:
-                self.summary.notes.append(f"{_describe(entry)} replayed as far as its writer got")
+        with progress("replay", len(entries), unit="input") as bar:
+            for index, entry in enumerate(entries):
+                bar.advance()
+                if isinstance(entry, Receipt) and _is_sidecar(entry):
+                    continue  # laid out beside its declaration
+                if until is not None and _arrived_after(entry, until):
+                    continue
+                head = stopped_at.get(index)
+                if head is not None and self.store.head()[0] >= head:
+                    self.skip(entry, _sidecars(entries, index))
+                    continue
+                try:
+                    # Where the writer stopped in this input, its commits go only as far as it got.
+                    with self.store.committing_up_to(head):
+                        self.apply(entry, _sidecars(entries, index))
+                except BeyondRecordedHead:
+                    self.summary.notes.append(f"{_describe(entry)} replayed as far as its writer got")
         # A run that never ended (its writer was killed) never published: neither does its replay.
 
     def apply(self, entry: JournalEntry, sidecars: Sequence[Receipt]) -> None:

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from pipelines.core.errors import InputError
+from pipelines.core.progress import progress
 from pipelines.domain.election import ElectionDeclaration, PartyList, Region
 from pipelines.rules.rule_profiles import is_profile_id
 
@@ -111,7 +112,10 @@ def generate(spec: ScaleSpec, out_dir: Path) -> list[Path]:
     regions = np.array(_region_ids(spec.regions), dtype=object)
     ids = list_ids(spec.lists)
 
-    with (out_dir / precincts_name).open("wb") as precincts_out:
+    with (
+        (out_dir / precincts_name).open("wb") as precincts_out,
+        progress("simulate", spec.precincts, unit="precinct") as bar,
+    ):
         for chunk, start in enumerate(range(0, spec.precincts, spec.chunk_size), start=1):
             stop = min(start + spec.chunk_size, spec.precincts)
             rng = np.random.default_rng([spec.seed, chunk])
@@ -147,6 +151,7 @@ def generate(spec: ScaleSpec, out_dir: Path) -> list[Path]:
             path = out_dir / f"{eid}.protocols.part-{chunk:04d}.csv"
             pa_csv.write_csv(pa.table(columns), path, write_options=_WRITE_OPTIONS)
             paths.append(path)
+            bar.advance(index.size)
     declaration_path.write_text(json.dumps(declaration, indent=1) + "\n", encoding="utf-8")
     paths.insert(1, out_dir / precincts_name)
     return paths
