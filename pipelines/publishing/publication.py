@@ -36,6 +36,7 @@ from pipelines.store.election_rules import rules_in_force
 from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
+from pipelines.store.queries import query
 
 Status = Literal["provisional", "certified"]
 
@@ -74,23 +75,14 @@ def last_result_position(store: EventStore, election_id: str) -> int:
     Usually one of the latest events: those are read first (a few ms at a million events instead of a
     scan of every event); the whole log only when none of them changed this election's results.
     """
-    marks = ", ".join("?" for _ in RESULT_EVENTS)
-    matching = f"election_id = ? AND event_type IN ({marks})"
+    params = {"election": election_id, "result_events": list(RESULT_EVENTS)}
     recent = first_row(
-        store.conn.execute(
-            f"SELECT max(position) FROM events WHERE {matching} "
-            "AND position > (SELECT coalesce(max(position), 0) FROM events) - ?",
-            [election_id, *RESULT_EVENTS, _RECENT_POSITIONS],
-        )
+        store.conn.execute(query("last_result_position_recent"), {**params, "recent": _RECENT_POSITIONS})
     )
     rules_from = _rules_apply_from(store, election_id)
     if recent is not None and recent[0] is not None:
         return max(int(str(recent[0])), rules_from)
-    row = first_row(
-        store.conn.execute(
-            f"SELECT coalesce(max(position), 0) FROM events WHERE {matching}", [election_id, *RESULT_EVENTS]
-        )
-    )
+    row = first_row(store.conn.execute(query("last_result_position"), params))
     return max(int(str(row[0])) if row else 0, rules_from)
 
 
@@ -228,15 +220,7 @@ class CertificationRefused(PipelineError):
 
 def missing_precincts(store: EventStore, election_id: str) -> list[str]:
     """Declared precincts that have neither reported nor been annulled."""
-    rows = store.conn.execute(
-        "SELECT p.precinct_id FROM proj_precincts p WHERE p.election_id = ? "
-        "AND NOT EXISTS (SELECT 1 FROM proj_precinct_results r "
-        "                WHERE r.election_id = p.election_id AND r.precinct_id = p.precinct_id) "
-        "AND NOT EXISTS (SELECT 1 FROM proj_annulments a "
-        "                WHERE a.election_id = p.election_id AND a.precinct_id = p.precinct_id) "
-        "ORDER BY p.precinct_id",
-        [election_id],
-    ).fetchall()
+    rows = store.conn.execute(query("missing_precincts"), {"election": election_id}).fetchall()
     return [str(r[0]) for r in rows]
 
 

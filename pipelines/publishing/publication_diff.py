@@ -9,6 +9,7 @@ import duckdb
 
 from pipelines.core.errors import InputError
 from pipelines.store.migrations import first_row
+from pipelines.store.queries import query
 
 _RESULT_EVENT_TYPES = (
     "ElectionDeclared",
@@ -41,13 +42,7 @@ class PublicationDiff:
 
 
 def _ref(conn: duckdb.DuckDBPyConnection, publication_id: str) -> PublicationRef:
-    row = first_row(
-        conn.execute(
-            "SELECT publication_id, election_id, status, based_on_position FROM proj_publications "
-            "WHERE publication_id = ?",
-            [publication_id],
-        )
-    )
+    row = first_row(conn.execute(query("publication_ref"), {"publication": publication_id}))
     if row is None:
         raise InputError(
             f"no publication {publication_id!r}: `elections publications` lists them",
@@ -61,51 +56,6 @@ def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) ->
     cursor = conn.execute(sql, params)
     columns = [d[0] for d in cursor.description or []]
     return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-
-
-_LISTS_SQL = """
-SELECT l.list_id, l.name,
-       coalesce(a.votes, 0) AS votes_before, coalesce(b.votes, 0) AS votes_after,
-       coalesce(b.votes, 0) - coalesce(a.votes, 0) AS votes_change,
-       coalesce(a.seats, 0) AS seats_before, coalesce(b.seats, 0) AS seats_after,
-       coalesce(b.seats, 0) - coalesce(a.seats, 0) AS seats_change
-FROM proj_lists l
-LEFT JOIN proj_published_seats a ON a.publication_id = $before AND a.list_id = l.list_id
-LEFT JOIN proj_published_seats b ON b.publication_id = $after AND b.list_id = l.list_id
-WHERE l.election_id = $election
-ORDER BY l.ballot_order
-"""
-
-# Votes of each precinct in force (annulled precincts count zero) at both positions; only differences.
-_PRECINCTS_SQL = """
-WITH a AS (
-    SELECT precinct_id, list_id, CASE WHEN annulled THEN 0 ELSE votes END AS votes,
-           annulled
-    FROM precinct_list_votes_as_of($election, $pos_before)
-), b AS (
-    SELECT precinct_id, list_id, CASE WHEN annulled THEN 0 ELSE votes END AS votes,
-           annulled
-    FROM precinct_list_votes_as_of($election, $pos_after)
-)
-SELECT coalesce(b.precinct_id, a.precinct_id) AS precinct_id,
-       coalesce(b.list_id, a.list_id) AS list_id,
-       coalesce(a.votes, 0) AS votes_before,
-       coalesce(b.votes, 0) AS votes_after,
-       coalesce(b.votes, 0) - coalesce(a.votes, 0) AS votes_change,
-       coalesce(b.annulled, FALSE) AS annulled_after
-FROM a FULL OUTER JOIN b USING (precinct_id, list_id)
-WHERE coalesce(a.votes, -1) <> coalesce(b.votes, -1)
-   OR coalesce(a.annulled, FALSE) <> coalesce(b.annulled, FALSE)
-ORDER BY precinct_id, list_id
-"""
-
-_EVENTS_SQL = f"""
-SELECT position, occurred_at, event_type, precinct_id, file_name, row_number, batch_id
-FROM stg_events
-WHERE election_id = $election AND position > $pos_before AND position <= $pos_after
-  AND event_type IN ({", ".join(f"'{t}'" for t in _RESULT_EVENT_TYPES)})
-ORDER BY position
-"""
 
 
 def diff_publications(conn: duckdb.DuckDBPyConnection, before_id: str, after_id: str) -> PublicationDiff:
@@ -123,15 +73,19 @@ def diff_publications(conn: duckdb.DuckDBPyConnection, before_id: str, after_id:
         "before": before.publication_id,
         "after": after.publication_id,
     }
-    lists = _dicts(conn, _LISTS_SQL, params)
+    lists = _dicts(conn, query("publication_diff_lists"), params)
     positions = {
         "election": before.election_id,
         "pos_before": before.based_on_position,
         "pos_after": after.based_on_position,
     }
-    precincts = _dicts(conn, _PRECINCTS_SQL, positions)
+    precincts = _dicts(conn, query("publication_diff_precincts"), positions)
     low, high = sorted((before.based_on_position, after.based_on_position))
-    events = _dicts(conn, _EVENTS_SQL, {**positions, "pos_before": low, "pos_after": high})
+    events = _dicts(
+        conn,
+        query("publication_diff_events"),
+        {**positions, "pos_before": low, "pos_after": high, "event_types": list(_RESULT_EVENT_TYPES)},
+    )
     return PublicationDiff(before, after, lists, precincts, events)
 
 

@@ -22,6 +22,7 @@ from pipelines.domain.events import (
 from pipelines.publishing.precinct_figures import PrecinctFigures, precinct_figures_as_of
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import checkpoint
+from pipelines.store.queries import query
 
 TOTAL_FIELDS = (
     "precincts_expected",
@@ -115,63 +116,16 @@ class PublishedResults:
 
 # -- reading from the log ----------------------------------------------------------------------
 
-_AREA_SQL = """
-WITH declared AS (
-    SELECT precinct_id, region_id, registered_voters FROM proj_precincts WHERE election_id = $election
-), reported AS (
-    SELECT * FROM precinct_results_as_of($election, $as_of)
-), annulled AS (
-    SELECT DISTINCT precinct_id FROM stg_annulments WHERE election_id = $election AND position <= $as_of
-), p AS (
-    SELECT d.region_id, d.registered_voters,
-           r.precinct_id IS NOT NULL AS reported, a.precinct_id IS NOT NULL AS annulled,
-           r.ballots_cast, r.invalid_ballots, r.against_all
-    FROM declared d LEFT JOIN reported r USING (precinct_id) LEFT JOIN annulled a USING (precinct_id)
-)
-SELECT g.region_id, g.name,
-       count(p.region_id),
-       count(*) FILTER (WHERE p.reported),
-       count(*) FILTER (WHERE p.annulled),
-       count(*) FILTER (WHERE NOT p.reported AND NOT p.annulled),
-       coalesce(sum(p.registered_voters), 0),
-       coalesce(sum(p.registered_voters) FILTER (WHERE p.reported AND NOT p.annulled), 0),
-       coalesce(sum(p.ballots_cast) FILTER (WHERE NOT p.annulled), 0),
-       coalesce(sum(p.invalid_ballots) FILTER (WHERE NOT p.annulled), 0),
-       coalesce(sum(p.against_all) FILTER (WHERE NOT p.annulled), 0)
-FROM proj_regions g LEFT JOIN p USING (region_id)
-WHERE g.election_id = $election
-GROUP BY g.region_id, g.name
-ORDER BY g.name, g.region_id
-"""
-
-_REGION_VOTES_SQL = """
-SELECT region_id, list_id, sum(votes) FROM precinct_list_votes_as_of($election, $as_of)
-WHERE NOT annulled GROUP BY region_id, list_id
-"""
-
 
 def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str) -> PublishedResults:
     """Read one publication and the state of its election at the position it is based on."""
-    row = first_row(
-        conn.execute(
-            "SELECT p.position, e.occurred_at, e.payload FROM proj_publications p "
-            "JOIN events e USING (position) WHERE p.publication_id = ?",
-            [publication_id],
-        )
-    )
+    row = first_row(conn.execute(query("publication_event"), {"publication": publication_id}))
     if row is None:
         raise InputError(f"no publication {publication_id!r} in this warehouse", value=publication_id)
     position, published_at, payload_text = int(str(row[0])), row[1], str(row[2])
     assert isinstance(published_at, datetime)
     payload: dict[str, Any] = json.loads(payload_text)
-    election_row = first_row(
-        conn.execute(
-            "SELECT e.election_id, e.name, e.election_date, e.synthetic, e.against_all_on_ballot "
-            "FROM proj_elections e "
-            "JOIN proj_publications p USING (election_id) WHERE p.publication_id = ?",
-            [publication_id],
-        )
-    )
+    election_row = first_row(conn.execute(query("publication_election"), {"publication": publication_id}))
     assert election_row is not None
     election_id = str(election_row[0])
     based_on = int(payload["based_on_position"])
@@ -184,9 +138,7 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
             None if candidates is None else int(str(candidates)),
         )
         for lid, name, order, color, candidates in conn.execute(
-            "SELECT list_id, name, ballot_order, color, candidates FROM proj_lists WHERE election_id = ? "
-            "ORDER BY ballot_order",
-            [election_id],
+            query("election_lists"), {"election": election_id}
         ).fetchall()
     ]
     regions = _area_totals(conn, election_id, based_on, lists)
@@ -196,12 +148,7 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
         {f: sum(int(r.figures[f]) for r in regions) for f in TOTAL_FIELDS},
         {info.list_id: sum(r.votes[info.list_id] for r in regions) for info in lists},
     )
-    head = first_row(conn.execute("SELECT event_hash FROM events WHERE position = ?", [based_on]))
-    candidates = dict(
-        conn.execute(
-            "SELECT list_id, candidates FROM proj_lists WHERE election_id = ?", [election_id]
-        ).fetchall()
-    )
+    head = first_row(conn.execute(query("event_hash_at"), {"position": based_on}))
     return PublishedResults(
         publication_id=publication_id,
         election_id=election_id,
@@ -216,7 +163,7 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
         rules=payload.get("rules", {}),
         table_sha256=str(payload["table_sha256"]),
         allocation=payload["allocation"],
-        allocation_inputs=_allocation_inputs(payload, national, candidates),
+        allocation_inputs=_allocation_inputs(payload, national, lists),
         explanation=payload.get("explanation", []),
         lists=lists,
         national=national,
@@ -233,7 +180,7 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
 
 
 def _allocation_inputs(
-    payload: Mapping[str, Any], national: AreaTotals, candidates: Mapping[str, Any]
+    payload: Mapping[str, Any], national: AreaTotals, lists: Sequence[ListInfo]
 ) -> dict[str, Any]:
     """The figures the allocation was computed from, as the publication event recorded them (the
     national totals as of its position for an event that did not record them)."""
@@ -241,6 +188,7 @@ def _allocation_inputs(
         {"list_id": r["list_id"], "name": r["name"], "ballot_order": r["ballot_order"], "votes": r["votes"]}
         for r in payload["allocation"]
     ]
+    candidates = {info.list_id: info.candidates for info in lists}
     return {
         "lists": [
             {
@@ -259,19 +207,6 @@ def _allocation_inputs(
     }
 
 
-_CURRENT_AREA_SQL = """
-SELECT g.region_id, g.name, t.precincts_expected, t.precincts_reported, t.precincts_annulled,
-       t.precincts_pending, t.registered_voters, t.registered_voters_counted, t.ballots_cast,
-       t.invalid_ballots, t.against_all
-FROM proj_regions g JOIN proj_region_totals t USING (election_id, region_id)
-WHERE g.election_id = $election
-ORDER BY g.name, g.region_id
-"""
-
-_CURRENT_REGION_VOTES_SQL = """
-SELECT region_id, list_id, votes FROM proj_region_list_votes WHERE election_id = $election
-"""
-
 # The events that change an election's results: a publication is based on the last of them.
 RESULT_EVENTS = (ELECTION_DECLARED, PROTOCOL_REPORTED, PROTOCOL_AMENDED, PRECINCT_ANNULLED)
 
@@ -279,13 +214,10 @@ RESULT_EVENTS = (ELECTION_DECLARED, PROTOCOL_REPORTED, PROTOCOL_AMENDED, PRECINC
 def results_unchanged_since(conn: duckdb.DuckDBPyConnection, election_id: str, position: int) -> bool:
     """Whether the projections stand at the log's head and no event after `position` changed this
     election's results: then the running totals are the state as of `position`."""
-    marks = ", ".join("?" for _ in RESULT_EVENTS)
     row = first_row(
         conn.execute(
-            "SELECT (SELECT coalesce(max(position), 0) FROM events), "
-            f"NOT EXISTS (SELECT 1 FROM events WHERE position > ? AND election_id = ? "
-            f"AND event_type IN ({marks}))",
-            [position, election_id, *RESULT_EVENTS],
+            query("results_unchanged_since"),
+            {"position": position, "election": election_id, "result_events": list(RESULT_EVENTS)},
         )
     )
     return row is not None and int(str(row[0])) == checkpoint(conn) and bool(row[1])
@@ -298,9 +230,9 @@ def _area_totals(
     publication of the current results), else counted from the log."""
     params: dict[str, object] = {"election": election_id}
     if results_unchanged_since(conn, election_id, based_on):
-        area_sql, votes_sql = _CURRENT_AREA_SQL, _CURRENT_REGION_VOTES_SQL
+        area_sql, votes_sql = query("region_totals"), query("region_list_votes")
     else:
-        area_sql, votes_sql = _AREA_SQL, _REGION_VOTES_SQL
+        area_sql, votes_sql = query("region_totals_as_of"), query("region_list_votes_as_of")
         params["as_of"] = based_on
     votes: dict[str, dict[str, int]] = {}
     for region_id, list_id, count in conn.execute(votes_sql, params).fetchall():
@@ -321,17 +253,7 @@ def _area_totals(
 
 def _history(conn: duckdb.DuckDBPyConnection, election_id: str, up_to: int) -> list[HistoryPoint]:
     rows = conn.execute(
-        """
-        WITH pubs AS (
-            SELECT p.*, g.precincts_reported AS reported
-            FROM proj_publications p JOIN proj_publication_progress g USING (publication_id)
-            WHERE p.election_id = $election AND p.position <= $up_to
-        )
-        SELECT p.publication_id, p.status, p.position, p.based_on_position, p.published_at, p.reported,
-               s.list_id, s.seats
-        FROM pubs p JOIN proj_published_seats s USING (publication_id)
-        ORDER BY p.position, s.ballot_order
-        """,
+        query("publication_history"),
         {"election": election_id, "up_to": up_to},
     ).fetchall()
     points: dict[str, HistoryPoint] = {}

@@ -18,6 +18,7 @@ from pipelines.core.timestamps import parse_utc
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.rules.seat_allocation import Allocation, ListVotes, allocate
 from pipelines.store.migrations import first_row
+from pipelines.store.queries import query
 
 
 @dataclass(frozen=True)
@@ -29,21 +30,6 @@ class NationalTotals:
     invalid_ballots: int
     against_all: int
     list_votes: tuple[ListVotes, ...]  # in ballot order
-
-
-# Protocols in force: the latest version per precinct up to a position, minus annulled precincts.
-_AS_OF_SQL = """
-WITH latest AS (
-    SELECT * FROM protocol_facts
-    WHERE election_id = $election AND position <= $as_of
-    QUALIFY row_number() OVER (PARTITION BY precinct_id ORDER BY position DESC) = 1
-), annulled AS (
-    SELECT payload->>'$.precinct_id' AS precinct_id FROM events
-    WHERE event_type = 'PrecinctAnnulled' AND election_id = $election AND position <= $as_of
-), live AS (
-    SELECT * FROM latest WHERE precinct_id NOT IN (SELECT precinct_id FROM annulled)
-)
-"""
 
 
 def resolve_as_of(conn: duckdb.DuckDBPyConnection, as_of: str | int | None) -> int | None:
@@ -63,17 +49,20 @@ def national_totals(
     conn: duckdb.DuckDBPyConnection, election_id: str, *, as_of: int | None = None
 ) -> NationalTotals:
     if as_of is None:
-        figures, votes = _current_figures(conn, election_id)
+        figures, votes = _national_figures(
+            conn, query("national_figures"), query("national_list_votes"), {"election": election_id}
+        )
     else:
-        figures, votes = _figures_as_of(conn, election_id, as_of)
-    lists = conn.execute(
-        "SELECT list_id, name, ballot_order, candidates FROM proj_lists "
-        "WHERE election_id = ? ORDER BY ballot_order",
-        [election_id],
-    ).fetchall()
+        figures, votes = _national_figures(
+            conn,
+            query("national_figures_as_of"),
+            query("national_list_votes_as_of"),
+            {"election": election_id, "as_of": as_of},
+        )
+    lists = conn.execute(query("election_lists"), {"election": election_id}).fetchall()
     if not lists:
         raise InputError(f"election {election_id!r} is not declared in this warehouse", value=election_id)
-    head = first_row(conn.execute("SELECT coalesce(max(position), 0) FROM events"))
+    head = first_row(conn.execute(query("log_head_position")))
     return NationalTotals(
         election_id=election_id,
         as_of_position=as_of if as_of is not None else int(str(head[0])) if head else 0,
@@ -85,7 +74,7 @@ def national_totals(
             ListVotes(
                 list_id=l_id, name=name, votes=int(votes.get(l_id, 0)), ballot_order=order, candidates=cand
             )
-            for l_id, name, order, cand in lists
+            for l_id, name, order, _color, cand in lists
         ),
     )
 
@@ -93,40 +82,14 @@ def national_totals(
 _Figures = tuple[tuple[int, int, int, int], dict[str, int]]
 
 
-def _current_figures(conn: duckdb.DuckDBPyConnection, election_id: str) -> _Figures:
-    """Counted precincts, ballots and votes per list from the running totals."""
-    row = first_row(
-        conn.execute(
-            "SELECT coalesce(sum(precincts_counted), 0), coalesce(sum(ballots_cast), 0), "
-            "coalesce(sum(invalid_ballots), 0), coalesce(sum(against_all), 0) "
-            "FROM proj_region_totals WHERE election_id = ?",
-            [election_id],
-        )
-    )
+def _national_figures(
+    conn: duckdb.DuckDBPyConnection, figures_sql: str, votes_sql: str, params: dict[str, object]
+) -> _Figures:
+    """Counted precincts, ballots and votes per list: now from the running totals, or as of a
+    position from the log (the as-of macro's protocols in force)."""
+    row = first_row(conn.execute(figures_sql, params))
     assert row is not None
-    votes = conn.execute(
-        "SELECT list_id, sum(votes) FROM proj_region_list_votes WHERE election_id = ? GROUP BY list_id",
-        [election_id],
-    ).fetchall()
-    return _ints(row), {str(list_id): int(count) for list_id, count in votes}
-
-
-def _figures_as_of(conn: duckdb.DuckDBPyConnection, election_id: str, as_of: int) -> _Figures:
-    params: dict[str, object] = {"election": election_id, "as_of": as_of}
-    row = first_row(
-        conn.execute(
-            _AS_OF_SQL
-            + "SELECT count(*), coalesce(sum(ballots_cast), 0), coalesce(sum(invalid_ballots), 0), "
-            "coalesce(sum(against_all), 0) FROM live",
-            params,
-        )
-    )
-    assert row is not None
-    votes = conn.execute(
-        _AS_OF_SQL + "SELECT v.list_id, sum(v.votes) FROM live JOIN protocol_votes v USING (position) "
-        "GROUP BY v.list_id",
-        params,
-    ).fetchall()
+    votes = conn.execute(votes_sql, params).fetchall()
     return _ints(row), {str(list_id): int(count) for list_id, count in votes}
 
 
@@ -137,13 +100,7 @@ def _ints(row: tuple[object, ...]) -> tuple[int, int, int, int]:
 
 def first_result(conn: duckdb.DuckDBPyConnection, election_id: str) -> tuple[int, datetime] | None:
     """Position and time of the election's first reported protocol, or None when none arrived yet."""
-    row = first_row(
-        conn.execute(
-            "SELECT f.position, e.occurred_at FROM protocol_facts f JOIN events e USING (position) "
-            "WHERE f.election_id = ? ORDER BY f.position LIMIT 1",
-            [election_id],
-        )
-    )
+    row = first_row(conn.execute(query("first_result"), {"election": election_id}))
     if row is None:
         return None
     at = row[1]

@@ -25,10 +25,6 @@ NOT_YET_MOVED = {
     "ingestion/ingest.py",
     "ingestion/openelections_ingest.py",
     "orchestration/historical_reload.py",
-    "publishing/publication.py",
-    "publishing/publication_diff.py",
-    "publishing/published_results.py",
-    "publishing/seat_table.py",
     "store/event_store.py",
 }
 
