@@ -48,6 +48,7 @@ from pipelines.store.event_store import (
 )
 from pipelines.store.migrations import apply_migrations, apply_views, first_row
 from pipelines.store.projections import PROJECTION_TABLES, rebuild_projections
+from pipelines.store.queries import query
 from pipelines.store.raw_archive import RawArchive
 
 REPORT_FORMAT = "elections-verify/1"
@@ -199,32 +200,24 @@ def _prepare_scratch(conn: duckdb.DuckDBPyConnection) -> None:
     """This version's schema in the scratch, its log tables replaced by views of the warehouse's."""
     apply_migrations(conn)
     apply_views(conn)
-    live_tables = _names(conn, "SELECT table_name FROM duckdb_tables() WHERE database_name = ?")
+    live_tables = _live_tables(conn)
     for table in LOG_TABLES:
         if table in live_tables:
             conn.execute(f"DROP TABLE main.{table}")
             conn.execute(f"CREATE VIEW main.{table} AS SELECT * FROM {_LIVE}.main.{table}")
 
 
-def _names(conn: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
-    return {str(r[0]) for r in conn.execute(sql, [_LIVE]).fetchall()}
+def _live_tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    return {str(r[0]) for r in conn.execute(query("stored_tables"), {"database": _LIVE}).fetchall()}
 
 
 def _stored_definitions(conn: duckdb.DuckDBPyConnection) -> list[Finding]:
     """The warehouse's views and macros must be this version's: readers, publications and the
     writer call them, so a redefined one changes what they show without touching the log."""
     found = []
-    for kind, sql in (
-        ("view", "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal"),
-        (
-            "macro",
-            "SELECT function_name, string_agg(coalesce(macro_definition, ''), ';' ORDER BY macro_definition) "
-            "FROM duckdb_functions() WHERE database_name = ? AND function_type IN ('macro', 'table_macro') "
-            "GROUP BY function_name",
-        ),
-    ):
-        live = dict(conn.execute(sql, [_LIVE]).fetchall())
-        mine = dict(conn.execute(sql, ["memory"]).fetchall())
+    for kind, sql in (("view", query("stored_views")), ("macro", query("stored_macros"))):
+        live = dict(conn.execute(sql, {"database": _LIVE}).fetchall())
+        mine = dict(conn.execute(sql, {"database": "memory"}).fetchall())
         for table in LOG_TABLES:
             mine.pop(table, None)  # the scratch's own views of the log tables
         for name in sorted(set(live) | set(mine)):
@@ -250,12 +243,10 @@ def _stored_definitions(conn: duckdb.DuckDBPyConnection) -> list[Finding]:
 def _expected_head(
     conn: duckdb.DuckDBPyConnection, expected: ExpectedHead, head: tuple[int, str]
 ) -> list[Finding]:
-    row = first_row(
-        conn.execute("SELECT min(position) FROM events WHERE event_hash = ?", [expected.event_hash])
-    )
+    row = first_row(conn.execute(query("first_position_of_hash"), {"event_hash": expected.event_hash}))
     position = None if row is None or row[0] is None else int(str(row[0]))
     if expected.position is not None and position != expected.position:
-        at = first_row(conn.execute("SELECT event_hash FROM events WHERE position = ?", [expected.position]))
+        at = first_row(conn.execute(query("event_hash_at"), {"position": expected.position}))
         what = "does not exist" if at is None else f"has hash {at[0]}"
         return [
             Finding(
@@ -280,7 +271,7 @@ def _expected_head(
 def _projection_differences(conn: duckdb.DuckDBPyConnection) -> list[Finding]:
     """Each live projection against the one rebuilt from the log: the first row that differs."""
     expected = expected_columns()
-    live_tables = _names(conn, "SELECT table_name FROM duckdb_tables() WHERE database_name = ?")
+    live_tables = _live_tables(conn)
     found = []
     for table in (*PROJECTION_TABLES, "projection_checkpoints"):
         if table not in live_tables:
@@ -288,11 +279,7 @@ def _projection_differences(conn: duckdb.DuckDBPyConnection) -> list[Finding]:
             continue
         columns = tuple(
             (str(c), str(t))
-            for c, t in conn.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
-                "AND table_name = ? ORDER BY column_index",
-                [_LIVE, table],
-            ).fetchall()
+            for c, t in conn.execute(query("stored_columns"), {"database": _LIVE, "table": table}).fetchall()
         )
         if columns != expected[table]:
             found.append(
@@ -336,9 +323,7 @@ def _publication_problems(
 ) -> list[Finding]:
     """Every publication event's folder, byte for byte as the log renders it; no folder without one."""
     rows = conn.execute(
-        "SELECT position, payload->>'$.publication_id' FROM events WHERE event_type IN (?, ?) "
-        "ORDER BY position",
-        [RESULTS_PUBLISHED, RESULTS_CERTIFIED],
+        query("publication_events"), {"published": RESULTS_PUBLISHED, "certified": RESULTS_CERTIFIED}
     ).fetchall()
     found = []
     recorded = set()

@@ -35,6 +35,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from pipelines.core.paths import WarehousePaths
     from pipelines.orchestration.local_airflow import migrate_database, prepare_home
     from pipelines.store.event_store import open_read_only
+    from pipelines.store.queries import query
     from pipelines.synthetic.sample_election import SAMPLE_ELECTION_ID, write_sample_election
 
     shutil.rmtree(DEMO_ROOT, ignore_errors=True)
@@ -66,9 +67,7 @@ def run_demo(args: argparse.Namespace) -> int:
     _step(f"DAG run finished in {time.monotonic() - started:.0f}s (log: {log_file})")
 
     with open_read_only(warehouse.snapshot) as conn:
-        rows = conn.execute(
-            "SELECT * FROM proj_seat_table WHERE election_id = ? ORDER BY ballot_order", [SAMPLE_ELECTION_ID]
-        ).fetchall()
+        rows = conn.execute(query("seat_table"), {"election": SAMPLE_ELECTION_ID}).fetchall()
         columns = [d[0] for d in conn.description or []]
         seats = [dict(zip(columns, r, strict=True)) for r in rows]
         quarantined = conn.execute("SELECT count(*) FROM proj_quarantine").fetchall()[0][0]

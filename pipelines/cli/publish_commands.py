@@ -13,6 +13,7 @@ from pipelines.cli.output import FORMATS, render
 from pipelines.cli.store_commands import add_warehouse_option, warehouse_paths
 from pipelines.core.errors import EXIT_OK, InputError
 from pipelines.store.event_store import open_read_only
+from pipelines.store.queries import query
 
 PUBLICATION_COLUMNS = (
     "publication_id",
@@ -155,12 +156,7 @@ def _operator() -> str:
 def run_publications(args: argparse.Namespace) -> int:
     paths = warehouse_paths(args)
     with open_read_only(paths.snapshot) as conn:
-        sql = "SELECT * FROM publications"
-        params: list[Any] = []
-        if args.election:
-            sql += " WHERE election_id = ?"
-            params.append(args.election)
-        cursor = conn.execute(sql + " ORDER BY election_id, position", params)
+        cursor = conn.execute(query("publications_listed"), {"election": args.election or None})
         columns = [d[0] for d in cursor.description or []]
         rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     for row in rows:

@@ -14,6 +14,7 @@ from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QU
 from pipelines.core.paths import WarehousePaths, default_warehouse_dir
 from pipelines.core.progress import progress
 from pipelines.store.event_store import open_read_only
+from pipelines.store.queries import query
 
 SEAT_COLUMNS = (
     "ballot_order",
@@ -132,11 +133,7 @@ def run_seats(args: argparse.Namespace) -> int:
         election_id = only_election(conn, args.election)
         position = resolve_as_of(conn, args.as_of)
         if position is None:
-            rows = _dicts(
-                conn,
-                "SELECT * FROM proj_seat_table WHERE election_id = ? ORDER BY ballot_order",
-                [election_id],
-            )
+            rows = _dicts(conn, query("seat_table"), {"election": election_id})
             if not rows:
                 print(f"no seat table has been published for {election_id} yet", file=sys.stderr)
                 return EXIT_FAILURE
@@ -190,12 +187,7 @@ QUARANTINE_COLUMNS = ("election_id", "file_name", "row_number", "column_name", "
 def run_quarantine(args: argparse.Namespace) -> int:
     paths = warehouse_paths(args)
     with open_read_only(paths.snapshot) as conn:
-        sql = "SELECT * FROM proj_quarantine"
-        params: list[Any] = []
-        if args.election:
-            sql += " WHERE election_id = ?"
-            params.append(args.election)
-        rows = _dicts(conn, sql + " ORDER BY position", params)
+        rows = _dicts(conn, query("quarantine_listed"), {"election": args.election or None})
     print(render(rows, QUARANTINE_COLUMNS, args.format))
     if args.format == "table":
         print(f"\n{len(rows)} quarantined row(s) or file(s)")
@@ -222,7 +214,7 @@ def run_sql(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     cursor = conn.execute(sql, params)
     columns = [d[0] for d in cursor.description or []]
     return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]

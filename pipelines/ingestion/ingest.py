@@ -77,6 +77,7 @@ from pipelines.store.election_rules import DECLARED_VERSION, embedded_rules
 from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
+from pipelines.store.queries import query
 from pipelines.store.raw_archive import ArchivedFile, RawArchive
 
 # Receipt meta of a rule profile file a declaration names: archived as received, never ingested alone.
@@ -261,34 +262,11 @@ class Ingestor:
         return {str(r[0]) for r in rows}
 
     def _previous_receipt(self, batch_id: str) -> dict[str, Any] | None:
-        row = first_row(
-            self.store.conn.execute(
-                "SELECT payload FROM events WHERE stream_id = ? AND event_type = ? "
-                "ORDER BY position DESC LIMIT 1",
-                [batch_stream(batch_id), BATCH_RECEIVED],
-            )
-        )
-        return None if row is None else dict(json.loads(str(row[0])))
+        return last_event_payload(self.store, batch_stream(batch_id), BATCH_RECEIVED)
 
-    def _previous_refusal(self, batch_id: str) -> str | None:
-        row = first_row(
-            self.store.conn.execute(
-                "SELECT payload->>'$.rule' FROM events WHERE stream_id = ? AND event_type = ? "
-                "ORDER BY position DESC LIMIT 1",
-                [batch_stream(batch_id), BATCH_QUARANTINED],
-            )
-        )
-        return None if row is None else str(row[0])
-
-    def _previous_refusal_message(self, batch_id: str) -> str | None:
-        row = first_row(
-            self.store.conn.execute(
-                "SELECT payload->>'$.message' FROM events WHERE stream_id = ? AND event_type = ? "
-                "ORDER BY position DESC LIMIT 1",
-                [batch_stream(batch_id), BATCH_QUARANTINED],
-            )
-        )
-        return None if row is None else str(row[0])
+    def _previous_refusal(self, batch_id: str) -> dict[str, Any] | None:
+        """The last BatchQuarantined of a file: its `rule` and `message`."""
+        return last_event_payload(self.store, batch_stream(batch_id), BATCH_QUARANTINED)
 
     # -- one file ------------------------------------------------------------------------------
 
@@ -337,8 +315,10 @@ class Ingestor:
         previous = self._previous_receipt(archived.sha256)
         is_declaration = name.endswith(DECLARATION_SUFFIX)
         refused_for: str | None = None
+        refusal_event: dict[str, Any] | None = None
         if previous is not None:
-            refused_for = self._previous_refusal(archived.sha256) if previous["quarantined_whole"] else None
+            refusal_event = self._previous_refusal(archived.sha256) if previous["quarantined_whole"] else None
+            refused_for = None if refusal_event is None else str(refusal_event["rule"])
             # A file refused only because its election was not declared yet, or was certified, is
             # worth another look: the election may have been declared, the certification revoked. So
             # is a refused declaration, whose profile or precincts beside it may have been put right.
@@ -346,7 +326,7 @@ class Ingestor:
             if not retry:
                 return FileOutcome(name, archived.sha256, "duplicate", previous.get("election_id"))
         if is_declaration:
-            refusal = self._previous_refusal_message(archived.sha256) if refused_for else None
+            refusal = None if refusal_event is None else str(refusal_event["message"])
             return self._ingest_declaration(archived, data, received_at, source.references, refusal)
         election_id = election_hint or sniff_election_id(data)
         election = self.declared(election_id) if election_id else None
@@ -740,17 +720,19 @@ def replay_unread_refusal(store: EventStore, options: Mapping[str, Any], at: dat
     record_unread_refusal(store, Refusal(**fields), None if election is None else str(election), received_at)
 
 
+def last_event_payload(store: EventStore, stream_id: str, event_type: str) -> dict[str, Any] | None:
+    """The payload of the last event of this type in the stream, or None."""
+    row = first_row(
+        store.conn.execute(query("last_event_of_stream"), {"stream": stream_id, "event_type": event_type})
+    )
+    return None if row is None else dict(json.loads(str(row[0])))
+
+
 def record_unread_refusal(
     store: EventStore, refusal: Refusal, election_id: str | None, received_at: datetime
 ) -> None:
     """One BatchQuarantined for a path refused unread, unless the same path was refused already."""
-    seen = first_row(
-        store.conn.execute(
-            "SELECT 1 FROM events WHERE stream_id = ? AND event_type = ?",
-            [batch_stream(refusal.batch_id), BATCH_QUARANTINED],
-        )
-    )
-    if seen is None:
+    if last_event_payload(store, batch_stream(refusal.batch_id), BATCH_QUARANTINED) is None:
         with store.transaction():
             store.append([unread_refusal(refusal, election_id or "unknown", received_at)])
             update_projections(store.conn)

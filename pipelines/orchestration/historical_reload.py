@@ -196,6 +196,7 @@ def _rebuild_from_archive(
 def _read_result(build: Path, election_id: str) -> tuple[tuple[SeatRow, ...], dict[str, str]]:
     from pipelines.store.event_store import open_read_only
     from pipelines.store.projections import projection_checksums
+    from pipelines.store.queries import query
 
     paths = WarehousePaths(build)
     if not paths.database.exists():
@@ -208,13 +209,11 @@ def _read_result(build: Path, election_id: str) -> tuple[tuple[SeatRow, ...], di
             raise InputError(
                 f"election {election_id!r} is not declared in what was received", value=election_id
             )
-        rows = conn.execute(
-            "SELECT list_id, name, votes, seats FROM proj_seat_table WHERE election_id = ? "
-            "ORDER BY ballot_order",
-            [election_id],
-        ).fetchall()
+        cursor = conn.execute(query("seat_table"), {"election": election_id})
+        columns = [d[0] for d in cursor.description or []]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
         checksums = projection_checksums(conn)
-    seats = tuple(SeatRow(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows)
+    seats = tuple(SeatRow(str(r["list_id"]), str(r["name"]), int(r["votes"]), int(r["seats"])) for r in rows)
     return seats, checksums
 
 
