@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import pandas as pd
+
 from pipelines.domain.election import PrecinctTable
 
 ELECTION_DECLARED: Final = "ElectionDeclared"
@@ -93,7 +95,8 @@ class ProtocolFacts:
 
 @dataclass(frozen=True)
 class NewEvent:
-    """An event not yet in the log: the store assigns position, stream version, time and hashes."""
+    """A typed event serialized for the log (`pipelines.store.event_codec.serialize`): the store
+    assigns position, stream version, recording time and hashes."""
 
     stream_id: str
     event_type: str
@@ -103,6 +106,9 @@ class NewEvent:
     batch_id: str | None = None
     protocol: ProtocolFacts | None = None
     precincts: PrecinctTable | None = field(default=None, repr=False)  # ElectionDeclared: stored columnar
+    # ContestResultsReported: the rows of `oe_results` and `oe_pseudo_rows`, without their position.
+    oe_results: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    oe_pseudo_rows: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.event_type not in EVENT_TYPES:

@@ -33,15 +33,13 @@ from pipelines.domain.election import (
     parse_declaration,
     read_named_file,
 )
+from pipelines.domain.event_types import DomainEvent, ElectionDeclared, PrecinctAnnulled
 from pipelines.domain.events import (
     BATCH_QUARANTINED,
     BATCH_RECEIVED,
     ELECTION_DECLARED,
-    PRECINCT_ANNULLED,
-    NewEvent,
     batch_stream,
     election_stream,
-    precinct_stream,
 )
 from pipelines.gate.gx_runtime import build_data_docs
 from pipelines.gate.intake import (
@@ -73,12 +71,12 @@ from pipelines.rules.rule_profiles import (
     profile_data,
 )
 from pipelines.store.certification import Certification, certification_in_force
-from pipelines.store.election_rules import DECLARED_VERSION, embedded_rules
 from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
 from pipelines.store.queries import query
 from pipelines.store.raw_archive import ArchivedFile, RawArchive
+from pipelines.store.rules_content import embedded_rules
 
 # Receipt meta of a rule profile file a declaration names: archived as received, never ingested alone.
 PROFILE_MAX_BYTES = 1 << 20  # a profile is a page of YAML; anything larger is not one
@@ -231,26 +229,22 @@ class Ingestor:
         (`named_precincts`), and reading a million back per run would cost more than the file."""
         if election_id in self._elections:
             return self._elections[election_id]
-        row = first_row(
-            self.store.conn.execute(
-                "SELECT payload FROM events WHERE event_type = ? AND election_id = ?",
-                [ELECTION_DECLARED, election_id],
-            )
-        )
-        if row is None:
+        found = self.store.typed_events(types=[ELECTION_DECLARED], election_id=election_id)
+        if not found:
             return None
-        payload = json.loads(str(row[0]))
+        declared = found[0]
+        assert isinstance(declared, ElectionDeclared)
         declaration = ElectionDeclaration(
             election_id=election_id,
-            name=payload["name"],
-            date=payload["date"],
-            rule_profile=payload["rule_profile"],
-            lists=tuple(PartyList(**p) for p in payload["lists"]),
-            regions=tuple(Region(**r) for r in payload["regions"]),
+            name=declared.name,
+            date=declared.date,
+            rule_profile=declared.rule_profile,
+            lists=tuple(PartyList(**p) for p in declared.lists),
+            regions=tuple(Region(**r) for r in declared.regions),
             precincts=(),
-            against_all_on_ballot=payload["against_all_on_ballot"],
-            synthetic=payload["synthetic"],
-            source_note=payload["source_note"],
+            against_all_on_ballot=declared.against_all_on_ballot,
+            synthetic=declared.synthetic,
+            source_note=declared.source_note,
         )
         self._elections[election_id] = declaration
         return declaration
@@ -406,7 +400,7 @@ class Ingestor:
             + [_problem_line(q) for q in row_problems],
         )
 
-    def _commit(self, events: Sequence[NewEvent]) -> None:
+    def _commit(self, events: Sequence[DomainEvent]) -> None:
         with self.store.transaction():
             self.store.append(events)
             update_projections(self.store.conn)
@@ -505,23 +499,18 @@ class Ingestor:
                 received_at,
                 "election-declaration",
             )
-        payload = declaration.to_json_dict(include_precincts=False)
-        payload["file_name"] = name
-        payload["version"] = DECLARED_VERSION
-        payload.update(embedded_rules(profile))
-        if profile_sha is not None:
-            payload["rule_profile_file_sha256"] = profile_sha
-        if sidecar_sha is not None:
-            payload["precincts_csv_sha256"] = sidecar_sha
+        described = declaration.to_json_dict(include_precincts=False)
+        described["lists"], described["regions"] = tuple(described["lists"]), tuple(described["regions"])
         events = [
             batch_receipt(archived, declaration.election_id, "election-declaration", received_at),
-            NewEvent(
-                election_stream(declaration.election_id),
-                ELECTION_DECLARED,
-                declaration.election_id,
-                payload,
-                received_at,
+            ElectionDeclared(
+                occurred_at=received_at,
                 batch_id=archived.sha256,
+                **described,
+                file_name=name,
+                **embedded_rules(profile),
+                rule_profile_file_sha256=profile_sha,
+                precincts_csv_sha256=sidecar_sha,
                 precincts=declaration.precinct_table(),
             ),
         ]
@@ -564,7 +553,7 @@ class Ingestor:
                 rows_total=outcome.rows_read,
                 row_problems=quarantine,
             )
-        annulments: list[NewEvent] = []
+        annulments: list[DomainEvent] = []
         applied = duplicates = 0
         if outcome.kind == "annulment":
             annulled = self._annulled(eid)
@@ -740,26 +729,21 @@ def record_unread_refusal(
 
 def _decide_annulment(
     archived: ArchivedFile, election_id: str, received_at: datetime, annulled: set[str], rec: dict[str, Any]
-) -> NewEvent | None:
+) -> PrecinctAnnulled | None:
     """An annulment event, or None when the precinct is annulled already (`annulled` grows)."""
     pid = str(rec["precinct_id"])
     if pid in annulled:
         return None
     annulled.add(pid)
-    payload = {
-        "precinct_id": pid,
-        "reason": str(rec["reason"]),
-        "decided_by": str(rec["decided_by"]),
-        "file_name": archived.original_name,
-        "row": int(rec["row"]),
-    }
-    return NewEvent(
-        precinct_stream(election_id, pid),
-        PRECINCT_ANNULLED,
-        election_id,
-        payload,
-        received_at,
+    return PrecinctAnnulled(
+        election_id=election_id,
+        occurred_at=received_at,
         batch_id=archived.sha256,
+        precinct_id=pid,
+        reason=str(rec["reason"]),
+        decided_by=str(rec["decided_by"]),
+        file_name=archived.original_name,
+        row=int(rec["row"]),
     )
 
 

@@ -23,16 +23,8 @@ import pandas as pd
 from pipelines.core.errors import InputError
 from pipelines.core.paths import WarehousePaths
 from pipelines.core.timestamps import utc_now
-from pipelines.domain.events import (
-    BATCH_RECEIVED,
-    CONTEST_RESULTS_REPORTED,
-    CONTESTS_DECLARED,
-    ELECTION_DECLARED,
-    NewEvent,
-    batch_stream,
-    canonical_json,
-    election_stream,
-)
+from pipelines.domain.event_types import ContestResultsReported, ContestsDeclared, DomainEvent
+from pipelines.domain.events import BATCH_RECEIVED, ELECTION_DECLARED, batch_stream, canonical_json
 from pipelines.gate.intake import IntakeFile, Refusal, read_intake_file
 from pipelines.gate.openelections import (
     OpenElectionsFile,
@@ -210,7 +202,7 @@ class OpenElectionsIngestor:
         anomalies = _flags(parsed)
         total = len(parsed.rows) + len(parsed.pseudo_rows) + sum(1 for p in parsed.problems if not p.counted)
         applied = len(decided.rows)
-        events = [
+        events: list[DomainEvent] = [
             batch_receipt(
                 archived,
                 election_id,
@@ -223,42 +215,29 @@ class OpenElectionsIngestor:
                 anomalies=anomalies,
             )
         ]
-        declaration = self._declaration(parsed, election_id, decided.rows)
+        declaration = self._declaration(parsed, election_id, decided.rows, received_at, archived.sha256)
         if declaration is not None:
-            events.append(
-                NewEvent(
-                    election_stream(election_id),
-                    CONTESTS_DECLARED,
-                    election_id,
-                    declaration,
-                    received_at,
-                    batch_id=archived.sha256,
-                )
-            )
+            events.append(declaration)
         events.extend(row_quarantined(archived, election_id, q, received_at) for q in quarantine)
-        results_at: int | None = None
         if applied or len(decided.pseudo):
-            results_at = len(events)
-            payload = {
-                "file_name": name,
-                "rows": applied,
-                "pseudo_rows": len(decided.pseudo),
-                "vote_modes": list(parsed.vote_modes),
-                "office_variants": [
-                    {"likeness": v.likeness, "spellings": [list(s) for s in v.spellings]} for v in variants
-                ],
-            }
             events.append(
-                NewEvent(
-                    election_stream(election_id),
-                    CONTEST_RESULTS_REPORTED,
-                    election_id,
-                    payload,
-                    received_at,
+                ContestResultsReported(
+                    election_id=election_id,
+                    occurred_at=received_at,
                     batch_id=archived.sha256,
+                    file_name=name,
+                    rows=applied,
+                    pseudo_rows=len(decided.pseudo),
+                    vote_modes=tuple(parsed.vote_modes),
+                    office_variants=tuple(
+                        {"likeness": v.likeness, "spellings": [list(s) for s in v.spellings]}
+                        for v in variants
+                    ),
+                    oe_results=decided.rows,
+                    oe_pseudo_rows=decided.pseudo,
                 )
             )
-        self._commit(events, results_at, decided)
+        self._commit(events)
         status: Status = "applied"
         if quarantine:
             status = "quarantined" if not applied and not decided.duplicates else "partly quarantined"
@@ -356,9 +335,14 @@ class OpenElectionsIngestor:
         )
 
     def _declaration(
-        self, parsed: OpenElectionsFile, election_id: str, rows: pd.DataFrame
-    ) -> dict[str, Any] | None:
-        """The ContestsDeclared payload: the election when new, else only counties and contests not seen."""
+        self,
+        parsed: OpenElectionsFile,
+        election_id: str,
+        rows: pd.DataFrame,
+        received_at: datetime,
+        batch_id: str,
+    ) -> ContestsDeclared | None:
+        """ContestsDeclared: the election when new, else only the counties and contests not seen."""
         conn = self.store.conn
         is_new = first_row(
             conn.execute("SELECT count(*) FROM proj_oe_elections WHERE election_id = ?", [election_id])
@@ -384,14 +368,17 @@ class OpenElectionsIngestor:
         if not is_new and not counties and not contests:
             return None
         state, date = name_facts(parsed.file)
-        return {
-            "file_name": parsed.file,
-            "source": FILE_FORMAT,
-            "state": state,
-            "date": date,
-            "counties": counties,
-            "contests": contests,
-        }
+        return ContestsDeclared(
+            election_id=election_id,
+            occurred_at=received_at,
+            batch_id=batch_id,
+            file_name=parsed.file,
+            source=FILE_FORMAT,
+            state=state,
+            date=date,
+            counties=tuple(counties),
+            contests=tuple(contests),
+        )
 
     def _office_variants(self, election_id: str, decided: _Decided) -> tuple[SpellingVariant, ...]:
         """Office spellings that look alike over the whole election once this file is in."""
@@ -415,7 +402,7 @@ class OpenElectionsIngestor:
             batch_receipt(archived, election_id, FILE_FORMAT, received_at, whole=True),
             batch_refusal(archived, election_id, rule, message, received_at),
         ]
-        self._commit(events, None, None)
+        self._commit(events)
         return FileOutcome(
             archived.original_name,
             archived.sha256,
@@ -424,27 +411,11 @@ class OpenElectionsIngestor:
             problems=[f"{archived.original_name}: {message} [rule: {rule}]"],
         )
 
-    def _commit(self, events: Sequence[NewEvent], results_at: int | None, decided: _Decided | None) -> None:
-        """Append the file's events, with the results event's figures stored under its position."""
-        store = self.store
-        with store.transaction():
-            # append() numbers events head + 1, head + 2, ... within this writer's transaction, and
-            # hashes the facts found under each position, so the figures go in first.
-            position = store.head()[0] + (results_at or 0) + 1
-            if results_at is not None and decided is not None:
-                for table, frame in (("oe_results", decided.rows), ("oe_pseudo_rows", decided.pseudo)):
-                    if len(frame):
-                        staged = frame.assign(position=position)
-                        store.conn.register("oe_staged", staged)
-                        try:
-                            names = ", ".join(staged.columns)
-                            store.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM oe_staged")
-                        finally:
-                            store.conn.unregister("oe_staged")
-            positions = store.append(events)
-            if results_at is not None and positions[results_at] != position:
-                raise RuntimeError("the results event was not appended where its figures were stored")
-            update_projections(store.conn)
+    def _commit(self, events: Sequence[DomainEvent]) -> None:
+        """Append the file's events (the results' rows go with their event) and move the projections."""
+        with self.store.transaction():
+            self.store.append(events)
+            update_projections(self.store.conn)
 
 
 def _flags(parsed: OpenElectionsFile) -> list[dict[str, Any]]:

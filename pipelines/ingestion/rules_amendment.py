@@ -21,12 +21,13 @@ from datetime import datetime
 
 from pipelines.core.errors import InputError
 from pipelines.core.timestamps import utc_now
-from pipelines.domain.events import RULES_AMENDED, NewEvent, election_stream
+from pipelines.domain.event_types import RulesAmended
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.store.certification import certification_in_force
-from pipelines.store.election_rules import embedded_rules, rules_in_force
+from pipelines.store.election_rules import rules_in_force
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import update_projections
+from pipelines.store.rules_content import embedded_rules
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,17 @@ def amend_rules(
             rule="amendment_changes_nothing",
             value=profile.profile_id,
         )
-    payload = {
-        "rule_profile": profile.profile_id,
-        **new,
-        "previous_rules_sha256": replaced.sha256,
-        "reason": reason,
-        "decided_by": decided_by,
-        "effective_position": effective,
-        "source": source,
-    }
-    event = NewEvent(
-        election_stream(election_id), RULES_AMENDED, election_id, payload, occurred_at or utc_now()
+    event = RulesAmended(
+        election_id=election_id,
+        occurred_at=occurred_at or utc_now(),
+        rule_profile=profile.profile_id,
+        rules=new["rules"],
+        rules_sha256=new["rules_sha256"],
+        previous_rules_sha256=replaced.sha256,
+        reason=reason,
+        decided_by=decided_by,
+        effective_position=effective,
+        source=source,
     )
     with store.transaction():
         (position,) = store.append([event])

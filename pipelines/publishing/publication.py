@@ -17,15 +17,13 @@ from typing import Any, Literal
 
 from pipelines.core.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.core.timestamps import utc_now
-from pipelines.domain.events import (
-    CERTIFICATION_OVERRIDDEN,
-    CERTIFICATION_REVOKED,
-    RESULTS_CERTIFIED,
-    RESULTS_PUBLISHED,
-    NewEvent,
-    canonical_json,
-    election_stream,
+from pipelines.domain.event_types import (
+    CertificationOverridden,
+    CertificationRevoked,
+    ResultsCertified,
+    ResultsPublished,
 )
+from pipelines.domain.events import RESULTS_CERTIFIED, canonical_json
 from pipelines.publishing.publication_files import check_folder_name, warehouse_of, write_publication
 from pipelines.publishing.published_results import RESULT_EVENTS
 from pipelines.publishing.seat_table import allocate_totals, national_totals
@@ -138,19 +136,22 @@ def publish(
     number = _certifications(store, election_id) + 1 if status == "certified" else 1
     pub_id = publication_id(election_id, status, based_on, certification=number)
     check_folder_name(pub_id)
-    payload: dict[str, Any] = {
-        "publication_id": pub_id,
-        "status": status,
-        "based_on_position": based_on,
-        "rule_profile": profile.profile_id,
-        "rules": profile_to_dict(profile),
-        "rules_sha256": rules.sha256,
-        "table_sha256": checksum,
-        "precincts_counted": totals.precincts_counted,
-        "ballots_cast": totals.ballots_cast,
-        "invalid_ballots": totals.invalid_ballots,
-        "against_all": totals.against_all,
-        "seats": [
+    published = ResultsCertified if status == "certified" else ResultsPublished
+    event = published(
+        election_id=election_id,
+        occurred_at=occurred_at or utc_now(),
+        publication_id=pub_id,
+        status=status,
+        based_on_position=based_on,
+        rule_profile=profile.profile_id,
+        rules=profile_to_dict(profile),
+        rules_sha256=rules.sha256,
+        table_sha256=checksum,
+        precincts_counted=totals.precincts_counted,
+        ballots_cast=totals.ballots_cast,
+        invalid_ballots=totals.invalid_ballots,
+        against_all=totals.against_all,
+        seats=tuple(
             {
                 "list_id": r.list_id,
                 "name": r.name,
@@ -159,20 +160,13 @@ def publish(
                 "seats": r.seats,
             }
             for r in allocation.rows
-        ],
-        "allocation": records,
-        "explanation": list(allocation.explanation),
+        ),
+        allocation=tuple(records),
+        explanation=tuple(allocation.explanation),
         **(extra or {}),
-    }
-    event_type = RESULTS_CERTIFIED if status == "certified" else RESULTS_PUBLISHED
+    )
     with store.transaction():
-        store.append(
-            [
-                NewEvent(
-                    election_stream(election_id), event_type, election_id, payload, occurred_at or utc_now()
-                )
-            ]
-        )
+        store.append([event])
         update_projections(store.conn)
     write_publication_folder(store, pub_id)
     return Publication(pub_id, election_id, status, based_on, checksum, allocation)
@@ -258,17 +252,13 @@ def certify(
         with store.transaction():
             store.append(
                 [
-                    NewEvent(
-                        election_stream(election_id),
-                        CERTIFICATION_OVERRIDDEN,
-                        election_id,
-                        {
-                            "reason": reason,
-                            "operator": operator or "unknown",
-                            "missing_precincts": len(missing),
-                            "missing_sample": missing[:20],
-                        },
-                        moment,
+                    CertificationOverridden(
+                        election_id=election_id,
+                        occurred_at=moment,
+                        reason=reason,
+                        operator=operator or "unknown",
+                        missing_precincts=len(missing),
+                        missing_sample=tuple(missing[:20]),
                     )
                 ]
             )
@@ -311,25 +301,17 @@ def revoke_certification(
             f"{election_id} is not certified (or its certification was revoked already): "
             "there is no certification to revoke"
         )
-    payload: dict[str, Any] = {
-        "publication_id": in_force.publication_id,
-        "certified_position": in_force.position,
-        "based_on_position": in_force.based_on_position,
-        "reason": reason,
-        "decided_by": decided_by,
-        "operator": operator or "unknown",
-    }
+    revoked = CertificationRevoked(
+        election_id=election_id,
+        occurred_at=occurred_at or utc_now(),
+        publication_id=in_force.publication_id,
+        certified_position=in_force.position,
+        based_on_position=in_force.based_on_position,
+        reason=reason,
+        decided_by=decided_by,
+        operator=operator or "unknown",
+    )
     with store.transaction():
-        store.append(
-            [
-                NewEvent(
-                    election_stream(election_id),
-                    CERTIFICATION_REVOKED,
-                    election_id,
-                    payload,
-                    occurred_at or utc_now(),
-                )
-            ]
-        )
+        store.append([revoked])
         update_projections(store.conn)
     return in_force

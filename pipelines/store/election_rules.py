@@ -12,28 +12,28 @@ one recorded later). An amendment never reaches back before its own position (se
 `pipelines.ingestion.rules_amendment`), so what was in force at a past position stays so forever.
 
 An `ElectionDeclared` recorded before the rules were embedded ("version 1": `rule_profile` names a
-shipped profile, nothing more) is read through `upcast_declared`, which loads the shipped profile of
-that id. Such old logs are the only case in which a profile is ever read from disk after declaration.
+shipped profile, nothing more) is read through its registered upcaster (`pipelines.store.upcasters`),
+which loads the shipped profile of that id. Such old logs are the only case in which a profile is ever
+read from disk after declaration.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import duckdb
 
 from pipelines.core.errors import InputError, PipelineError
-from pipelines.domain.events import ELECTION_DECLARED, RULES_AMENDED, canonical_json
-from pipelines.rules.rule_profiles import RuleProfile, load_profile, parse_profile, profile_to_dict
+from pipelines.domain.event_types import ElectionDeclared, RulesAmended
+from pipelines.domain.events import ELECTION_DECLARED, RULES_AMENDED
+from pipelines.rules.rule_profiles import RuleProfile, parse_profile
+from pipelines.store.event_codec import typed_event
 from pipelines.store.migrations import first_row
 from pipelines.store.queries import query
-
-# The payload version of ElectionDeclared that embeds the rules; a payload without it is version 1.
-DECLARED_VERSION: Final = 2
+from pipelines.store.rules_content import rules_sha256
 
 
 @dataclass(frozen=True)
@@ -52,29 +52,8 @@ class RulesAltered(PipelineError):
     """The rules stored in an event do not match the checksum stored beside them."""
 
 
-def rules_sha256(rules: Mapping[str, Any]) -> str:
-    """SHA-256 of a profile's canonical JSON: equal for equal rules, however the file spelled them."""
-    return hashlib.sha256(canonical_json(rules).encode("utf-8")).hexdigest()
-
-
-def embedded_rules(profile: RuleProfile) -> dict[str, Any]:
-    """The payload fields that carry a profile into the log: content in canonical form and its hash."""
-    rules = profile_to_dict(profile)
-    return {"rules": rules, "rules_sha256": rules_sha256(rules)}
-
-
-def upcast_declared(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """An ElectionDeclared payload in its current version: a version-1 payload (rules not embedded)
-    gets the shipped profile its `rule_profile` names, as the code of that time read it."""
-    if "rules" in payload:
-        return dict(payload)
-    legacy = load_profile(str(payload["rule_profile"]))
-    return {**payload, **embedded_rules(legacy), "version": DECLARED_VERSION, "upcast_from": 1}
-
-
-def profile_of(payload: Mapping[str, Any], position: int) -> tuple[RuleProfile, str]:
+def profile_of(rules: Mapping[str, Any], stored: str, position: int) -> tuple[RuleProfile, str]:
     """The profile an event carries, after checking its content against the stored SHA-256."""
-    rules, stored = payload["rules"], str(payload["rules_sha256"])
     if rules_sha256(rules) != stored:
         raise RulesAltered(
             f"the rules stored in event {position} do not match their sha256 {stored[:12]}: "
@@ -94,29 +73,35 @@ def rules_in_force(
         query("rule_events_up_to"),
         {"election": election_id, "declared": ELECTION_DECLARED, "amended": RULES_AMENDED, "as_of": position},
     ).fetchall()
-    declared = next((r for r in rows if r[1] == ELECTION_DECLARED), None)
-    if declared is None:
+    events = [
+        (
+            int(own),
+            typed_event(
+                event_type,
+                json.loads(str(payload)),
+                stream_id=stream,
+                election_id=election_id,
+                occurred_at=occurred,
+                batch_id=batch,
+                position=int(own),
+            ),
+        )
+        for own, event_type, stream, occurred, batch, payload in rows
+    ]
+    declarations = [(own, e) for own, e in events if isinstance(e, ElectionDeclared)]
+    if not declarations:
         raise InputError(f"election {election_id!r} is not declared in this warehouse", value=election_id)
-    # (effective position, own position, payload): the latest effective one stands.
-    candidates = [(int(declared[0]), int(declared[0]), upcast_declared(json.loads(str(declared[2]))))]
-    for own, event_type, text in rows:
-        if event_type == RULES_AMENDED:
-            payload = json.loads(str(text))
-            effective = int(payload["effective_position"])
-            if effective <= position:
-                candidates.append((effective, int(own), payload))
-    effective, own, payload = max(candidates, key=lambda c: (c[0], c[1]))
-    profile, sha = profile_of(payload, own)
-    return RulesInForce(election_id, profile, sha, own, effective, amended=own != int(declared[0]))
+    declared_at, declared = declarations[0]
+    # (effective position, own position, event): the latest effective one stands.
+    candidates: list[tuple[int, int, ElectionDeclared | RulesAmended]] = [
+        (declared_at, declared_at, declared)
+    ]
+    for own, event in events:
+        if isinstance(event, RulesAmended) and event.effective_position <= position:
+            candidates.append((event.effective_position, own, event))
+    effective, own, chosen = max(candidates, key=lambda c: (c[0], c[1]))
+    profile, sha = profile_of(chosen.rules, chosen.rules_sha256, own)
+    return RulesInForce(election_id, profile, sha, own, effective, amended=own != declared_at)
 
 
-__all__ = [
-    "DECLARED_VERSION",
-    "RulesAltered",
-    "RulesInForce",
-    "embedded_rules",
-    "profile_of",
-    "rules_in_force",
-    "rules_sha256",
-    "upcast_declared",
-]
+__all__ = ["RulesAltered", "RulesInForce", "profile_of", "rules_in_force"]

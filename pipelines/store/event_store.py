@@ -34,8 +34,10 @@ import pandas as pd
 from pipelines.core.errors import PipelineError
 from pipelines.core.paths import WarehousePaths
 from pipelines.core.timestamps import utc_now
+from pipelines.domain.event_types import DomainEvent
 from pipelines.domain.events import NewEvent, StoredEvent, canonical_json
 from pipelines.store import snapshot
+from pipelines.store.event_codec import deserialize, serialize
 from pipelines.store.log_anchors import append_anchor, read_anchors, reanchor
 from pipelines.store.migrations import apply_migrations, apply_views, first_row
 from pipelines.store.queries import sql_name
@@ -319,7 +321,9 @@ class EventStore:
             self.conn.unregister("wanted_streams")
         return {str(s): int(v) for s, v in rows}
 
-    def events(self, *, after: int = 0, types: Sequence[str] | None = None) -> list[StoredEvent]:
+    def events(
+        self, *, after: int = 0, types: Sequence[str] | None = None, election_id: str | None = None
+    ) -> list[StoredEvent]:
         sql = (
             "SELECT position, stream_id, stream_version, event_type, election_id, occurred_at, "
             "recorded_at, batch_id, payload, prev_hash, event_hash FROM events WHERE position > ?"
@@ -328,6 +332,9 @@ class EventStore:
         if types:
             sql += f" AND event_type IN ({', '.join('?' for _ in types)})"
             params.extend(types)
+        if election_id is not None:
+            sql += " AND election_id = ?"
+            params.append(election_id)
         rows = self.conn.execute(sql + " ORDER BY position", params).fetchall()
 
         return [
@@ -346,6 +353,12 @@ class EventStore:
             )
             for r in rows
         ]
+
+    def typed_events(
+        self, *, after: int = 0, types: Sequence[str] | None = None, election_id: str | None = None
+    ) -> list[DomainEvent]:
+        """`events`, each as its typed event in the current version (through the event codec)."""
+        return [deserialize(e) for e in self.events(after=after, types=types, election_id=election_id)]
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -396,9 +409,19 @@ class EventStore:
         return self._recorded_at or utc_now()
 
     def append(
+        self, events: Sequence[DomainEvent], *, expected_versions: Mapping[str, int] | None = None
+    ) -> list[int]:
+        """Append typed events in order and return their positions. Call inside `transaction()`.
+
+        Every path that appends goes through here (or `append_protocols`, its set-based twin for a
+        whole file of protocols): the event codec spells each payload, and `expected_versions`
+        (stream -> the version the caller read) refuses the append when a stream moved on."""
+        return self.append_serialized([serialize(e) for e in events], expected_versions=expected_versions)
+
+    def append_serialized(
         self, events: Sequence[NewEvent], *, expected_versions: Mapping[str, int] | None = None
     ) -> list[int]:
-        """Append events in order and return their positions. Call inside `transaction()`."""
+        """`append` for events already serialized (tests write payloads no class would)."""
         if not events:
             return []
         last_position, last_hash = self.head()
@@ -440,6 +463,7 @@ class EventStore:
         }
         votes: dict[str, list[Any]] = {"position": [], "list_id": [], "votes": []}
         precincts: list[pd.DataFrame] = []
+        contest_rows: dict[str, list[pd.DataFrame]] = {"oe_results": [], "oe_pseudo_rows": []}
         positions = []
         for offset, event in enumerate(events, start=1):
             position = last_position + offset
@@ -481,10 +505,16 @@ class EventStore:
                 declared.insert(0, "election_id", event.election_id)
                 declared.insert(0, "position", position)
                 precincts.append(declared)
+            for table, frame in (("oe_results", event.oe_results), ("oe_pseudo_rows", event.oe_pseudo_rows)):
+                if frame is not None and len(frame):
+                    contest_rows[table].append(frame.assign(position=position))
         self._insert("protocol_facts", facts)
         self._insert("protocol_votes", votes)
         for declared in precincts:
             self._insert_frame("declared_precincts", declared)
+        for table, frames in contest_rows.items():
+            for frame in frames:
+                self._insert_frame(table, frame)
         staged = pd.DataFrame(rows)
         self.conn.register("staged_events", staged)
         try:

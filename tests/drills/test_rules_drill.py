@@ -18,7 +18,8 @@ from pipelines.core.paths import RULES_DIR, WarehousePaths
 from pipelines.ingestion.ingest import PROFILE_MAX_BYTES, ingest_paths
 from pipelines.ingestion.replay import replay_archive
 from pipelines.rules.rule_profiles import load_profile, parse_profile, profile_to_dict
-from pipelines.store.election_rules import rules_in_force, rules_sha256
+from pipelines.store.election_rules import rules_in_force
+from pipelines.store.rules_content import rules_sha256
 from tests.drills.support import assert_store_sound
 from tests.support.small_election import declaration, precinct_ids, protocol, write_protocols
 

@@ -13,15 +13,8 @@ import duckdb
 import pytest
 
 from pipelines.core.paths import WarehousePaths
-from pipelines.domain.events import (
-    BATCH_RECEIVED,
-    PROTOCOL_REPORTED,
-    NewEvent,
-    ProtocolFacts,
-    StoredEvent,
-    batch_stream,
-    precinct_stream,
-)
+from pipelines.domain.event_types import BatchReceived, ProtocolReported
+from pipelines.domain.events import ProtocolFacts, StoredEvent
 from pipelines.store.event_store import (
     ConcurrencyConflict,
     EventStore,
@@ -35,15 +28,25 @@ FIRST = "(SELECT min(position) FROM protocol_facts)"
 LAST = "(SELECT max(position) FROM protocol_facts)"
 
 
-def protocol_event(precinct: str, votes: int = 100, version: int = 1) -> NewEvent:
+def protocol_event(precinct: str, votes: int = 100, version: int = 1) -> ProtocolReported:
     facts = ProtocolFacts(
         precinct, "north", version, 1000, votes + 10, votes + 10, 10, 0, (("a", votes), ("b", 0))
     )
-    return NewEvent(precinct_stream("e", precinct), PROTOCOL_REPORTED, "e", {"row": 2}, AT, "batch1", facts)
+    return ProtocolReported(
+        election_id="e", occurred_at=AT, batch_id="batch1", precinct_id=precinct, file_name="f.csv", row=2,
+        protocol=facts,
+    )  # fmt: skip
 
 
-def receipt(name: str) -> NewEvent:
-    return NewEvent(batch_stream(name), BATCH_RECEIVED, "e", {"file_name": name}, AT, name)
+def receipt(name: str) -> BatchReceived:
+    return BatchReceived(
+        election_id="e",
+        occurred_at=AT,
+        batch_id=name,
+        file_name=name,
+        file_format="protocol-v1",
+        size_bytes=1,
+    )
 
 
 @pytest.fixture(params=["fresh", "reopened"])

@@ -233,7 +233,7 @@ def test_verify_names_oe_figures_of_no_event_and_reads_a_warehouse_older_than_th
 
     older = WarehousePaths(tmp_path / "older")
     with EventStore.open_writer(older) as store, store.transaction():
-        store.append(
+        store.append_serialized(
             [NewEvent(batch_stream("b"), BATCH_RECEIVED, "e", {"file_name": "f"}, datetime(2020, 11, 3, 21))]
         )
     with duckdb.connect(str(older.database)) as conn:

@@ -66,7 +66,7 @@ def test_payload_rows_are_projected_as_the_payloads_say(night: ElectionNight, tm
     paths = WarehousePaths(copy_of(night, tmp_path / "wh"))
     with EventStore.open_writer(paths) as store:
         with store.transaction():
-            received, row_a, row_b, refused = store.append(
+            received, row_a, row_b, refused = store.append_serialized(
                 [
                     event(BATCH_RECEIVED, RECEIPT),
                     event(ROW_QUARANTINED, ROW_PROBLEM),

@@ -42,10 +42,12 @@ def test_last_result_position_near_and_far_from_the_head(
     with EventStore.open_writer(WarehousePaths(tmp_path / "wh")) as store:
         assert last_result_position(store, "e") == 0
         with store.transaction():
-            positions = store.append([_protocol("e", "P1"), _protocol("e", "P2"), _protocol("other", "P1")])
+            positions = store.append_serialized(
+                [_protocol("e", "P1"), _protocol("e", "P2"), _protocol("other", "P1")]
+            )
         assert last_result_position(store, "e") == positions[1]  # among the latest three
         with store.transaction():
-            store.append([_receipt(f"f{i}") for i in range(5)])
+            store.append_serialized([_receipt(f"f{i}") for i in range(5)])
         head, _ = store.head()
         assert head - positions[1] > 3
         assert last_result_position(store, "e") == positions[1]  # behind them: the whole log is read

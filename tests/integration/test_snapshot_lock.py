@@ -40,7 +40,7 @@ SLOW_WRITER = textwrap.dedent(
     event = NewEvent(batch_stream("slow"), BATCH_RECEIVED, "e", {}, datetime(2021, 1, 10), "slow")
     with EventStore.open_writer(paths) as store:
         with store.transaction():
-            store.append([event])
+            store.append_serialized([event])
         print("committed", flush=True)
     """
 )
@@ -57,7 +57,7 @@ def snapshot_head(paths: WarehousePaths) -> tuple[int, str]:
 
 def append_one(paths: WarehousePaths, name: str) -> None:
     with EventStore.open_writer(paths) as store, store.transaction():
-        store.append([NewEvent(batch_stream(name), BATCH_RECEIVED, "e", {}, AT, name)])
+        store.append_serialized([NewEvent(batch_stream(name), BATCH_RECEIVED, "e", {}, AT, name)])
 
 
 def test_the_next_writer_finds_the_snapshot_of_the_last_commit(tmp_path: Path) -> None:

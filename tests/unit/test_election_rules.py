@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pytest
 
 from pipelines.core.errors import InputError
+from pipelines.domain.event_types import ElectionDeclared, RulesAmended
 from pipelines.domain.events import ELECTION_DECLARED, RULES_AMENDED, canonical_json
-from pipelines.rules.rule_profiles import load_profile, profile_to_dict
-from pipelines.store.election_rules import (
-    RulesAltered,
-    embedded_rules,
-    rules_in_force,
-    rules_sha256,
-    upcast_declared,
-)
+from pipelines.rules.rule_profiles import RuleProfile, load_profile, profile_to_dict
+from pipelines.store.election_rules import RulesAltered, rules_in_force
+from pipelines.store.rules_content import embedded_rules, rules_sha256
 
 BASE = load_profile("kz-mazhilis-2021")
 SIXTY = replace(BASE, profile_id="sixty", seats=60)
 EIGHTY = replace(BASE, profile_id="eighty", seats=80)
+AT = datetime(2021, 1, 10, 20)
+
+
+def declared(profile: RuleProfile = BASE) -> ElectionDeclared:
+    return ElectionDeclared(
+        election_id="e", occurred_at=AT, batch_id="b", name="E", date="2021-01-10",
+        rule_profile="kz-mazhilis-2021", against_all_on_ballot=False, synthetic=False, source_note="",
+        lists=(), regions=(), file_name="e.election.json", **embedded_rules(profile),
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -30,24 +36,38 @@ def log() -> Iterator[duckdb.DuckDBPyConnection]:
     """Just the columns of the events table that the rules are read from."""
     with duckdb.connect() as conn:
         conn.execute(
-            "CREATE TABLE events (position BIGINT, event_type VARCHAR, election_id VARCHAR, payload VARCHAR)"
+            "CREATE TABLE events (position BIGINT, event_type VARCHAR, stream_id VARCHAR, "
+            "election_id VARCHAR, occurred_at TIMESTAMP, batch_id VARCHAR, payload VARCHAR)"
         )
         yield conn
 
 
-def _add(conn: duckdb.DuckDBPyConnection, position: int, event_type: str, payload: dict[str, Any]) -> None:
-    conn.execute("INSERT INTO events VALUES (?, ?, 'e', ?)", [position, event_type, canonical_json(payload)])
+def _add(
+    conn: duckdb.DuckDBPyConnection,
+    position: int,
+    event_type: str,
+    payload: dict[str, Any],
+    batch: str | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO events VALUES (?, ?, 'election:e', 'e', ?, ?, ?)",
+        [position, event_type, AT, batch, canonical_json(payload)],
+    )
 
 
 def _declare(conn: duckdb.DuckDBPyConnection, position: int = 3) -> None:
-    _add(conn, position, ELECTION_DECLARED, {"rule_profile": "kz-mazhilis-2021", **embedded_rules(BASE)})
+    _add(conn, position, ELECTION_DECLARED, declared().payload(), "b")
 
 
 def _amend(
     conn: duckdb.DuckDBPyConnection, position: int, profile: Any, effective: int | None = None
 ) -> None:
-    payload = {**embedded_rules(profile), "effective_position": effective or position}
-    _add(conn, position, RULES_AMENDED, payload)
+    amended = RulesAmended(
+        election_id="e", occurred_at=AT, rule_profile=profile.profile_id, **embedded_rules(profile),
+        previous_rules_sha256="", reason="r", decided_by="d", effective_position=effective or position,
+        source="",
+    )  # fmt: skip
+    _add(conn, position, RULES_AMENDED, amended.payload())
 
 
 def test_declared_rules_stand_from_the_declaration_on(log: duckdb.DuckDBPyConnection) -> None:
@@ -90,25 +110,18 @@ def test_the_latest_effective_position_wins_then_the_later_amendment(log: duckdb
 
 
 def test_rules_that_do_not_match_their_hash_are_refused(log: duckdb.DuckDBPyConnection) -> None:
-    payload = {"rule_profile": "kz-mazhilis-2021", **embedded_rules(BASE)}
+    payload = declared().payload()
     payload["rules"] = {**payload["rules"], "seats": 7}
-    _add(log, 1, ELECTION_DECLARED, payload)
+    _add(log, 1, ELECTION_DECLARED, payload, "b")
     with pytest.raises(RulesAltered, match="do not match their sha256"):
         rules_in_force(log, "e")
 
 
-def test_upcaster_reads_version_1_through_the_shipped_profile() -> None:
-    old = {"election_id": "e", "rule_profile": "kz-mazhilis-2021"}
-    new = upcast_declared(old)
-    assert new["rules"] == profile_to_dict(BASE)
-    assert new["rules_sha256"] == rules_sha256(profile_to_dict(BASE))
-    assert new["upcast_from"] == 1 and "rules" not in old
-    current = {"rule_profile": "whatever", **embedded_rules(SIXTY)}
-    assert upcast_declared(current) == current  # a current payload never touches the disk
-
-
 def test_a_version_1_log_gives_the_shipped_rules(log: duckdb.DuckDBPyConnection) -> None:
-    _add(log, 1, ELECTION_DECLARED, {"rule_profile": "kz-mazhilis-2021"})
+    version_1 = {
+        k: v for k, v in declared(SIXTY).payload().items() if k not in ("rules", "rules_sha256", "version")
+    }
+    _add(log, 1, ELECTION_DECLARED, version_1, "b")
     assert rules_in_force(log, "e").profile == BASE
 
 
