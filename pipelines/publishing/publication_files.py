@@ -59,9 +59,14 @@ from pipelines.publishing.published_results import PublishedResults, load_publis
 from pipelines.publishing.results_page import render_results_page
 from pipelines.publishing.signing import configured_signing_key, sign_manifest
 from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
-from pipelines.publishing.workbook import EXCEL_MAX_ROWS, workbook_bytes
+from pipelines.publishing.workbook import workbook_bytes
 from pipelines.rules.seat_allocation.model import RECORD_FIELDS
 from pipelines.store.migrations import first_row
+
+# Above this many precincts the workbook has no precinct sheet (precincts.csv and .parquet have them):
+# openpyxl writes ~100,000 precinct rows in 20-30 s while the publishing writer holds the lock, and
+# a spreadsheet of a million rows is past what people open (Excel stops at 1,048,576).
+SHEET_MAX_PRECINCTS = 100_000
 
 # -- rendering the files -----------------------------------------------------------------------
 
@@ -161,7 +166,7 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
     if precinct_results is not None:
         files[PRECINCTS_CSV] = table_csv(precinct_results)
         files[PRECINCTS_PARQUET] = _precincts_parquet(precinct_results)
-    if precincts is not None and len(precincts.rows) < EXCEL_MAX_ROWS:  # else too long for a sheet
+    if precincts is not None and len(precincts.rows) <= SHEET_MAX_PRECINCTS:
         sheets.append(precincts)
     sheets.append(about_table(results))
     files[WORKBOOK] = workbook_bytes(sheets, results.published_at)

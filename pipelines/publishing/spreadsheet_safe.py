@@ -18,12 +18,14 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 TEXT_MARK = "'"
 # A cell starting with these runs (=, +, -, @ and the characters spreadsheets skip before them),
 # is an error literal (#) or would lose its own leading apostrophe.
 _SPECIAL_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "#", "|", TEXT_MARK)
 _MAX_DIGITS = 15  # what a spreadsheet's double keeps exactly
+_EXACT_INTEGERS = 10**_MAX_DIGITS
 _CANONICAL_NUMBER = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 _WORD = re.compile(r"[^\W\d_]+")
 _MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july", "august")
@@ -46,7 +48,7 @@ def spreadsheet_safe(value: object) -> object:
             return TEXT_MARK + str(value)
         value = value.numerator
     if isinstance(value, int):
-        return value if len(str(abs(value)).lstrip("0")) <= _MAX_DIGITS else TEXT_MARK + str(value)
+        return value if -_EXACT_INTEGERS < value < _EXACT_INTEGERS else TEXT_MARK + str(value)
     if isinstance(value, Decimal):
         text = format(value, "f")
         return value if _significant_digits(text) <= _MAX_DIGITS else TEXT_MARK + text
@@ -55,6 +57,7 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
+@lru_cache(maxsize=65536)  # precinct files repeat the same names and labels on every row
 def is_plain_text(text: str) -> bool:
     """Whether a spreadsheet shows this text exactly as written, without a guess changing it."""
     if text.startswith(_SPECIAL_STARTS):

@@ -3,8 +3,10 @@ whenever it is rendered from the same log.
 
 One sheet per table, header row frozen, cells typed: whole numbers and decimals are numbers, flags
 booleans, and text (ids such as `03`, exact fractions such as `5/9`, names starting with `=`) is a
-string cell, which no spreadsheet evaluates or converts. openpyxl stamps the time of saving into
-`docProps/core.xml` and every zip entry; both are set to the publication event's time instead.
+string cell, which no spreadsheet evaluates or converts; a control character XML cannot hold is
+written as the format's escape `_xHHHH_`, which Excel reads back as the character. openpyxl stamps
+the time of saving into `docProps/core.xml` and every zip entry; both are set to the publication
+event's time instead.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.xml.functions import tostring
 
 from pipelines.publishing.export_tables import Cell, Table
 
 CORE_PROPERTIES = "docProps/core.xml"
 CREATOR = "elections-pipeline"
-EXCEL_MAX_ROWS = 1_048_576  # rows of one sheet, its header included
 
 
 def workbook_bytes(tables: Sequence[Table], stamped_at: datetime) -> bytes:
@@ -47,16 +49,18 @@ def workbook_bytes(tables: Sequence[Table], stamped_at: datetime) -> bytes:
 
 
 def _cell(sheet: Any, value: Cell) -> Any:
-    if value is None:
-        return None
     if isinstance(value, Fraction):
         value = value.numerator if value.denominator == 1 else str(value)
     if isinstance(value, Decimal):
-        return WriteOnlyCell(sheet, float(value))
-    cell = WriteOnlyCell(sheet, value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would take text starting with '=' for a formula
-    return cell
+        return float(value)
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        # XML cannot hold these control characters; _xHHHH_ is how the format spells them.
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"  # openpyxl takes text starting with '=' for a formula
+        return cell
+    return value  # openpyxl types the rest: numbers, booleans, text, None (an empty cell)
 
 
 def _restamped(data: bytes, stamp: datetime, core_properties: bytes) -> bytes:

@@ -148,6 +148,7 @@ def test_the_workbook_has_typed_cells_frozen_headers_and_no_clock_in_it() -> Non
         [
             ("03", 120, Fraction(5, 9), Decimal("0.555556"), True, "=HYPERLINK(1)"),
             ("1-2", 10**15 + 3, Fraction(4), Decimal("4.000000"), False, None),
+            ("\x01", 0, None, None, None, "bell\x07"),  # characters XML cannot hold
         ],
     )
     stamp = datetime(2021, 1, 10, 23, 0, 5, 123456)
@@ -170,3 +171,5 @@ def test_the_workbook_has_typed_cells_frozen_headers_and_no_clock_in_it() -> Non
         ("=HYPERLINK(1)", "s"),
     ]
     assert rows[2][:5] == [("1-2", "s"), (10**15 + 3, "n"), (4, "n"), (4.0, "n"), (False, "b")]
+    # Excel reads the escapes back as the characters; openpyxl leaves them as written.
+    assert (rows[3][0], rows[3][5]) == (("_x0001_", "s"), ("bell_x0007_", "s"))
