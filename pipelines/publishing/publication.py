@@ -94,8 +94,7 @@ def _rules_apply_from(store: EventStore, election_id: str) -> int:
 
 def _statuses_at(store: EventStore, election_id: str, based_on: int) -> set[str]:
     rows = store.conn.execute(
-        "SELECT status FROM proj_publications WHERE election_id = ? AND based_on_position = ?",
-        [election_id, based_on],
+        query("publication_statuses_at"), {"election": election_id, "based_on": based_on}
     ).fetchall()
     return {str(r[0]) for r in rows}
 
@@ -176,8 +175,7 @@ def _certifications(store: EventStore, election_id: str) -> int:
     """How many times the election was certified, revoked certifications included."""
     row = first_row(
         store.conn.execute(
-            "SELECT count(*) FROM events WHERE election_id = ? AND event_type = ?",
-            [election_id, RESULTS_CERTIFIED],
+            query("certification_count"), {"election": election_id, "certified": RESULTS_CERTIFIED}
         )
     )
     return int(str(row[0])) if row else 0
@@ -195,12 +193,7 @@ def write_missing_publication_folders(store: EventStore) -> list[str]:
     paths = warehouse_of(store.conn)
     if paths is None:
         return []
-    ids = [
-        str(r[0])
-        for r in store.conn.execute(
-            "SELECT publication_id FROM proj_publications ORDER BY position"
-        ).fetchall()
-    ]
+    ids = [str(r[0]) for r in store.conn.execute(query("publication_ids")).fetchall()]
     missing = [pub_id for pub_id in ids if not (paths.publications / pub_id).exists()]
     for pub_id in missing:
         write_publication(paths, store.conn, pub_id)

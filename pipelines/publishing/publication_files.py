@@ -62,6 +62,7 @@ from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
 from pipelines.publishing.workbook import workbook_bytes
 from pipelines.rules.seat_allocation.model import RECORD_FIELDS
 from pipelines.store.migrations import first_row
+from pipelines.store.queries import query
 
 # Above this many precincts the workbook has no precinct sheet (precincts.csv and .parquet have them):
 # openpyxl writes ~100,000 precinct rows in 20-30 s while the publishing writer holds the lock, and
@@ -197,9 +198,7 @@ def manifest(results: PublishedResults, files: Mapping[str, bytes]) -> dict[str,
 
 def warehouse_of(conn: duckdb.DuckDBPyConnection) -> WarehousePaths | None:
     """The warehouse whose database this connection opened; None for an in-memory database."""
-    row = first_row(
-        conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
-    )
+    row = first_row(conn.execute(query("database_path")))
     if row is None or not row[0]:
         return None
     return WarehousePaths(Path(str(row[0])).parent)

@@ -39,9 +39,7 @@ def resolve_as_of(conn: duckdb.DuckDBPyConnection, as_of: str | int | None) -> i
     if isinstance(as_of, int) or str(as_of).isdigit():
         return int(as_of)
     moment = parse_utc(str(as_of), column="as_of")
-    row = first_row(
-        conn.execute("SELECT coalesce(max(position), 0) FROM events WHERE occurred_at <= ?", [moment])
-    )
+    row = first_row(conn.execute(query("last_position_by_time"), {"moment": moment}))
     return int(str(row[0])) if row else 0
 
 
@@ -138,9 +136,7 @@ def only_election(conn: duckdb.DuckDBPyConnection, election_id: str | None) -> s
     """The election a command means: the one given, or the only one declared."""
     if election_id is not None:
         return election_id
-    ids = [
-        r[0] for r in conn.execute("SELECT election_id FROM proj_elections ORDER BY election_id").fetchall()
-    ]
+    ids = [r[0] for r in conn.execute(query("election_ids")).fetchall()]
     if len(ids) == 1:
         return str(ids[0])
     if not ids:

@@ -1,0 +1,2 @@
+-- The ids of every declared election, sorted.
+SELECT election_id FROM proj_elections ORDER BY election_id
