@@ -1,4 +1,5 @@
-"""Rendering rows for people (aligned table) and programs (CSV, JSON); CSV cells never start a formula."""
+"""Rendering rows for people (aligned table) and programs (CSV, JSON); CSV cells open in a spreadsheet as
+written (`pipelines.publishing.spreadsheet_safe`: no formula, date or altered number)."""
 
 from __future__ import annotations
 
