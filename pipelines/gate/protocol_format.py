@@ -39,19 +39,17 @@ PROTOCOL_REQUIRED: tuple[str, ...] = (
 )
 PROTOCOL_OPTIONAL: tuple[str, ...] = ("ballots_issued", "against_all", "version", "reason")
 ANNULMENT_COLUMNS: tuple[str, ...] = ("election_id", "precinct_id", "reason", "decided_by")
-# Every format column in the order files are written and accepted rows are handed on (lists follow).
-PROTOCOL_COLUMNS: tuple[str, ...] = (
-    "election_id",
-    "precinct_id",
-    "region",
+# The columns that hold whole numbers: the protocol's figures and its version.
+PROTOCOL_NUMBERS: tuple[str, ...] = (
     "registered_voters",
     "ballots_issued",
     "ballots_cast",
     "invalid_ballots",
     "against_all",
     "version",
-    "reason",
 )
+# Every format column in the order files are written and accepted rows are handed on (lists follow).
+PROTOCOL_COLUMNS: tuple[str, ...] = ("election_id", "precinct_id", "region", *PROTOCOL_NUMBERS, "reason")
 
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),

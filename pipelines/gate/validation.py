@@ -28,6 +28,7 @@ from pipelines.gate.gx_runtime import ExpectationFailure, FrameCheck, run_suite
 from pipelines.gate.protocol_format import (
     ANNULMENT_COLUMNS,
     PROTOCOL_COLUMNS,
+    PROTOCOL_NUMBERS,
     PROTOCOL_OPTIONAL,
     PROTOCOL_REQUIRED,
     FileKind,
@@ -496,14 +497,7 @@ def _normalised_protocols(batch: pd.DataFrame, list_ids: Sequence[str]) -> pd.Da
     out: dict[str, pd.Series] = {"row": batch["row"].astype("int64")}
     for name in ("election_id", "precinct_id", "region"):
         out[name] = batch[name].astype("str")
-    for name in (
-        "registered_voters",
-        "ballots_issued",
-        "ballots_cast",
-        "invalid_ballots",
-        "against_all",
-        "version",
-    ):
+    for name in PROTOCOL_NUMBERS:
         out[name] = batch[f"n__{name}"]
     out["reason"] = batch["reason"].astype("str")
     for name in list_ids:

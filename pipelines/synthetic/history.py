@@ -365,9 +365,30 @@ def build_history(election_id: str, *, seed: int = DEFAULT_SEED) -> HistoryBreak
     )
     if derived.derivations:
         note += " Derived here: " + "; ".join(derived.derivations) + "."
-    declaration = ElectionDeclaration(
+    declaration = synthetic_declaration(
+        election,
+        table,
         election_id=election.election_id,
         name=election.name,
+        source_note=note,
+        against_all_on_ballot=election.against_all_on_ballot,
+    )
+    return HistoryBreakdown(election=election, declaration=declaration, table=table)
+
+
+def synthetic_declaration(
+    election: HistoricalElection,
+    table: PrecinctTable,
+    *,
+    election_id: str,
+    name: str,
+    source_note: str,
+    against_all_on_ballot: bool = False,
+) -> ElectionDeclaration:
+    """A declaration of synthetic precincts on a shipped election's lists, regions and rules."""
+    return ElectionDeclaration(
+        election_id=election_id,
+        name=name,
         date=election.date,
         rule_profile=election.election_id,
         lists=tuple(
@@ -381,11 +402,10 @@ def build_history(election_id: str, *, seed: int = DEFAULT_SEED) -> HistoryBreak
                 zip(table.precinct_ids, table.registered_voters.tolist(), strict=True)
             )
         ),
-        against_all_on_ballot=election.against_all_on_ballot,
+        against_all_on_ballot=against_all_on_ballot,
         synthetic=True,
-        source_note=note,
+        source_note=source_note,
     )
-    return HistoryBreakdown(election=election, declaration=declaration, table=table)
 
 
 def declaration_json(declaration: ElectionDeclaration) -> bytes:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.domain.election import ElectionDeclaration, PartyList, Precinct, Region
-from pipelines.synthetic.history import declaration_json, get_election
+from pipelines.synthetic.history import declaration_json, get_election, synthetic_declaration
 from pipelines.synthetic.precinct_synthesis import NationalTotals, RegionShape, synthesise
 from pipelines.synthetic.protocol_writer import protocol_csv, table_rows, write_atomically
 
@@ -33,23 +32,11 @@ def write_sample_election(inbox: Path, *, precincts: int = 340, seed: int = 2021
         for r in official.regions
     ]
     table = synthesise(shapes, totals, precincts, seed=seed)
-    declaration = ElectionDeclaration(
+    declaration = synthetic_declaration(
+        official,
+        table,
         election_id=SAMPLE_ELECTION_ID,
         name="Demo: Mazhilis-like election on the 2021 lists (synthetic)",
-        date=official.date,
-        rule_profile=SOURCE,
-        lists=tuple(
-            PartyList(list_id=entry.list_id, name=entry.name, ballot_order=order)
-            for order, entry in enumerate(official.lists, start=1)
-        ),
-        regions=tuple(Region(r.region_id, r.name, r.utc_offset_hours) for r in official.regions),
-        precincts=tuple(
-            Precinct(pid, table.region_id(i), int(v))
-            for i, (pid, v) in enumerate(
-                zip(table.precinct_ids, table.registered_voters.tolist(), strict=True)
-            )
-        ),
-        synthetic=True,
         source_note=f"SYNTHETIC demo data: 2021 national shares scaled down 1:{scale}, seed {seed}",
     )
     inbox.mkdir(parents=True, exist_ok=True)
