@@ -41,13 +41,11 @@ from pipelines.ingestion.ingest import FileOutcome, Ingestor, IngestSummary, Sta
 from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
+from pipelines.store.queries import query
 from pipelines.store.raw_archive import ArchivedFile, RawArchive
 
 FILE_FORMAT = "openelections"
 NAMED_MODES = ("early_voting", "election_day", "absentee", "provisional")
-_ROW_KEY = ("county", "precinct", "office", "district", "party", "candidate")
-_ROW_FIGURES = ("votes", *NAMED_MODES, "other_modes")
-_PSEUDO_KEY = ("kind", "county", "precinct", "office", "district", "label")
 # OpenElections file names: YYYYMMDD__st__[special__]type__[county__]level.csv
 _OE_NAME = re.compile(r"^(\d{4})(\d{2})(\d{2})__([a-z]{2})__")
 
@@ -262,9 +260,7 @@ class OpenElectionsIngestor:
         """The same bytes already received as an OpenElections file (a protocol refusal is no reason)."""
         row = first_row(
             self.store.conn.execute(
-                "SELECT count(*) FROM events WHERE stream_id = ? AND event_type = ? "
-                "AND payload->>'$.file_format' = ?",
-                [batch_stream(batch_id), BATCH_RECEIVED, FILE_FORMAT],
+                query("openelections_file_received"), [batch_stream(batch_id), BATCH_RECEIVED, FILE_FORMAT]
             )
         )
         return row is not None and int(row[0]) > 0
@@ -284,26 +280,14 @@ class OpenElectionsIngestor:
         pseudo = _pseudo_frame(election_id, parsed.pseudo_rows)
         conn.register("oe_incoming", rows)
         try:
-            keys = " AND ".join(f"r.{k} = i.{k}" for k in _ROW_KEY)
-            same = " AND ".join(f"r.{f} IS NOT DISTINCT FROM i.{f}" for f in _ROW_FIGURES)
-            known = conn.execute(
-                f"SELECT i.line, {same} AS same, r.votes, r.line, e.payload->>'$.file_name' "
-                f"FROM oe_incoming i JOIN oe_results r ON r.election_id = ? AND {keys} "
-                "JOIN events e ON e.position = r.position",
-                [election_id],
-            ).fetchall()
+            known = conn.execute(query("openelections_rows_known"), [election_id]).fetchall()
         finally:
             conn.unregister("oe_incoming")
         conn.register("oe_incoming_pseudo", pseudo)
         try:
-            keys = " AND ".join(f"r.{k} = i.{k}" for k in _PSEUDO_KEY)
             seen_pseudo = {
                 int(r[0])
-                for r in conn.execute(
-                    f"SELECT i.line FROM oe_incoming_pseudo i JOIN oe_pseudo_rows r ON r.election_id = ? "
-                    f"AND {keys} AND r.votes IS NOT DISTINCT FROM i.votes",
-                    [election_id],
-                ).fetchall()
+                for r in conn.execute(query("openelections_pseudo_rows_known"), [election_id]).fetchall()
             }
         finally:
             conn.unregister("oe_incoming_pseudo")
@@ -384,9 +368,7 @@ class OpenElectionsIngestor:
         """Office spellings that look alike over the whole election once this file is in."""
         counts: Counter[str] = Counter()
         for office, n in self.store.conn.execute(
-            "SELECT office, count(*) FROM (SELECT office FROM oe_results WHERE election_id = $e "
-            "UNION ALL SELECT office FROM oe_pseudo_rows WHERE election_id = $e) GROUP BY office",
-            {"e": election_id},
+            query("openelections_office_counts"), {"e": election_id}
         ).fetchall():
             counts[str(office)] += int(n)
         counts.update(decided.rows["office"].tolist())

@@ -40,16 +40,13 @@ from pipelines.store import snapshot
 from pipelines.store.event_codec import deserialize, serialize
 from pipelines.store.log_anchors import append_anchor, read_anchors, reanchor
 from pipelines.store.migrations import apply_migrations, apply_views, first_row
-from pipelines.store.queries import sql_name
+from pipelines.store.queries import query, sql_name, statement
 
 GENESIS_HASH = "0" * 64
 
 # The length prefix of every hashed text, so that no choice of names makes two contents collide.
 # Migration 001 stored the same definition in the warehouse; that stored copy is never used.
-HASH_TEXT_MACRO = (
-    "CREATE OR REPLACE TEMP MACRO lp(x) AS "
-    "length(coalesce(CAST(x AS VARCHAR), '')) || ':' || coalesce(CAST(x AS VARCHAR), '')"
-)
+HASH_TEXT_MACRO = statement("define_lp_macro")
 
 _TS = "'%Y-%m-%dT%H:%M:%S.%f'"
 # {events} is the events table (or the staging table of an append); {since} bounds the positions.
@@ -140,12 +137,7 @@ def chain_hash(prev_hash: str, digest: str) -> str:
 def stored_builtin_shadows(conn: duckdb.DuckDBPyConnection, database: str | None = None) -> list[str]:
     """Macros stored in the database under the name of a DuckDB built-in: on a connection to that
     database they would be called instead of the built-in."""
-    rows = conn.execute(
-        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE database_name = "
-        "coalesce(?, current_database()) AND function_type IN ('macro', 'table_macro') AND function_name IN "
-        "(SELECT function_name FROM duckdb_functions() WHERE database_name = 'system') ORDER BY 1",
-        [database],
-    ).fetchall()
+    rows = conn.execute(query("builtin_shadowing_macros"), [database]).fetchall()
     return [str(r[0]) for r in rows]
 
 
@@ -313,10 +305,7 @@ class EventStore:
             return {}
         self.conn.register("wanted_streams", wanted)
         try:
-            rows = self.conn.execute(
-                "SELECT e.stream_id, max(e.stream_version) FROM events e "
-                "JOIN wanted_streams w USING (stream_id) GROUP BY e.stream_id"
-            ).fetchall()
+            rows = self.conn.execute(query("stream_versions")).fetchall()
         finally:
             self.conn.unregister("wanted_streams")
         return {str(s): int(v) for s, v in rows}
@@ -324,18 +313,10 @@ class EventStore:
     def events(
         self, *, after: int = 0, types: Sequence[str] | None = None, election_id: str | None = None
     ) -> list[StoredEvent]:
-        sql = (
-            "SELECT position, stream_id, stream_version, event_type, election_id, occurred_at, "
-            "recorded_at, batch_id, payload, prev_hash, event_hash FROM events WHERE position > ?"
-        )
-        params: list[Any] = [after]
-        if types:
-            sql += f" AND event_type IN ({', '.join('?' for _ in types)})"
-            params.extend(types)
-        if election_id is not None:
-            sql += " AND election_id = ?"
-            params.append(election_id)
-        rows = self.conn.execute(sql + " ORDER BY position", params).fetchall()
+        rows = self.conn.execute(
+            query("log_events"),
+            {"after": after, "types": list(types) if types else None, "election": election_id},
+        ).fetchall()
 
         return [
             StoredEvent(
@@ -553,48 +534,16 @@ class EventStore:
         """
         last_position, last_hash = self.head()
         conn = self.conn
-        conn.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _staged_protocols AS
-            WITH numbered AS (  -- numbered on the keys alone: sorting the wide rows costs more
-                SELECT seq, stream_id, $last + row_number() OVER (ORDER BY seq) AS position FROM {rows}
-            ), versions AS (
-                SELECT stream_id, max(stream_version) AS version FROM events
-                WHERE stream_id IN (SELECT stream_id FROM numbered) GROUP BY stream_id
-            )
-            SELECT r.*, n.position, coalesce(v.version, 0) + 1 AS stream_version
-            FROM {rows} r JOIN numbered n USING (seq) LEFT JOIN versions v ON v.stream_id = r.stream_id
-            """,
-            {"last": last_position},
-        )
+        conn.execute(statement("stage_protocols", rows=[rows]), {"last": last_position})
         count = first_row(conn.execute("SELECT count(*) FROM _staged_protocols"))
         appended = int(str(count[0])) if count else 0
         if appended == 0:
             conn.execute("DROP TABLE _staged_protocols")
             return 0
-        lists = ", ".join(sql_name(i) for i in list_ids)
+        conn.execute(statement("append_staged_protocol_facts"), {"election": election_id})
+        conn.execute(statement("append_staged_protocol_votes", lists=list_ids))
         conn.execute(
-            """
-            INSERT INTO protocol_facts
-            SELECT position, $election, precinct_id, region_id, protocol_version, registered_voters,
-                   ballots_issued, ballots_cast, invalid_ballots, against_all
-            FROM _staged_protocols ORDER BY position
-            """,
-            {"election": election_id},
-        )
-        conn.execute(
-            f"INSERT INTO protocol_votes SELECT position, list_id, votes FROM "
-            f"(UNPIVOT (SELECT position, {lists} FROM _staged_protocols) ON {lists} "
-            f"INTO NAME list_id VALUE votes)"
-        )
-        conn.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _staged_events AS
-            SELECT position, stream_id, stream_version::INTEGER AS stream_version, event_type,
-                   $election AS election_id, $occurred::TIMESTAMP AS occurred_at,
-                   $recorded::TIMESTAMP AS recorded_at, $batch AS batch_id, payload
-            FROM _staged_protocols
-            """,
+            statement("stage_protocol_events"),
             {
                 "election": election_id,
                 "occurred": occurred_at,
@@ -623,10 +572,7 @@ class EventStore:
         )
         conn.register("_chained", chained)
         try:
-            conn.execute(
-                "INSERT INTO events SELECT e.*, c.prev_hash, c.event_hash "
-                "FROM _staged_events e JOIN _chained c USING (position) ORDER BY position"
-            )
+            conn.execute(statement("append_chained_events"))
         finally:
             conn.unregister("_chained")
         conn.execute("DROP TABLE _staged_events; DROP TABLE _staged_protocols")
@@ -671,10 +617,7 @@ def expected_columns() -> dict[str, tuple[tuple[str, str], ...]]:
     """Every table of a warehouse as this version's migrations create it: (column, type) in order."""
     with duckdb.connect() as conn:
         apply_migrations(conn)
-        rows = conn.execute(
-            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE database_name = current_database() AND NOT internal ORDER BY table_name, column_index"
-        ).fetchall()
+        rows = conn.execute(query("own_table_columns")).fetchall()
         views = {
             str(r[0])
             for r in conn.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
@@ -719,11 +662,7 @@ def log_schema_problem(conn: duckdb.DuckDBPyConnection, database: str) -> str | 
             return f"the log table {table} is missing"
         found = tuple(
             (str(c), str(t))
-            for c, t in conn.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
-                "AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
-                [database, table],
-            ).fetchall()
+            for c, t in conn.execute(query("table_column_types"), [database, table]).fetchall()
         )
         if found != expected[table]:
             return f"the log table {table} has columns {found}, not {expected[table]}"
@@ -743,12 +682,7 @@ def verify_connection(
         row = first_row(conn.execute("SELECT current_database()"))
         database = str(row[0]) if row else "memory"
     tables = {
-        str(r[0])
-        for r in conn.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? UNION ALL "
-            "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
-            [database, database],
-        ).fetchall()
+        str(r[0]) for r in conn.execute(query("database_tables_and_views"), [database, database]).fetchall()
     }
     if "events" not in tables:  # a writer stopped before the schema was ever committed: nothing to check
         return VerifyReport(0, None, None)
@@ -757,15 +691,8 @@ def verify_connection(
         return VerifyReport(0, None, problem, "schema")
     conn.execute(HASH_TEXT_MACRO)
     if "oe_results" not in tables:  # last written before migration 003: no OpenElections figures exist
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS oe_results AS SELECT * FROM (VALUES (0, 0, '', '', '', '', '', "
-            "'', '', 0, 0, 0, 0, 0, '')) t(position, line, election_id, county, precinct, office, district, "
-            "party, candidate, votes, early_voting, election_day, absentee, provisional, other_modes) "
-            "LIMIT 0; "
-            "CREATE TEMP TABLE IF NOT EXISTS oe_pseudo_rows AS SELECT * FROM (VALUES (0, 0, '', '', '', '', "
-            "'', '', '', 0)) t(position, line, election_id, kind, county, precinct, office, district, label, "
-            "votes) LIMIT 0"
-        )
+        conn.execute(statement("empty_oe_results_before_003"))
+        conn.execute(statement("empty_oe_pseudo_rows_before_003"))
     events, broken, head = recompute_chain(conn)
     if broken is not None:
         return VerifyReport(events, broken[0], broken[1], "chain")
@@ -792,14 +719,7 @@ def verify_connection(
 
 def orphan_figures(conn: duckdb.DuckDBPyConnection) -> int | None:
     """The first position that has figures but no event."""
-    row = first_row(
-        conn.execute(
-            "SELECT min(position) FROM (SELECT position FROM protocol_facts UNION ALL "
-            "SELECT position FROM protocol_votes UNION ALL SELECT position FROM declared_precincts "
-            "UNION ALL SELECT position FROM oe_results UNION ALL SELECT position FROM oe_pseudo_rows) f "
-            "WHERE position NOT IN (SELECT position FROM events)"
-        )
-    )
+    row = first_row(conn.execute(query("orphan_figures")))
     return None if row is None or row[0] is None else int(str(row[0]))
 
 

@@ -21,7 +21,8 @@ SQL_WORDS = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|DROP TA
 # Modules whose multi-line SQL has not moved to warehouse/ yet (issue 15 part 5, in progress). A module
 # leaves this list when its last one moves; the test fails while a listed module holds none.
 NOT_YET_MOVED = {
-    "ingestion/openelections_ingest.py",
+    # The one template that spells an event's hashed content for appending and verifying alike: its
+    # votes part and digest wrapper are SQL fragments, which markers (identifiers only) cannot fill.
     "store/event_store.py",
 }
 
