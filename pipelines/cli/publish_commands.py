@@ -116,7 +116,7 @@ def run_publish(args: argparse.Namespace) -> int:
 
 def run_decertify(args: argparse.Namespace) -> int:
     from pipelines.ingestion.operator_actions import perform
-    from pipelines.store.certification import Certification
+    from pipelines.publishing.publication import Revocation
     from pipelines.store.event_store import EventStore
 
     needed = (
@@ -131,10 +131,17 @@ def run_decertify(args: argparse.Namespace) -> int:
     paths = warehouse_paths(args)
     if not paths.database.exists():
         raise InputError(f"no warehouse at {paths.root}: nothing has been certified there")
-    options = {"election": args.election, "reason": args.reason, "by": args.by, "operator": _operator()}
+    options = {
+        "election": args.election,
+        "reason": args.reason,
+        "by": args.by,
+        "operator": _operator(),
+        "publish_provisional": True,
+    }
     with EventStore.open_writer(paths) as store:
-        revoked = perform(store, paths, "decertify", options)
-    assert isinstance(revoked, Certification)  # revoked, or refused with an error
+        revocation = perform(store, paths, "decertify", options)
+    assert isinstance(revocation, Revocation)  # revoked, or refused with an error
+    revoked, publication = revocation.certification, revocation.publication
     print(
         f"revoked the certification of {revoked.election_id} ({revoked.publication_id}, log position "
         f"{revoked.position}), decided by {args.by.strip()}: {args.reason.strip()}"
@@ -143,6 +150,11 @@ def run_decertify(args: argparse.Namespace) -> int:
         "results are accepted again; the revoked publication stays as published, under "
         f"{paths.publications / revoked.publication_id}"
     )
+    if publication is not None:
+        print(
+            f"published the seat table in force as provisional again: {publication.publication_id} "
+            f"(files: {paths.publications / publication.publication_id})"
+        )
     return EXIT_OK
 
 

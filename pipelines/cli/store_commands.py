@@ -14,6 +14,7 @@ from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_QU
 from pipelines.core.paths import WarehousePaths, default_warehouse_dir
 from pipelines.core.progress import progress
 from pipelines.store.event_store import open_read_only
+from pipelines.store.migrations import first_row
 from pipelines.store.queries import query
 
 SEAT_COLUMNS = (
@@ -139,17 +140,20 @@ def run_seats(args: argparse.Namespace) -> int:
                 return EXIT_FAILURE
             based_on = int(str(rows[0]["based_on_position"]))
             rules = rules_in_force(conn, election_id, based_on)
+            latest = first_row(conn.execute(query("latest_publication"), {"election": election_id}))
+            standing = "" if latest is None else f"{latest[1]} ({latest[0]}); "
         else:
             require_results_by(conn, election_id, position, args.as_of)
             rules = rules_in_force(conn, election_id, position)
             totals = national_totals(conn, election_id, as_of=position)
             rows = allocate_totals(totals, rules.profile).to_records()
             based_on = position
+            standing = ""
     print(render(rows, SEAT_COLUMNS, args.format))
     if args.format == "table":
         total = sum(int(str(r["seats"])) for r in rows)
         print(
-            f"\n{total} seats; {election_id}, based on log position {based_on}; "
+            f"\n{total} seats; {standing}{election_id}, based on log position {based_on}; "
             f"rules {rules.profile.profile_id} (sha256 {rules.sha256[:12]})"
         )
     return EXIT_OK

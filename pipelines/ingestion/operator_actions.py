@@ -57,6 +57,8 @@ def _decertify(store: EventStore, options: Mapping[str, Any], at: datetime) -> o
         decided_by=str(options["by"]),
         operator=options.get("operator"),
         occurred_at=at,
+        # Journals written before a revocation published its provisional table replay without it.
+        publish_provisional=bool(options.get("publish_provisional", False)),
     )
 
 

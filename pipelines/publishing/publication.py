@@ -6,7 +6,10 @@ written beside the warehouse.
 Certification is the last publication of an election: refused while declared precincts are missing,
 unless an operator overrides with a reason, which is itself recorded as an event first. Certified means
 final: nothing is published after it (and ingestion quarantines every result sent to the election)
-until a deciding body revokes it, which is its own event (CertificationRevoked) with its reason."""
+until a deciding body revokes it, which is its own event (CertificationRevoked) with its reason. The
+revocation comes with a provisional publication of the same table, appended in the same transaction,
+so that the latest publication of the election, which every reader takes as the result in force, is
+never a revoked certification."""
 
 from __future__ import annotations
 
@@ -20,10 +23,11 @@ from pipelines.core.timestamps import utc_now
 from pipelines.domain.event_types import (
     CertificationOverridden,
     CertificationRevoked,
+    DomainEvent,
     ResultsCertified,
     ResultsPublished,
 )
-from pipelines.domain.events import RESULTS_CERTIFIED, canonical_json
+from pipelines.domain.events import CERTIFICATION_REVOKED, RESULTS_CERTIFIED, canonical_json
 from pipelines.publishing.publication_files import check_folder_name, warehouse_of, write_publication
 from pipelines.publishing.published_results import RESULT_EVENTS
 from pipelines.publishing.seat_table import allocate_totals, national_totals
@@ -49,10 +53,16 @@ class Publication:
     allocation: Allocation
 
 
-def publication_id(election_id: str, status: Status, based_on: int, *, certification: int = 1) -> str:
+def publication_id(
+    election_id: str, status: Status, based_on: int, *, certification: int = 1, revocation: int = 0
+) -> str:
     """The publication's id and folder name. A certification after a revoked one carries its number
-    (`--2`, `--3`...): it may rest on the same log position, and the revoked one keeps its folder."""
+    (`--2`, `--3`...): it may rest on the same log position, and the revoked one keeps its folder.
+    The provisional publication a revocation makes carries the revocation's number (`--r1`, `--r2`...):
+    it rests on the revoked certification's position, where a provisional one may exist already."""
     base = f"{election_id}--{status}--{based_on:09d}"
+    if revocation:
+        return f"{base}--r{revocation}"
     return base if certification == 1 else f"{base}--{certification}"
 
 
@@ -92,11 +102,12 @@ def _rules_apply_from(store: EventStore, election_id: str) -> int:
         return 0
 
 
-def _statuses_at(store: EventStore, election_id: str, based_on: int) -> set[str]:
+def _published_at(store: EventStore, election_id: str, based_on: int) -> dict[str, str]:
+    """The latest publication of each status already based on that position: status -> its id."""
     rows = store.conn.execute(
-        query("publication_statuses_at"), {"election": election_id, "based_on": based_on}
+        query("publications_at"), {"election": election_id, "based_on": based_on}
     ).fetchall()
-    return {str(r[0]) for r in rows}
+    return {str(status): str(pub_id) for status, pub_id in rows}
 
 
 def publish(
@@ -119,9 +130,31 @@ def publish(
     if in_force is not None:
         write_publication_folder(store, in_force.publication_id)
         return None
-    if status == "provisional" and "provisional" in _statuses_at(store, election_id, based_on):
-        write_publication_folder(store, publication_id(election_id, status, based_on))
+    published = _published_at(store, election_id, based_on).get(status)
+    if status == "provisional" and published is not None:
+        write_publication_folder(store, published)
         return None
+    number = _count(store, election_id, RESULTS_CERTIFIED) + 1 if status == "certified" else 1
+    pub_id = publication_id(election_id, status, based_on, certification=number)
+    event, publication = _publication_event(store, election_id, pub_id, status, based_on, extra, occurred_at)
+    with store.transaction():
+        store.append([event])
+        update_projections(store.conn)
+    write_publication_folder(store, pub_id)
+    return publication
+
+
+def _publication_event(
+    store: EventStore,
+    election_id: str,
+    pub_id: str,
+    status: Status,
+    based_on: int,
+    extra: dict[str, Any] | None,
+    occurred_at: datetime | None,
+) -> tuple[ResultsPublished | ResultsCertified, Publication]:
+    """The event that publishes the current totals' allocation under `pub_id`, not yet appended.
+    Raises RulesCannotDecide when there is nothing to allocate."""
     rules = rules_in_force(store.conn, election_id, based_on)
     profile = rules.profile
     totals = national_totals(store.conn, election_id)
@@ -132,8 +165,6 @@ def publish(
     allocation = allocate_totals(totals, profile)
     records = allocation.to_records()
     checksum = table_checksum(records)
-    number = _certifications(store, election_id) + 1 if status == "certified" else 1
-    pub_id = publication_id(election_id, status, based_on, certification=number)
     check_folder_name(pub_id)
     published = ResultsCertified if status == "certified" else ResultsPublished
     event = published(
@@ -164,20 +195,17 @@ def publish(
         explanation=tuple(allocation.explanation),
         **(extra or {}),
     )
-    with store.transaction():
-        store.append([event])
-        update_projections(store.conn)
-    write_publication_folder(store, pub_id)
-    return Publication(pub_id, election_id, status, based_on, checksum, allocation)
+    return event, Publication(pub_id, election_id, status, based_on, checksum, allocation)
 
 
-def _certifications(store: EventStore, election_id: str) -> int:
-    """How many times the election was certified, revoked certifications included."""
-    row = first_row(
-        store.conn.execute(
-            query("certification_count"), {"election": election_id, "certified": RESULTS_CERTIFIED}
-        )
+def _count(store: EventStore, election_id: str, event_type: str) -> int:
+    """How many times the election was certified (revoked certifications included), or revoked."""
+    name, parameter = (
+        ("certification_count", "certified")
+        if event_type == RESULTS_CERTIFIED
+        else ("revocation_count", "revoked")
     )
+    row = first_row(store.conn.execute(query(name), {"election": election_id, parameter: event_type}))
     return int(str(row[0])) if row else 0
 
 
@@ -261,6 +289,14 @@ def certify(
     return publication
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """A revoked certification and the provisional publication that replaced it as the latest."""
+
+    certification: Certification
+    publication: Publication | None  # None for a revocation replayed from a journal that made none
+
+
 def revoke_certification(
     store: EventStore,
     election_id: str,
@@ -269,12 +305,17 @@ def revoke_certification(
     decided_by: str,
     operator: str | None = None,
     occurred_at: datetime | None = None,
-) -> Certification:
+    publish_provisional: bool = True,
+) -> Revocation:
     """Record that the certification in force is revoked (CertificationRevoked: which publication,
-    why, who decided); return the revoked certification. Its publication and folder stay as they
-    are, readable and verifiable; results are accepted again and a new certification is possible.
+    why, who decided) and, in the same transaction, publish the seat table in force again as
+    provisional (`...--provisional--<base>--r<n>`, the event right after the revocation), so that no
+    reader takes the revoked certification, still the latest publication otherwise, for the result.
+    The revoked publication and its folder stay as they are, readable and verifiable; results are
+    accepted again and a new certification is possible.
 
-    `occurred_at` (default: now) is the revocation's time in the log, for a replay."""
+    `occurred_at` (default: now) is the revocation's time in the log, for a replay;
+    `publish_provisional=False` only replays a journal written before revocations published."""
     reason, decided_by = reason.strip(), decided_by.strip()
     if not reason:
         raise InputError(
@@ -294,9 +335,10 @@ def revoke_certification(
             f"{election_id} is not certified (or its certification was revoked already): "
             "there is no certification to revoke"
         )
+    moment = occurred_at or utc_now()
     revoked = CertificationRevoked(
         election_id=election_id,
-        occurred_at=occurred_at or utc_now(),
+        occurred_at=moment,
         publication_id=in_force.publication_id,
         certified_position=in_force.position,
         based_on_position=in_force.based_on_position,
@@ -304,7 +346,19 @@ def revoke_certification(
         decided_by=decided_by,
         operator=operator or "unknown",
     )
+    events: list[DomainEvent] = [revoked]
+    publication = None
+    if publish_provisional:
+        based_on = last_result_position(store, election_id)
+        number = _count(store, election_id, CERTIFICATION_REVOKED) + 1
+        pub_id = publication_id(election_id, "provisional", based_on, revocation=number)
+        event, publication = _publication_event(
+            store, election_id, pub_id, "provisional", based_on, None, moment
+        )
+        events.append(event)
     with store.transaction():
-        store.append([revoked])
+        store.append(events)
         update_projections(store.conn)
-    return in_force
+    if publication is not None:
+        write_publication_folder(store, publication.publication_id)
+    return Revocation(in_force, publication)

@@ -175,7 +175,10 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
 
 
 def manifest(results: PublishedResults, files: Mapping[str, bytes]) -> dict[str, Any]:
-    """A pure function of the log: the time it states is the publication event's, never the clock."""
+    """A pure function of the log: the time it states is the publication event's, never the clock.
+    A publication appended with a revocation states it (`revokes`): readers of the folders alone
+    (the results API) learn from it that the certification it names no longer stands."""
+    revokes = {} if results.revokes is None else {"revokes": dict(results.revokes)}
     return {
         "publication_id": results.publication_id,
         "election_id": results.election_id,
@@ -186,6 +189,7 @@ def manifest(results: PublishedResults, files: Mapping[str, bytes]) -> dict[str,
         "rule_profile": results.rule_profile,
         "table_sha256": results.table_sha256,
         "published_at": results.published_at_text,
+        **revokes,
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(files.items())

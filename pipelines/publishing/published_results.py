@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.core.errors import InputError
 from pipelines.domain.events import (
+    CERTIFICATION_REVOKED,
     ELECTION_DECLARED,
     PRECINCT_ANNULLED,
     PRECINCTS_IN_EXPORT,
@@ -95,6 +96,8 @@ class PublishedResults:
     synthetic: bool
     precincts: Sequence[PrecinctFigures] | None = None  # only when the publication asked for them
     against_all_on_ballot: bool = False
+    # The certification whose revocation this publication was appended with (manifest `revokes`).
+    revokes: Mapping[str, Any] | None = None
 
     @property
     def total_seats(self) -> int:
@@ -176,7 +179,34 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
             else None
         ),
         against_all_on_ballot=bool(election_row[4]),
+        revokes=_revocation_published_with(conn, election_id, position),
     )
+
+
+def _revocation_published_with(
+    conn: duckdb.DuckDBPyConnection, election_id: str, position: int
+) -> dict[str, Any] | None:
+    """The revocation a publication was appended with (the CertificationRevoked event of its election
+    right before it, as `elections decertify` appends them), read from the log; None for any other."""
+    row = first_row(
+        conn.execute(
+            query("revocation_published_with"),
+            {"election": election_id, "revoked": CERTIFICATION_REVOKED, "position": position},
+        )
+    )
+    if row is None:
+        return None
+    at = row[1]
+    assert isinstance(at, datetime)
+    payload = json.loads(str(row[2]))
+    return {
+        "publication_id": str(payload["publication_id"]),
+        "certified_position": int(payload["certified_position"]),
+        "revoked_position": int(str(row[0])),
+        "revoked_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "reason": str(payload["reason"]),
+        "decided_by": str(payload["decided_by"]),
+    }
 
 
 def _allocation_inputs(

@@ -313,6 +313,14 @@ def render_results_page(results: PublishedResults) -> str:
         if results.status == "certified"
         else "These results are provisional: they change as precincts report, are amended or annulled."
     )
+    if results.revokes is not None:
+        revoked = results.revokes
+        meaning += (
+            f" The certification of publication <code>{escape(str(revoked['publication_id']))}</code> "
+            f"was revoked (event {int(revoked['revoked_position'])}, decided by "
+            f"{escape(str(revoked['decided_by']))}: {escape(str(revoked['reason']))}); "
+            "this table is provisional again until a new certification."
+        )
     synthetic = (
         '<p class="synthetic">Synthetic data: this election is a demonstration, not real results.</p>'
         if results.synthetic
