@@ -6,6 +6,10 @@ immutable once renamed into place, so a manifest read once is kept; the listing 
 when the folder's own metadata changes (or every few seconds, in case its clock is coarse).
 A file is read only when the manifest lists it, opened without following symlinks, and handed out
 only when its sha256 is the manifest's.
+
+A certified publication's folder never changes, not even when its certification is revoked: the
+provisional publication `elections decertify` appends with the revocation states it in its manifest
+(`revokes`), and the index marks the certified one from there (`describe`: `"revoked": {...}`).
 """
 
 from __future__ import annotations
@@ -47,12 +51,15 @@ class PublishedFolder:
     table_sha256: str
     manifest_sha256: str
     files: Mapping[str, str]  # file name -> sha256 stated in the manifest
+    revokes: Mapping[str, Any] | None = None  # the revocation this publication was appended with
 
     def sha256_of(self, name: str) -> str | None:
         """The sha256 a file of the folder must have (the manifest's own included); None if unlisted."""
         return self.manifest_sha256 if name == MANIFEST else self.files.get(name)
 
     def summary(self) -> dict[str, Any]:
+        """The manifest's facts; `PublicationIndex.describe` adds what later folders say about it."""
+        revokes = {} if self.revokes is None else {"revokes": dict(self.revokes)}
         return {
             "publication_id": self.publication_id,
             "election_id": self.election_id,
@@ -62,6 +69,7 @@ class PublishedFolder:
             "published_at": self.published_at,
             "table_sha256": self.table_sha256,
             "manifest_sha256": self.manifest_sha256,
+            **revokes,
         }
 
 
@@ -95,6 +103,7 @@ def _manifest_folder(folder: Path) -> PublishedFolder | None:
         data = _read_no_follow(folder, MANIFEST, MANIFEST_LIMIT)
         manifest = json.loads(data)
         files = {str(name): str(entry["sha256"]) for name, entry in dict(manifest["files"]).items()}
+        revokes = manifest.get("revokes")
         published = PublishedFolder(
             publication_id=str(manifest["publication_id"]),
             election_id=str(manifest["election_id"]),
@@ -105,6 +114,7 @@ def _manifest_folder(folder: Path) -> PublishedFolder | None:
             table_sha256=str(manifest["table_sha256"]),
             manifest_sha256=hashlib.sha256(data).hexdigest(),
             files=files,
+            revokes=None if revokes is None else dict(revokes),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, PipelineError):
         return None
@@ -123,6 +133,7 @@ class PublicationIndex:
         self._listed_at = float("-inf")
         self._folders: dict[str, PublishedFolder] = {}
         self._ordered: tuple[PublishedFolder, ...] = ()
+        self._revoked: dict[str, dict[str, Any]] = {}  # certified publication id -> its revocation
         self._verified: set[tuple[str, str, int, int, int, int]] = set()
 
     def refresh(self) -> None:
@@ -151,6 +162,14 @@ class PublicationIndex:
             folders = {name: f for name, f in folders.items() if name in present}
             self._folders = folders
             self._ordered = tuple(sorted(folders.values(), key=lambda f: (f.position, f.publication_id)))
+            self._revoked = {
+                str(f.revokes["publication_id"]): {
+                    **{k: v for k, v in f.revokes.items() if k != "publication_id"},
+                    "replaced_by": f.publication_id,
+                }
+                for f in self._ordered
+                if f.revokes is not None
+            }
             self._signature = signature
             self._listed_at = now
 
@@ -159,6 +178,19 @@ class PublicationIndex:
         self.refresh()
         ordered = self._ordered
         return ordered if election_id is None else tuple(f for f in ordered if f.election_id == election_id)
+
+    def revocation_of(self, folder: PublishedFolder) -> dict[str, Any] | None:
+        """How a certified publication was revoked (reason, decider, position, the provisional
+        publication that replaced it), as the served folders say; None while it stands."""
+        self.refresh()
+        return self._revoked.get(folder.publication_id)
+
+    def describe(self, folder: PublishedFolder) -> dict[str, Any]:
+        """The folder's summary; for a certified publication also `revoked`: null while it stands."""
+        summary = folder.summary()
+        if folder.status == "certified":
+            summary["revoked"] = self.revocation_of(folder)
+        return summary
 
     def elections(self) -> list[str]:
         return sorted({f.election_id for f in self.publications()})

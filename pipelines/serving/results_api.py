@@ -183,6 +183,8 @@ class ResultsReader:
     def build(self, folder: PublishedFolder, view: View) -> Representation:
         rep = view.build(self, folder)
         key = (folder.publication_id, view.name)
+        if view.may_change(folder):
+            return rep
         with self._lock:
             if rep.stream is None and key not in self._cache and len(rep.body) <= CACHE_BUDGET:
                 self._cache[key] = rep
@@ -247,9 +249,9 @@ def _links(folder: PublishedFolder) -> dict[str, str]:
 
 
 def publication_view(reader: ResultsReader, folder: PublishedFolder) -> Representation:
+    about = reader.index.describe(folder)
     return json_representation(
-        {**folder.summary(), "files": sorted([*folder.files, MANIFEST]), "links": _links(folder)},
-        folder.position,
+        {**about, "files": sorted([*folder.files, MANIFEST]), "links": _links(folder)}, folder.position
     )
 
 
@@ -329,10 +331,16 @@ class View:
     summary: str
     build: Callable[[ResultsReader, PublishedFolder], Representation]
     media_type: str = JSON
+    # Says whether a certified publication still stands, which a later revocation changes: for a
+    # certified publication this view is neither cached here nor served as immutable.
+    states_revocation: bool = False
+
+    def may_change(self, folder: PublishedFolder) -> bool:
+        return self.states_revocation and folder.status == "certified"
 
 
 VIEWS: tuple[View, ...] = (
-    View("", "The publication: its manifest's facts, files and links", publication_view),
+    View("", "The publication: its manifest's facts, files and links", publication_view, JSON, True),
     View("manifest", "The manifest (sha256 of every file)", file_view(MANIFEST)),
     View("seats", "The seat table", file_view(SEATS_JSON)),
     View("totals/national", "National totals", file_view(NATIONAL_JSON)),
@@ -358,8 +366,8 @@ def _error_response(status: int, detail: str, headers: Mapping[str, str] | None 
     )
 
 
-def _event(folder: PublishedFolder) -> bytes:
-    data = json.dumps(folder.summary(), separators=(",", ":"))
+def _event(index: PublicationIndex, folder: PublishedFolder) -> bytes:
+    data = json.dumps(index.describe(folder), separators=(",", ":"))
     return f"id: {folder.position}\nevent: publication\ndata: {data}\n\n".encode()
 
 
@@ -432,9 +440,10 @@ def create_app(paths: WarehousePaths, *, poll_seconds: float = POLL_SECONDS) -> 
 
     def add_publication_route(view: View) -> None:
         async def handler(request: Request, publication_id: str) -> Response:
-            rep = await representation(find(publication_id), view)
+            folder = find(publication_id)
+            rep = await representation(folder, view)
             extra = {"Content-Security-Policy": RESULTS_PAGE_POLICY} if view.media_type == HTML else {}
-            return respond(request, rep, IMMUTABLE, extra)
+            return respond(request, rep, SHORT if view.may_change(folder) else IMMUTABLE, extra)
 
         app.add_api_route(
             f"{PREFIX}/publications/{{publication_id}}{suffix(view)}",
@@ -552,7 +561,7 @@ def create_app(paths: WarehousePaths, *, poll_seconds: float = POLL_SECONDS) -> 
                 {
                     "election_id": election_id,
                     "publications": len(published),
-                    "latest": published[-1].summary(),
+                    "latest": index.describe(published[-1]),
                 }
             )
         return listing(request, {"elections": value})
@@ -567,7 +576,7 @@ def create_app(paths: WarehousePaths, *, poll_seconds: float = POLL_SECONDS) -> 
         value = {
             "election_id": election_id,
             "publications": len(published),
-            "latest": published[-1].summary(),
+            "latest": index.describe(published[-1]),
             "links": {"publications": f"{base}/publications", "latest": f"{base}/latest"},
         }
         return listing(request, value)
@@ -579,13 +588,13 @@ def create_app(paths: WarehousePaths, *, poll_seconds: float = POLL_SECONDS) -> 
         if not published:
             raise ApiError(404, f"no publication of an election {election_id!r}")
         return listing(
-            request, {"election_id": election_id, "publications": [f.summary() for f in published]}
+            request, {"election_id": election_id, "publications": [index.describe(f) for f in published]}
         )
 
     @app.get(f"{PREFIX}/publications", tags=["listings"])
     async def publications(request: Request) -> Response:
         """Every publication, by log position."""
-        return listing(request, {"publications": [f.summary() for f in index.publications()]})
+        return listing(request, {"publications": [index.describe(f) for f in index.publications()]})
 
     @app.get(f"{PREFIX}/events", tags=["events"], response_class=StreamingResponse)
     async def events(request: Request, election: str | None = None) -> Response:
@@ -638,7 +647,7 @@ async def _stream(
         while True:
             fresh: Sequence[PublishedFolder] = [f for f in index.publications(election) if f.position > after]
             for folder in fresh:
-                yield _event(folder)
+                yield _event(index, folder)
                 after = folder.position
             if fresh:
                 quiet = 0.0
