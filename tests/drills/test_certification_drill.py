@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import io
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +24,12 @@ from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ELECTION_CERTIFIED
 from pipelines.publishing.publication import CertificationRefused, revoke_certification
 from pipelines.publishing.publication_check import check_folder as verify_publication
+from pipelines.serving.results_api import SHORT as SHORT_CACHE
 from pipelines.store.certification import certification_in_force
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import projection_checksums, rebuild_projections
 from tests.drills.support import assert_store_sound
+from tests.support.results_server import free_port, get, start_server
 from tests.support.small_election import ELECTION_ID, protocol, write_annulment, write_protocols
 
 pytestmark = pytest.mark.xdist_group("drills")  # one worker, one memo of gate outcomes
@@ -122,6 +126,12 @@ def log_head(warehouse: Path) -> tuple[object, ...]:
 
 def batch_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def folder_files(warehouse: Path, publication_id: str) -> dict[str, bytes]:
+    return {
+        f.name: f.read_bytes() for f in (WarehousePaths(warehouse).publications / publication_id).iterdir()
+    }
 
 
 def assert_verified(warehouse: Path) -> None:
@@ -329,3 +339,90 @@ def test_the_revocation_function_refuses_what_the_command_refuses(warehouse: Pat
         assert certification_in_force(store.conn, "no-such-election") is None
         assert certification_in_force(store.conn, ELECTION_ID, as_of=0) is None
     assert log_head(warehouse) == head and published_state(warehouse) == before
+
+
+def test_after_decertify_no_read_path_presents_the_revoked_certification_as_the_result(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A newsroom polling the results API and an analyst reading the warehouse both see the table
+    provisional again once the certification is revoked; the certified folder stays byte for byte."""
+    [(certified_id, certified_position, table_sha256)] = query(
+        warehouse,
+        "SELECT publication_id, position, table_sha256 FROM proj_publications WHERE status = 'certified'",
+    )
+    certified_folder = folder_files(warehouse, str(certified_id))
+    server = start_server(warehouse, port := free_port())
+    try:
+        before = get(port, f"/v1/elections/{ELECTION_ID}/latest").json()
+        assert (before["publication_id"], before["status"], before["revoked"]) == (
+            certified_id,
+            "certified",
+            None,
+        )
+        assert get(port, f"/v1/publications/{certified_id}").headers["cache-control"] == SHORT_CACHE
+
+        code, out = cli(
+            "decertify", "--election", ELECTION_ID, "--reason", "court ordered a recount",
+            "--by", "Supreme Court", "--warehouse", str(warehouse),
+        )  # fmt: skip
+        assert code == EXIT_OK, out
+        [(revoked_position,)] = query(
+            warehouse, "SELECT position FROM events WHERE event_type = 'CertificationRevoked'"
+        )
+        # The same table, published again as provisional in the same transaction, right after it.
+        [(new_id, new_position, new_status, new_sha256)] = query(
+            warehouse,
+            "SELECT publication_id, position, status, table_sha256 FROM proj_publications WHERE position > ?",
+            [certified_position],
+        )
+        assert new_id == f"{str(certified_id).replace('--certified--', '--provisional--')}--r1"
+        assert (new_position, new_status, new_sha256) == (
+            int(str(revoked_position)) + 1,
+            "provisional",
+            table_sha256,
+        )
+        assert f"published the seat table in force as provisional again: {new_id}" in out
+
+        # Real HTTP: every latest endpoint is the provisional table; the revoked one says so.
+        deadline = time.monotonic() + 30
+        while (latest := get(port, "/v1/latest/seats")).headers.get("x-publication-id") != new_id:
+            assert time.monotonic() < deadline, "the API never served the revocation's publication"
+            time.sleep(0.1)
+        assert json.loads(latest.body)["status"] == "provisional"
+        summary = get(port, f"/v1/elections/{ELECTION_ID}/latest").json()
+        assert (summary["status"], summary["revokes"]["publication_id"]) == ("provisional", certified_id)
+        assert summary["revokes"]["reason"] == "court ordered a recount"
+        listed = {p["publication_id"]: p for p in get(port, "/v1/publications").json()["publications"]}
+        revocation = listed[str(certified_id)]["revoked"]
+        assert revocation["revoked_position"] == revoked_position and revocation["replaced_by"] == new_id
+        assert revocation["decided_by"] == "Supreme Court"
+        assert get(port, f"/v1/publications/{certified_id}").json()["revoked"] == revocation
+        assert "was revoked" in get(port, "/v1/latest/page").body.decode()
+        # The event stream announces it to whoever listened since the certification.
+        stream = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        stream.request("GET", "/v1/events", headers={"Last-Event-ID": str(certified_position)})
+        answer = stream.getresponse()
+        while not (line := answer.readline().decode()).startswith("data: "):
+            assert line, "the event stream ended"
+        stream.close()
+        announced = json.loads(line[len("data: ") :])
+        assert (announced["publication_id"], announced["status"]) == (new_id, "provisional")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    # The analysts' views and the command line: provisional; the revoked folder is untouched.
+    assert query(warehouse, "SELECT DISTINCT status, publication_id FROM seat_table") == [
+        ("provisional", new_id)
+    ]
+    code, out = cli("seats", "--warehouse", str(warehouse))
+    assert code == EXIT_OK and f"provisional ({new_id})" in out, out
+    assert folder_files(warehouse, str(certified_id)) == certified_folder
+    assert_verified(warehouse)
+    # A replay of the journal makes the same log and the same folders, the new one included.
+    replayed = tmp_path / "replayed"
+    code, out = cli("replay", str(replayed), "--warehouse", str(warehouse))
+    assert code == EXIT_OK, out
+    assert log_head(replayed) == log_head(warehouse)
+    assert published_state(replayed)["folders"] == published_state(warehouse)["folders"]
+    assert_verified(replayed)

@@ -9,21 +9,18 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pipelines.core.paths import REPO_ROOT, WarehousePaths
+from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
 from pipelines.publishing.publication_layout import MANIFEST, NATIONAL_JSON, SEATS_JSON
 from tests.support.election_night import (
@@ -34,6 +31,7 @@ from tests.support.election_night import (
     second_batch,
     write_night_declaration,
 )
+from tests.support.results_server import Response, free_port, get, raw_request, start_server
 from tests.support.small_election import (
     ELECTION_ID,
     LISTS,
@@ -49,65 +47,7 @@ pytestmark = pytest.mark.xdist_group("results-api")
 CLIENTS = 200
 POLL_PAUSE = 0.05  # seconds between one client's polls
 MAX_POLLS = 4000  # a client's bound, whatever happens
-SSE_POLL = "0.05"
 QUARANTINED_PRECINCT = "P011"
-
-
-@dataclass
-class Response:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def get(port: int, path: str, headers: Mapping[str, str] | None = None, method: str = "GET") -> Response:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, headers=dict(headers or {}))
-        answer = conn.getresponse()
-        body = answer.read()
-        return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, body)
-    finally:
-        conn.close()
-
-
-def raw_request(port: int, data: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
-
-
-def start_server(warehouse: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "pipelines.cli.main", "serve", "--warehouse", str(warehouse)]
-    command += ["--port", str(port), "--poll-interval", SSE_POLL]
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise AssertionError(f"elections serve exited with {process.returncode}: {output}")
-        try:
-            if get(port, "/v1").status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("elections serve did not answer within 120 s")
 
 
 class EventReader(threading.Thread):
