@@ -299,6 +299,9 @@ class ResultsPublished(DomainEvent):
     nist_cdf_precincts: bool | None = field(
         default=None, metadata=KEY_WHEN_SET
     )  # its NIST export lists every precinct
+    # The format of its folder (publishing/publication_layout.py); None (no key): format 1, written
+    # before formats were recorded.
+    publication_format: int | None = field(default=None, metadata=KEY_WHEN_SET)
 
 
 @dataclass(frozen=True, kw_only=True)

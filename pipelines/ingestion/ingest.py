@@ -63,6 +63,7 @@ from pipelines.ingestion.protocol_batch import (
     row_problem,
 )
 from pipelines.publishing.publication import Publication, publish, write_publication_folder
+from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT
 from pipelines.rules.rule_profiles import (
     RuleProfile,
     is_profile_id,
@@ -762,16 +763,26 @@ def changed_elections(ingestor: Ingestor, outcomes: Sequence[FileOutcome]) -> li
 
 
 def publish_run_end(
-    store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, at: datetime
+    store: EventStore,
+    election_ids: Iterable[str],
+    summary: IngestSummary,
+    *,
+    at: datetime,
+    publication_format: int = CURRENT_PUBLICATION_FORMAT,
 ) -> None:
     """Publish a provisional table for each election whose results moved, as of the run's end `at`
     (the publications' occurred_at and recorded_at); explain when the rules cannot allocate yet."""
     with store.recording_at(at):
-        publish_changed(store, election_ids, summary, occurred_at=at)
+        publish_changed(store, election_ids, summary, occurred_at=at, publication_format=publication_format)
 
 
 def publish_changed(
-    store: EventStore, election_ids: Iterable[str], summary: IngestSummary, *, occurred_at: datetime
+    store: EventStore,
+    election_ids: Iterable[str],
+    summary: IngestSummary,
+    *,
+    occurred_at: datetime,
+    publication_format: int = CURRENT_PUBLICATION_FORMAT,
 ) -> None:
     """Publish a provisional table for each election whose results moved; explain when rules cannot,
     or when the election is certified (nothing is published after its certification)."""
@@ -782,7 +793,9 @@ def publish_changed(
             write_publication_folder(store, certified.publication_id)  # lost to a crash after certify
             continue
         try:
-            publication = publish(store, election_id, occurred_at=occurred_at)
+            publication = publish(
+                store, election_id, occurred_at=occurred_at, publication_format=publication_format
+            )
         except RulesCannotDecide as exc:
             summary.notes.append(f"no seat table for {election_id} yet: {exc}")
             continue
@@ -846,7 +859,11 @@ def ingest_sources(
                 bar.advance()
         run_end = ended_at or utc_now()
         if files:  # journaled before it publishes, so that a replay publishes at the same place
-            ingestor.archive.mark_run_end(run_end, publish=publish_results)
+            ingestor.archive.mark_run_end(
+                run_end,
+                publish=publish_results,
+                publication_format=CURRENT_PUBLICATION_FORMAT if publish_results else None,
+            )
         if publish_results:
             publish_run_end(store, changed_elections(ingestor, summary.files), summary, at=run_end)
         if ingestor.validated_files:  # for people reading why rows were refused: once, after the results

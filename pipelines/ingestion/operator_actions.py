@@ -22,6 +22,7 @@ from pipelines.domain.events import PRECINCTS_IN_EXPORT
 from pipelines.ingestion.ingest import REFUSE_UNREAD, replay_unread_refusal
 from pipelines.ingestion.rules_amendment import RulesAmendment, amend_rules
 from pipelines.publishing.publication import Publication, certify, publish, revoke_certification
+from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, FIRST_PUBLICATION_FORMAT
 from pipelines.rules.rule_profiles import parse_profile
 from pipelines.store.event_store import EventStore
 from pipelines.store.raw_archive import RawArchive
@@ -34,8 +35,25 @@ def _extra(options: Mapping[str, Any]) -> dict[str, Any] | None:
     return {PRECINCTS_IN_EXPORT: True} if options.get("precincts") else None
 
 
+# The option that journals the format of the folder a publication wrote; absent: format 1, from before
+# formats were recorded, which a replay writes again as it was.
+FORMAT_OPTION = "publication_format"
+# An amendment in force publishes, and so does a revocation (its provisional table).
+PUBLISHING_ACTIONS = ("publish", "certify", "amend-rules", "decertify")
+
+
+def _format(options: Mapping[str, Any]) -> int:
+    return int(options.get(FORMAT_OPTION, FIRST_PUBLICATION_FORMAT))
+
+
 def _publish(store: EventStore, options: Mapping[str, Any], at: datetime) -> object:
-    return publish(store, str(options["election"]), extra=_extra(options), occurred_at=at)
+    return publish(
+        store,
+        str(options["election"]),
+        extra=_extra(options),
+        occurred_at=at,
+        publication_format=_format(options),
+    )
 
 
 def _certify(store: EventStore, options: Mapping[str, Any], at: datetime) -> object:
@@ -46,6 +64,7 @@ def _certify(store: EventStore, options: Mapping[str, Any], at: datetime) -> obj
         operator=options.get("operator"),
         extra=_extra(options),
         at=at,
+        publication_format=_format(options),
     )
 
 
@@ -59,6 +78,7 @@ def _decertify(store: EventStore, options: Mapping[str, Any], at: datetime) -> o
         occurred_at=at,
         # Journals written before a revocation published its provisional table replay without it.
         publish_provisional=bool(options.get("publish_provisional", False)),
+        publication_format=_format(options),
     )
 
 
@@ -86,7 +106,11 @@ def _amend_rules(store: EventStore, options: Mapping[str, Any], at: datetime) ->
     if amendment.scheduled:
         return RulesAmendmentOutcome(amendment, None, None)
     try:
-        return RulesAmendmentOutcome(amendment, publish(store, election_id, occurred_at=at), None)
+        return RulesAmendmentOutcome(
+            amendment,
+            publish(store, election_id, occurred_at=at, publication_format=_format(options)),
+            None,
+        )
     except RulesCannotDecide as exc:
         return RulesAmendmentOutcome(amendment, None, str(exc))
 
@@ -110,8 +134,13 @@ def perform(
 ) -> object:
     """Journal the action, then run it with its events recorded at `at` (default: now). Options must
     be JSON values: they are written to the journal as they are and given back on replay. An action
-    that is refused raises as it would anyway; a replay meets the same refusal at the same place."""
+    that is refused raises as it would anyway; a replay meets the same refusal at the same place.
+
+    An action run now (no `at`) publishes in the current format, which its options journal; a replay
+    (given the journaled `at` and options) publishes in the format they name."""
     action = ACTIONS[name]
+    if at is None and name in PUBLISHING_ACTIONS:
+        options = {**options, FORMAT_OPTION: CURRENT_PUBLICATION_FORMAT}
     moment = at or utc_now()
     RawArchive(paths.archive).record_action(name, moment, options)
     with store.recording_at(moment):

@@ -38,6 +38,7 @@ from pipelines.ingestion.openelections_ingest import FILE_FORMAT as OPENELECTION
 from pipelines.ingestion.openelections_ingest import OpenElectionsIngestor
 from pipelines.ingestion.operator_actions import ACTIONS, perform
 from pipelines.publishing.publication import Publication
+from pipelines.publishing.publication_layout import FIRST_PUBLICATION_FORMAT
 from pipelines.store.event_store import BeyondRecordedHead, EventStore
 from pipelines.store.raw_archive import Interrupted, JournalEntry, OperatorAction, RawArchive, Receipt, RunEnd
 
@@ -157,10 +158,15 @@ class _Replay:
         outcomes, self.run_outcomes = self.run_outcomes, []
         if not outcomes:  # nothing of this run arrived by `until`
             return
-        self.ingestor.archive.mark_run_end(end.at, publish=end.publish)
+        self.ingestor.archive.mark_run_end(
+            end.at, publish=end.publish, publication_format=end.publication_format
+        )
         if end.publish:
             elections = changed_elections(self.ingestor, outcomes)
-            publish_run_end(self.store, elections, self.summary, at=end.at)
+            publication_format = end.publication_format or FIRST_PUBLICATION_FORMAT
+            publish_run_end(
+                self.store, elections, self.summary, at=end.at, publication_format=publication_format
+            )
 
     def act(self, action: OperatorAction) -> None:
         if action.name not in ACTIONS:

@@ -29,6 +29,7 @@ from pipelines.domain.event_types import (
 )
 from pipelines.domain.events import CERTIFICATION_REVOKED, RESULTS_CERTIFIED, canonical_json
 from pipelines.publishing.publication_files import check_folder_name, warehouse_of, write_publication
+from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, FIRST_PUBLICATION_FORMAT
 from pipelines.publishing.published_results import RESULT_EVENTS
 from pipelines.publishing.seat_table import allocate_totals, national_totals
 from pipelines.rules.rule_profiles import profile_to_dict
@@ -117,13 +118,15 @@ def publish(
     status: Status = "provisional",
     extra: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
+    publication_format: int = CURRENT_PUBLICATION_FORMAT,
 ) -> Publication | None:
     """Allocate over the current totals and record the publication; None when these results are
     already published with this status, or while the election's certification is in force (nothing
     is published after it). Raises RulesCannotDecide (nothing is published).
 
     `occurred_at` (default: now) is the publication's time in the log; a replay passes the time the
-    original run published, so that its tables equal the original's."""
+    original run published, so that its tables equal the original's, and the format its folder had
+    (`publication_format`, recorded in the event from format 2 on; 1 leaves the key out as it was)."""
     based_on = last_result_position(store, election_id)
     # Nothing new to publish; a folder lost to a crash after the commit is written now.
     in_force = certification_in_force(store.conn, election_id)
@@ -136,7 +139,9 @@ def publish(
         return None
     number = _count(store, election_id, RESULTS_CERTIFIED) + 1 if status == "certified" else 1
     pub_id = publication_id(election_id, status, based_on, certification=number)
-    event, publication = _publication_event(store, election_id, pub_id, status, based_on, extra, occurred_at)
+    event, publication = _publication_event(
+        store, election_id, pub_id, status, based_on, extra, occurred_at, publication_format
+    )
     with store.transaction():
         store.append([event])
         update_projections(store.conn)
@@ -152,6 +157,7 @@ def _publication_event(
     based_on: int,
     extra: dict[str, Any] | None,
     occurred_at: datetime | None,
+    publication_format: int,
 ) -> tuple[ResultsPublished | ResultsCertified, Publication]:
     """The event that publishes the current totals' allocation under `pub_id`, not yet appended.
     Raises RulesCannotDecide when there is nothing to allocate."""
@@ -193,6 +199,7 @@ def _publication_event(
         ),
         allocation=tuple(records),
         explanation=tuple(allocation.explanation),
+        publication_format=None if publication_format == FIRST_PUBLICATION_FORMAT else publication_format,
         **(extra or {}),
     )
     return event, Publication(pub_id, election_id, status, based_on, checksum, allocation)
@@ -247,6 +254,7 @@ def certify(
     operator: str | None = None,
     extra: dict[str, Any] | None = None,
     at: datetime | None = None,
+    publication_format: int = CURRENT_PUBLICATION_FORMAT,
 ) -> Publication:
     """Publish the certified seat table, once per election, when every declared precinct has reported
     or been annulled; `override_reason` certifies anyway and records a CertificationOverridden event.
@@ -284,7 +292,14 @@ def certify(
                 ]
             )
             update_projections(store.conn)
-    publication = publish(store, election_id, status="certified", extra=extra, occurred_at=moment)
+    publication = publish(
+        store,
+        election_id,
+        status="certified",
+        extra=extra,
+        occurred_at=moment,
+        publication_format=publication_format,
+    )
     assert publication is not None  # no certified publication exists, so publish always publishes
     return publication
 
@@ -306,6 +321,7 @@ def revoke_certification(
     operator: str | None = None,
     occurred_at: datetime | None = None,
     publish_provisional: bool = True,
+    publication_format: int = CURRENT_PUBLICATION_FORMAT,
 ) -> Revocation:
     """Record that the certification in force is revoked (CertificationRevoked: which publication,
     why, who decided) and, in the same transaction, publish the seat table in force again as
@@ -315,7 +331,8 @@ def revoke_certification(
     accepted again and a new certification is possible.
 
     `occurred_at` (default: now) is the revocation's time in the log, for a replay;
-    `publish_provisional=False` only replays a journal written before revocations published."""
+    `publish_provisional=False` only replays a journal written before revocations published;
+    `publication_format` is the provisional folder's, as for `publish`."""
     reason, decided_by = reason.strip(), decided_by.strip()
     if not reason:
         raise InputError(
@@ -353,7 +370,7 @@ def revoke_certification(
         number = _count(store, election_id, CERTIFICATION_REVOKED) + 1
         pub_id = publication_id(election_id, "provisional", based_on, revocation=number)
         event, publication = _publication_event(
-            store, election_id, pub_id, "provisional", based_on, None, moment
+            store, election_id, pub_id, "provisional", based_on, None, moment, publication_format
         )
         events.append(event)
     with store.transaction():

@@ -38,9 +38,12 @@ from pipelines.publishing.export_tables import (
     seats_table,
 )
 from pipelines.publishing.nist_cdf import report_bytes
+from pipelines.publishing.publication_format_1 import render_format_1
 from pipelines.publishing.publication_layout import (
     ALLOCATION_JSON,
     CDF_JSON,
+    CURRENT_PUBLICATION_FORMAT,
+    FIRST_PUBLICATION_FORMAT,
     MANIFEST,
     NATIONAL_CSV,
     NATIONAL_JSON,
@@ -128,7 +131,17 @@ def _precincts_parquet(table: Table) -> bytes:
 
 
 def render_files(results: PublishedResults) -> dict[str, bytes]:
-    """Every file of the folder but the manifest, as bytes: a pure function of the results."""
+    """Every file of the folder but the manifest, as bytes: a pure function of the results, in the
+    format its event records (the folder a version wrote stays the folder this one renders)."""
+    if results.publication_format == FIRST_PUBLICATION_FORMAT:
+        return render_format_1(results)
+    if results.publication_format != CURRENT_PUBLICATION_FORMAT:
+        raise InputError(
+            f"publication {results.publication_id} is of format {results.publication_format}, which "
+            f"this version cannot render (it knows formats {FIRST_PUBLICATION_FORMAT} to "
+            f"{CURRENT_PUBLICATION_FORMAT}): it was written by a later version",
+            value=str(results.publication_format),
+        )
     national, regions = national_table(results), regions_table(results)
     about = {
         "publication_id": results.publication_id,
@@ -176,10 +189,17 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
 
 def manifest(results: PublishedResults, files: Mapping[str, bytes]) -> dict[str, Any]:
     """A pure function of the log: the time it states is the publication event's, never the clock.
-    A publication appended with a revocation states it (`revokes`): readers of the folders alone
-    (the results API) learn from it that the certification it names no longer stands."""
+    Format 1 manifests had neither a format key nor `revokes`; later ones state their format, and a
+    publication appended with a revocation states it (`revokes`): readers of the folders alone (the
+    results API) learn from it that the certification it names no longer stands."""
+    stated = (
+        {}
+        if results.publication_format == FIRST_PUBLICATION_FORMAT
+        else {"publication_format": results.publication_format}
+    )
     revokes = {} if results.revokes is None else {"revokes": dict(results.revokes)}
     return {
+        **stated,
         "publication_id": results.publication_id,
         "election_id": results.election_id,
         "status": results.status,

@@ -17,3 +17,9 @@ SIGNATURE = "manifest.sig"
 PRECINCTS_CSV = "precincts.csv"
 PRECINCTS_PARQUET = "precincts.parquet"
 WORKBOOK = "results.xlsx"
+
+# The format of a publication's folder, recorded in its event (`publication_format`) and manifest from
+# format 2 on: which files it holds and how they are written, so that verify renders each folder as
+# the version that wrote it did. An event without the key is of format 1 (publication_format_1.py).
+FIRST_PUBLICATION_FORMAT = 1
+CURRENT_PUBLICATION_FORMAT = 2

@@ -21,6 +21,7 @@ from pipelines.domain.events import (
     PROTOCOL_REPORTED,
 )
 from pipelines.publishing.precinct_figures import PrecinctFigures, precinct_figures_as_of
+from pipelines.publishing.publication_layout import FIRST_PUBLICATION_FORMAT
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import checkpoint
 from pipelines.store.queries import query
@@ -98,6 +99,7 @@ class PublishedResults:
     against_all_on_ballot: bool = False
     # The certification whose revocation this publication was appended with (manifest `revokes`).
     revokes: Mapping[str, Any] | None = None
+    publication_format: int = FIRST_PUBLICATION_FORMAT  # how its folder is written (publication_layout)
 
     @property
     def total_seats(self) -> int:
@@ -151,6 +153,7 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
         {f: sum(int(r.figures[f]) for r in regions) for f in TOTAL_FIELDS},
         {info.list_id: sum(r.votes[info.list_id] for r in regions) for info in lists},
     )
+    publication_format = int(payload.get("publication_format", FIRST_PUBLICATION_FORMAT))
     head = first_row(conn.execute(query("event_hash_at"), {"position": based_on}))
     return PublishedResults(
         publication_id=publication_id,
@@ -179,7 +182,11 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
             else None
         ),
         against_all_on_ballot=bool(election_row[4]),
-        revokes=_revocation_published_with(conn, election_id, position),
+        # Format 1 came before publications were appended with a revocation.
+        revokes=None
+        if publication_format == FIRST_PUBLICATION_FORMAT
+        else _revocation_published_with(conn, election_id, position),
+        publication_format=publication_format,
     )
 
 

@@ -80,6 +80,9 @@ class RunEnd:
 
     at: datetime
     publish: bool
+    # The format of the folders it published (publishing/publication_layout.py); None when journaled
+    # before formats were recorded, which were format 1.
+    publication_format: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,12 @@ class RawArchive:
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
-    def mark_run_end(self, completed_at: datetime, *, publish: bool = True) -> None:
-        """Close an ingest run (before it publishes): a replay publishes where the original run did."""
-        self.append(RunEnd(completed_at, publish))
+    def mark_run_end(
+        self, completed_at: datetime, *, publish: bool = True, publication_format: int | None = None
+    ) -> None:
+        """Close an ingest run (before it publishes): a replay publishes where the original run did,
+        in the format it did."""
+        self.append(RunEnd(completed_at, publish, publication_format))
 
     def record_action(self, name: str, at: datetime, options: Mapping[str, Any]) -> None:
         """Journal an operator action before it takes effect; `at` is the time of its events."""
@@ -241,7 +247,10 @@ class RawArchive:
 def entry_json(entry: JournalEntry) -> dict[str, Any]:
     """One journal line: the form `_parse_entry` reads back."""
     if isinstance(entry, RunEnd):
-        return {"run_end": entry.at.isoformat(), "publish": entry.publish}
+        line_end: dict[str, Any] = {"run_end": entry.at.isoformat(), "publish": entry.publish}
+        if entry.publication_format is not None:
+            line_end["publication_format"] = entry.publication_format
+        return line_end
     if isinstance(entry, OperatorAction):
         return {"action": entry.name, "at": entry.at.isoformat(), "options": dict(entry.options)}
     if isinstance(entry, Interrupted):
@@ -262,7 +271,12 @@ def _parse_entry(entry: Mapping[str, Any]) -> JournalEntry:
     if "interrupted" in entry:
         return Interrupted(datetime.fromisoformat(entry["interrupted"]), int(entry["head"]))
     if "run_end" in entry:
-        return RunEnd(datetime.fromisoformat(entry["run_end"]), bool(entry.get("publish", True)))
+        stated = entry.get("publication_format")
+        return RunEnd(
+            datetime.fromisoformat(entry["run_end"]),
+            bool(entry.get("publish", True)),
+            None if stated is None else int(stated),
+        )
     if "action" in entry:
         return OperatorAction(str(entry["action"]), datetime.fromisoformat(entry["at"]), entry["options"])
     options = dict(entry.get("options", {}))

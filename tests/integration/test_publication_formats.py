@@ -1,0 +1,106 @@
+"""Publication folders written by an earlier version still verify byte for byte: the folders main wrote
+at 6a6cae9 (format 1: LF CSV, formula-only defusing, no workbook) from the fixture log
+tests/fixtures/logs/night-2026-12 are rendered again from that log by format 1's frozen renderer,
+while new publications record format 2 and render as this version does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli.main import main
+from pipelines.core.errors import EXIT_FAILURE, EXIT_OK
+from pipelines.core.paths import WarehousePaths
+from pipelines.ingestion.replay import replay_archive
+from pipelines.publishing.publication import certify
+from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, MANIFEST, SEATS_CSV, WORKBOOK
+from pipelines.store.event_store import EventStore
+from pipelines.store.projections import rebuild_projections
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "night-2026-12"
+OLD_FOLDERS = FIXTURE / "publications"
+LOG_TABLES = (
+    "events",
+    "protocol_facts",
+    "protocol_votes",
+    "declared_precincts",
+    "oe_results",
+    "oe_pseudo_rows",
+)
+ELECTION = "test-mazhilis"
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def old_warehouse(tmp_path: Path) -> WarehousePaths:
+    """The old log, its archive and the folders the old version wrote, in a warehouse of this version."""
+    paths = WarehousePaths(tmp_path / "warehouse")
+    with EventStore.open_writer(paths):
+        pass
+    with duckdb.connect(str(paths.database)) as conn:
+        for table in LOG_TABLES:
+            conn.execute(
+                f"INSERT INTO {table} SELECT * FROM read_parquet('{FIXTURE / 'log' / table}.parquet')"
+            )
+        conn.execute("BEGIN TRANSACTION")
+        rebuild_projections(conn)
+        conn.execute("COMMIT")
+    shutil.rmtree(paths.archive)
+    shutil.copytree(FIXTURE / "archive", paths.archive)
+    shutil.copytree(OLD_FOLDERS, paths.publications, dirs_exist_ok=True)
+    # The fixture keeps no anchor file: an empty one, as a warehouse has, and the next writer anchors
+    # the head the old log reached.
+    paths.log_heads.touch()
+    with EventStore.open_writer(paths):
+        pass
+    return paths
+
+
+def test_folders_the_previous_version_wrote_verify_and_a_changed_byte_does_not(
+    old_warehouse: WarehousePaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert len(list(OLD_FOLDERS.iterdir())) == 5
+    assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK, capsys.readouterr().out
+    capsys.readouterr()
+    seats = old_warehouse.publications / "test-mazhilis--provisional--000000020" / SEATS_CSV
+    data = bytearray(seats.read_bytes())
+    data[-2] = ord("1") if data[-2] != ord("1") else ord("2")
+    seats.chmod(0o644)
+    seats.write_bytes(bytes(data))
+    assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_FAILURE
+    out = capsys.readouterr().out
+    assert "test-mazhilis--provisional--000000020/seats.csv: the file differs" in out, out
+
+
+def test_a_new_publication_beside_old_ones_records_the_current_format(old_warehouse: WarehousePaths) -> None:
+    with EventStore.open_writer(old_warehouse) as store:
+        publication = certify(store, ELECTION, override_reason="P011 and P012 never reported")
+        row = store.conn.execute("SELECT payload FROM events ORDER BY position DESC LIMIT 1").fetchone()
+    assert row is not None and json.loads(row[0])["publication_format"] == CURRENT_PUBLICATION_FORMAT
+    folder = old_warehouse.publications / publication.publication_id
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["publication_format"] == CURRENT_PUBLICATION_FORMAT and WORKBOOK in manifest["files"]
+    old_manifest = json.loads((OLD_FOLDERS / "test-mazhilis--certified--000000023" / MANIFEST).read_text())
+    assert "publication_format" not in old_manifest
+    assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
+
+
+@pytest.mark.slow
+def test_a_replay_of_the_old_journal_writes_the_old_folders_again(tmp_path: Path) -> None:
+    """The journal of a version before formats names none: its replay publishes format 1 again, the
+    same folders to the byte, manifest included."""
+    source = WarehousePaths(tmp_path / "source")
+    shutil.copytree(FIXTURE / "archive", source.archive)
+    target = WarehousePaths(tmp_path / "replayed")
+    replay_archive(source, target.root)
+    replayed = sorted(p.name for p in target.publications.iterdir() if not p.name.startswith("."))
+    assert replayed == sorted(p.name for p in OLD_FOLDERS.iterdir())
+    for name in replayed:
+        assert folder_bytes(target.publications / name) == folder_bytes(OLD_FOLDERS / name), name
