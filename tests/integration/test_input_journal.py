@@ -19,6 +19,7 @@ from pipelines.core.paths import WarehousePaths
 from pipelines.gate.validation import ValidationPolicy
 from pipelines.ingestion.ingest import ingest_paths
 from pipelines.ingestion.replay import replay_archive
+from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT
 from pipelines.store.event_store import EventStore
 from pipelines.store.raw_archive import RawArchive
 from tests.support.small_election import (
@@ -76,7 +77,8 @@ def test_receipts_carry_the_ingest_options_and_fsync_before_each_commit(
     assert declaration["options"] == protocols["options"] == expected
     assert ValidationPolicy.from_options(policy.to_options()) == policy
     assert protocols["options"]["policy"]["day_allowance"] == "1/20"
-    assert set(run_end) == {"run_end", "publish"} and run_end["publish"] is True
+    assert set(run_end) == {"run_end", "publish", "publication_format"} and run_end["publish"] is True
+    assert run_end["publication_format"] == CURRENT_PUBLICATION_FORMAT  # what a replay publishes
     with duckdb.connect(str(paths.database), read_only=True) as conn:
         recorded = conn.execute(
             "SELECT DISTINCT recorded_at FROM events WHERE batch_id = ?",
@@ -103,11 +105,12 @@ def test_operator_actions_are_journaled_with_their_time_and_options(tmp_path: Pa
     )
 
     *_, run_end, certify = journal(paths)
-    assert run_end["publish"] is False
+    assert run_end["publish"] is False and "publication_format" not in run_end  # it published nothing
     assert certify["action"] == "certify"
     options = certify["options"]
     assert isinstance(options, dict)
     assert options["election"] == ELECTION_ID and options["override_reason"] == "P004 flooded"
+    assert options["publication_format"] == CURRENT_PUBLICATION_FORMAT
     with duckdb.connect(str(paths.database), read_only=True) as conn:
         times = conn.execute(
             "SELECT event_type, occurred_at, recorded_at FROM events "
