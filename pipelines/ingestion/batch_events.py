@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +62,34 @@ def row_quarantined(
     return RowQuarantined(
         election_id=election_id, occurred_at=received_at, batch_id=archived.sha256, **problem
     )
+
+
+def whole_file_refusal(
+    archived: ArchivedFile,
+    election_id: str,
+    file_format: str,
+    rule: str,
+    message: str,
+    received_at: datetime,
+    *,
+    rows_total: int = 0,
+    row_problems: Sequence[dict[str, Any]] = (),
+) -> list[BatchReceived | BatchQuarantined | RowQuarantined]:
+    """A file quarantined whole: its receipt, the refusal with rule and reason, and the rows that made
+    it so (whole-file policy), each kept with its own reason."""
+    return [
+        batch_receipt(
+            archived,
+            election_id,
+            file_format,
+            received_at,
+            total=rows_total,
+            quarantined=len({q["row"] for q in row_problems}),
+            whole=True,
+        ),
+        batch_refusal(archived, election_id, rule, message, received_at),
+        *(row_quarantined(archived, election_id, q, received_at) for q in row_problems),
+    ]
 
 
 def unread_refusal(refusal: Refusal, election_id: str, received_at: datetime) -> BatchQuarantined:

@@ -55,7 +55,12 @@ from pipelines.gate.intake import (
     walk,
 )
 from pipelines.gate.validation import ValidationOutcome, ValidationPolicy, validate_file
-from pipelines.ingestion.batch_events import batch_receipt, batch_refusal, row_quarantined, unread_refusal
+from pipelines.ingestion.batch_events import (
+    batch_receipt,
+    row_quarantined,
+    unread_refusal,
+    whole_file_refusal,
+)
 from pipelines.ingestion.protocol_batch import (
     TO_APPEND,
     decide_protocols,
@@ -376,20 +381,18 @@ class Ingestor:
     ) -> FileOutcome:
         """Quarantine a file whole; the rows that made it so (whole-file policy) are kept with it."""
         bad_rows = len({q["row"] for q in row_problems})
-        events = [
-            batch_receipt(
+        self._commit(
+            whole_file_refusal(
                 archived,
                 election_id,
                 file_format,
+                rule,
+                message,
                 received_at,
-                total=rows_total,
-                quarantined=bad_rows,
-                whole=True,
-            ),
-            batch_refusal(archived, election_id, rule, message, received_at),
-            *(row_quarantined(archived, election_id, q, received_at) for q in row_problems),
-        ]
-        self._commit(events)
+                rows_total=rows_total,
+                row_problems=row_problems,
+            )
+        )
         return FileOutcome(
             archived.original_name,
             archived.sha256,

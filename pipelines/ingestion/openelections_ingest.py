@@ -36,7 +36,7 @@ from pipelines.gate.openelections import (
     spelling_variants,
     text_line,
 )
-from pipelines.ingestion.batch_events import batch_receipt, batch_refusal, row_quarantined
+from pipelines.ingestion.batch_events import batch_receipt, row_quarantined, whole_file_refusal
 from pipelines.ingestion.ingest import FileOutcome, Ingestor, IngestSummary, Status, collect_files
 from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
@@ -380,11 +380,7 @@ class OpenElectionsIngestor:
     def _refuse_whole(
         self, archived: ArchivedFile, election_id: str, rule: str, message: str, received_at: datetime
     ) -> FileOutcome:
-        events = [
-            batch_receipt(archived, election_id, FILE_FORMAT, received_at, whole=True),
-            batch_refusal(archived, election_id, rule, message, received_at),
-        ]
-        self._commit(events)
+        self._commit(whole_file_refusal(archived, election_id, FILE_FORMAT, rule, message, received_at))
         return FileOutcome(
             archived.original_name,
             archived.sha256,
