@@ -36,6 +36,7 @@ from pipelines.domain.events import RESULTS_CERTIFIED, RESULTS_PUBLISHED
 from pipelines.publishing.publication_check import check_folder as verify_publication
 from pipelines.publishing.publication_files import publication_folder_files
 from pipelines.publishing.publication_layout import MANIFEST, SIGNATURE
+from pipelines.publishing.published_results import area_totals_of_publications
 from pipelines.store.event_store import (
     HASH_TEXT_MACRO,
     LOG_TABLES,
@@ -327,6 +328,7 @@ def _publication_problems(
     ).fetchall()
     found = []
     recorded = set()
+    counted = area_totals_of_publications(conn)  # every base in one pass over the log, not one each
     for position, pub_id in rows:
         publication_id = str(pub_id)
         recorded.add(publication_id)
@@ -339,7 +341,7 @@ def _publication_problems(
                 )
             )
             continue
-        expected = publication_folder_files(conn, publication_id)
+        expected = publication_folder_files(conn, publication_id, counted=counted)
         present = {p.name for p in folder.iterdir()} - {SIGNATURE}
         for name in sorted(set(expected) | present):
             problem = _file_problem(folder, name, expected.get(name), publication_id)

@@ -58,7 +58,7 @@ from pipelines.publishing.publication_layout import (
     SIGNATURE,
     WORKBOOK,
 )
-from pipelines.publishing.published_results import PublishedResults, load_published_results
+from pipelines.publishing.published_results import AreaTotals, PublishedResults, load_published_results
 from pipelines.publishing.results_page import render_results_page
 from pipelines.publishing.signing import configured_signing_key, sign_manifest
 from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
@@ -266,9 +266,15 @@ def write_publication(paths: WarehousePaths, conn: duckdb.DuckDBPyConnection, pu
     return folder
 
 
-def publication_folder_files(conn: duckdb.DuckDBPyConnection, publication_id: str) -> dict[str, bytes]:
-    """Every file of a publication's folder but its signature, rendered from the log."""
-    results = load_published_results(conn, publication_id)
+def publication_folder_files(
+    conn: duckdb.DuckDBPyConnection,
+    publication_id: str,
+    *,
+    counted: Mapping[tuple[str, int], Sequence[AreaTotals]] | None = None,
+) -> dict[str, bytes]:
+    """Every file of a publication's folder but its signature, rendered from the log (`counted`: as
+    for `load_published_results`)."""
+    results = load_published_results(conn, publication_id, counted=counted)
     files = render_files(results)
     files[MANIFEST] = json_bytes(manifest(results, files))
     return files

@@ -4,7 +4,7 @@ every publication file (CSV, JSON, NIST export, results page) is rendered from."
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -122,8 +122,14 @@ class PublishedResults:
 # -- reading from the log ----------------------------------------------------------------------
 
 
-def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str) -> PublishedResults:
-    """Read one publication and the state of its election at the position it is based on."""
+def load_published_results(
+    conn: duckdb.DuckDBPyConnection,
+    publication_id: str,
+    *,
+    counted: Mapping[tuple[str, int], Sequence[AreaTotals]] | None = None,
+) -> PublishedResults:
+    """Read one publication and the state of its election at the position it is based on; `counted`
+    may hold that state already, by (election, position), as `area_totals_of_publications` gives it."""
     row = first_row(conn.execute(query("publication_event"), {"publication": publication_id}))
     if row is None:
         raise InputError(f"no publication {publication_id!r} in this warehouse", value=publication_id)
@@ -134,19 +140,9 @@ def load_published_results(conn: duckdb.DuckDBPyConnection, publication_id: str)
     assert election_row is not None
     election_id = str(election_row[0])
     based_on = int(payload["based_on_position"])
-    lists = [
-        ListInfo(
-            str(lid),
-            str(name),
-            int(str(order)),
-            None if color is None else str(color),
-            None if candidates is None else int(str(candidates)),
-        )
-        for lid, name, order, color, candidates in conn.execute(
-            query("election_lists"), {"election": election_id}
-        ).fetchall()
-    ]
-    regions = _area_totals(conn, election_id, based_on, lists)
+    lists = election_lists(conn, election_id)
+    known = None if counted is None else counted.get((election_id, based_on))
+    regions = list(known) if known is not None else _area_totals(conn, election_id, based_on, lists)
     national = AreaTotals(
         None,
         str(election_row[1]),
@@ -216,6 +212,22 @@ def _revocation_published_with(
     }
 
 
+def election_lists(conn: duckdb.DuckDBPyConnection, election_id: str) -> list[ListInfo]:
+    """The lists of an election in ballot order."""
+    return [
+        ListInfo(
+            str(lid),
+            str(name),
+            int(str(order)),
+            None if color is None else str(color),
+            None if candidates is None else int(str(candidates)),
+        )
+        for lid, name, order, color, candidates in conn.execute(
+            query("election_lists"), {"election": election_id}
+        ).fetchall()
+    ]
+
+
 def _allocation_inputs(
     payload: Mapping[str, Any], national: AreaTotals, lists: Sequence[ListInfo]
 ) -> dict[str, Any]:
@@ -274,18 +286,63 @@ def _area_totals(
     votes: dict[str, dict[str, int]] = {}
     for region_id, list_id, count in conn.execute(votes_sql, params).fetchall():
         votes.setdefault(str(region_id), {})[str(list_id)] = int(count)
-    regions = []
-    for region_id, name, *figures in conn.execute(area_sql, params).fetchall():
-        region_votes = votes.get(str(region_id), {})
-        regions.append(
-            AreaTotals(
-                str(region_id),
-                str(name),
-                dict(zip(TOTAL_FIELDS, (int(f) for f in figures), strict=True)),
-                {info.list_id: region_votes.get(info.list_id, 0) for info in lists},
-            )
-        )
-    return regions
+    return [
+        _area(region_id, name, figures, votes.get(str(region_id), {}), lists)
+        for region_id, name, *figures in conn.execute(area_sql, params).fetchall()
+    ]
+
+
+def area_totals_as_of(
+    conn: duckdb.DuckDBPyConnection, election_id: str, positions: Iterable[int], lists: Sequence[ListInfo]
+) -> dict[int, list[AreaTotals]]:
+    """Each region's figures at each of `positions` as `_area_totals` counts them from the log, all in
+    one pass over it: rendering a night's publications again costs one count, not one each."""
+    wanted = sorted(set(positions))
+    if not wanted:
+        return {}
+    params: dict[str, object] = {"election": election_id, "positions": wanted}
+    votes: dict[tuple[int, str], dict[str, int]] = {}
+    for as_of, region_id, list_id, count in conn.execute(
+        query("region_list_votes_at_positions"), params
+    ).fetchall():
+        votes.setdefault((int(as_of), str(region_id)), {})[str(list_id)] = int(count)
+    totals: dict[int, list[AreaTotals]] = {position: [] for position in wanted}
+    for as_of, region_id, name, *figures in conn.execute(
+        query("region_totals_at_positions"), params
+    ).fetchall():
+        region_votes = votes.get((int(as_of), str(region_id)), {})
+        totals[int(as_of)].append(_area(region_id, name, figures, region_votes, lists))
+    return totals
+
+
+def area_totals_of_publications(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], list[AreaTotals]]:
+    """The regions of every publication as of its base, by (election, position), for
+    `load_published_results`: one pass over the log per election."""
+    bases: dict[str, set[int]] = {}
+    for election_id, based_on in conn.execute(query("publication_bases")).fetchall():
+        bases.setdefault(str(election_id), set()).add(int(based_on))
+    return {
+        (election_id, position): regions
+        for election_id, positions in bases.items()
+        for position, regions in area_totals_as_of(
+            conn, election_id, positions, election_lists(conn, election_id)
+        ).items()
+    }
+
+
+def _area(
+    region_id: object,
+    name: object,
+    figures: Sequence[Any],
+    votes: Mapping[str, int],
+    lists: Sequence[ListInfo],
+) -> AreaTotals:
+    return AreaTotals(
+        str(region_id),
+        str(name),
+        dict(zip(TOTAL_FIELDS, (int(f) for f in figures), strict=True)),
+        {info.list_id: votes.get(info.list_id, 0) for info in lists},
+    )
 
 
 def _history(conn: duckdb.DuckDBPyConnection, election_id: str, up_to: int) -> list[HistoryPoint]:

@@ -12,11 +12,17 @@ import pytest
 
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
-from pipelines.publishing.published_results import load_published_results
+from pipelines.publishing.published_results import (
+    area_totals_as_of,
+    area_totals_of_publications,
+    election_lists,
+    load_published_results,
+)
 from pipelines.publishing.seat_table import national_totals
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import projection_checksums, rebuild_projections
 from tests.support.election_night import (
+    AMENDED_PRECINCT,
     ANNULLED_PRECINCT,
     PENDING_PRECINCTS,
     ElectionNight,
@@ -26,7 +32,16 @@ from tests.support.election_night import (
     first_batch,
     second_batch,
 )
-from tests.support.small_election import ELECTION_ID, LISTS, REGIONS, precinct_ids, region_of, write_annulment
+from tests.support.small_election import (
+    ELECTION_ID,
+    LISTS,
+    REGIONS,
+    precinct_ids,
+    protocol,
+    region_of,
+    write_annulment,
+    write_protocols,
+)
 
 REGISTERED = 1000  # every declared precinct of the small election
 
@@ -210,3 +225,57 @@ def test_proj_precinct_votes_reads_the_protocols_in_force(night: ElectionNight) 
         by_precinct[str(pid)][str(lid)] = int(votes)
     in_force = night_in_force()  # annulled precincts keep their protocol here, as before
     assert by_precinct == {pid: {lid: int(str(row[lid])) for lid in LISTS} for pid, row in in_force.items()}
+
+
+def test_the_areas_at_every_log_position_counted_in_one_pass_are_those_of_each_position_alone(
+    night: ElectionNight, tmp_path: Path
+) -> None:
+    """`area_totals_as_of` counts every position at once (how verify renders a night's publications
+    again); the oracle replays the stored protocols and annulments position by position, and every
+    publication reads the same regions through it as through its own count (the as-of macro, or the
+    running totals for the current one). The night amends a precinct, annuls a reported one and
+    here a pending one, and amends one again."""
+    warehouse = copy_of(night, tmp_path / "wh")
+    (tmp_path / "in").mkdir()
+    amended_again = protocol(AMENDED_PRECINCT, (310, 240, 60, 20), version=3, reason="second recount")
+    for source in (
+        write_annulment(tmp_path / "in", "annul-pending.csv", PENDING_PRECINCTS[0]),
+        write_protocols(tmp_path / "in", "amend-again.csv", [amended_again]),
+    ):
+        assert ingest_paths([source], warehouse=warehouse).files[0].rows_applied == 1
+    with duckdb.connect(str(WarehousePaths(warehouse).database), read_only=True) as conn:
+        head = int(conn.execute("SELECT max(position) FROM events").fetchall()[0][0])
+        counted = area_totals_as_of(conn, ELECTION_ID, range(head + 2), election_lists(conn, ELECTION_ID))
+        facts = conn.execute(
+            "SELECT position, precinct_id, ballots_cast, invalid_ballots, against_all FROM protocol_facts "
+            "ORDER BY position"
+        ).fetchall()
+        votes: dict[int, dict[str, int]] = defaultdict(dict)
+        for position, lid, count in conn.execute("SELECT * FROM protocol_votes").fetchall():
+            votes[int(position)][str(lid)] = int(count)
+        annulments = conn.execute(
+            "SELECT position, payload->>'$.precinct_id' FROM events WHERE event_type = 'PrecinctAnnulled'"
+        ).fetchall()
+        publications = [
+            str(r[0]) for r in conn.execute("SELECT publication_id FROM proj_publications").fetchall()
+        ]
+        bases = area_totals_of_publications(conn)
+        for publication_id in publications:
+            alone = load_published_results(conn, publication_id)
+            assert load_published_results(conn, publication_id, counted=bases) == alone
+    assert len(annulments) == 2 and len({f[1] for f in facts}) < len(facts)  # the night has both
+    assert len(publications) == 6
+    for as_of in range(head + 2):
+        in_force: dict[str, dict[str, object]] = {}
+        for position, pid, cast, invalid, against in facts:  # later versions replace earlier ones
+            if position <= as_of:
+                figures = {"ballots_cast": cast, "invalid_ballots": invalid, "against_all": against}
+                in_force[str(pid)] = {**figures, **votes[position]}
+        annulled = {str(pid) for position, pid in annulments if position <= as_of}
+        regions, region_votes = expected_regions(in_force, annulled), expected_votes(in_force, annulled)
+        areas = {str(a.region_id): a for a in counted[as_of]}
+        assert sorted(areas) == sorted(REGIONS)
+        for region, area in areas.items():
+            expected, reported, cancelled, _, pending, registered, *rest = regions[region]
+            assert tuple(area.figures.values()) == (expected, reported, cancelled, pending, registered, *rest)
+            assert area.votes == {lid: region_votes[(region, lid)] for lid in LISTS}, (as_of, region)
