@@ -4,7 +4,8 @@ Appending assigns global positions and per-stream versions, stores bulky figures
 tables, and chains each event's hash to the previous one. The content an event's hash covers is
 spelled by one SQL query (`_CONTENT_SQL`) both when appending and when verifying, so the two
 can never drift apart; only the text of a protocol's votes may come from the wide table being
-appended (`wide_votes_text`), spelled exactly as verification spells it from the stored rows.
+appended (`wide_votes_text`) or, in verification, from a pivot of the stored rows (`votes_from_log`),
+each spelled exactly as the ordered aggregation of the stored rows spells it.
 
 Nothing stored in the warehouse takes part in spelling or hashing that content: the length-prefix
 macro `lp` is defined by this module as a TEMP macro on every connection that hashes (a temporary
@@ -124,6 +125,44 @@ def wide_votes_text(table: str, list_ids: Sequence[str]) -> str:
     """`_VOTES_FROM_LOG` for a table with one column per list id: the same text, list ids in order."""
     parts = [f"lp({sql_text(i)}), lp({sql_name(i)})" for i in sorted(list_ids)]
     return f"SELECT position, concat({', '.join(parts)}) AS votes_text FROM {table}"
+
+
+# Above this many distinct list ids in the log, verification spells votes by ordering alone (the
+# pivot would be a query with a column per list id).
+_PIVOT_LIST_LIMIT = 256
+
+# `_VOTES_FROM_LOG` through a pivot of the stored rows: one column per list id, filled by a plain
+# aggregation, then spelled in list id order without sorting each protocol's rows (at 1M protocols
+# ~6 s of CPU against ~14 s). Only for a protocol whose rows are one per list id with its votes
+# (row_count = the columns it fills); any other (a list id twice, a NULL) is spelled by the ordered
+# aggregation itself, so the text is `_VOTES_FROM_LOG`'s for every protocol.
+_VOTES_PIVOTED = """
+    WITH wide AS (
+        SELECT position, count(*) AS row_count, {columns}
+        FROM protocol_votes WHERE position > $since GROUP BY position
+    )
+    SELECT position, concat({texts}) AS votes_text FROM wide WHERE row_count = {filled}
+    UNION ALL
+    SELECT position, string_agg(concat(lp(list_id), lp(votes)), '' ORDER BY list_id) AS votes_text
+    FROM protocol_votes
+    WHERE position > $since AND position IN (SELECT position FROM wide WHERE row_count <> {filled})
+    GROUP BY position"""
+
+
+def votes_from_log(conn: duckdb.DuckDBPyConnection) -> str:
+    """The votes' text of every stored protocol for `content_sql`: `_VOTES_FROM_LOG`, spelled through
+    `_VOTES_PIVOTED` when the log holds at most `_PIVOT_LIST_LIMIT` list ids."""
+    list_ids = [str(r[0]) for r in conn.execute(query("log_list_ids")).fetchall()]
+    if not list_ids or len(list_ids) > _PIVOT_LIST_LIMIT:
+        return _VOTES_FROM_LOG
+    # Columns are named c0, c1, ... in list id order: a list id may be any text, "position" included.
+    columns = [f"first(votes) FILTER (WHERE list_id = {sql_text(i)}) AS c{n}" for n, i in enumerate(list_ids)]
+    texts = [
+        f"CASE WHEN c{n} IS NULL THEN '' ELSE concat(lp({sql_text(i)}), lp(c{n})) END"
+        for n, i in enumerate(list_ids)
+    ]
+    filled = " + ".join(f"CAST(c{n} IS NOT NULL AS BIGINT)" for n in range(len(list_ids)))
+    return _VOTES_PIVOTED.format(columns=", ".join(columns), texts=", ".join(texts), filled=f"({filled})")
 
 
 def sql_text(text: str) -> str:
@@ -728,9 +767,9 @@ def recompute_chain(
 ) -> tuple[int, tuple[int, str] | None, tuple[int, str]]:
     """Spell every event's content with DuckDB built-ins, hash it here and chain it: the number of
     events, the first break (position, what) if any, and the head (position, hash) the chain reaches."""
-    query = conn.sql(content_sql("events", stored_hashes=True, hashed=False), params={"since": -1})
+    sql = content_sql("events", stored_hashes=True, hashed=False, votes=votes_from_log(conn))
     # In batches: a million events' contents at once would hold gigabytes.
-    reader = query.to_arrow_reader(50_000)
+    reader = conn.sql(sql, params={"since": -1}).to_arrow_reader(50_000)
     events, broken, prev, position = 0, None, GENESIS_HASH, 0
     for batch in reader:
         events += batch.num_rows

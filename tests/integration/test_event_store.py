@@ -16,10 +16,13 @@ from pipelines.core.paths import WarehousePaths
 from pipelines.domain.event_types import BatchReceived, ProtocolReported
 from pipelines.domain.events import ProtocolFacts, StoredEvent
 from pipelines.store.event_store import (
+    HASH_TEXT_MACRO,
     ConcurrencyConflict,
     EventStore,
     WriterBusy,
+    content_sql,
     verify_connection,
+    votes_from_log,
     writer_lock,
 )
 
@@ -138,6 +141,52 @@ def test_any_alteration_is_detected_and_named(store: EventStore, tamper: str) ->
     report = verify_connection(store.conn)
     assert not report.intact
     assert report.first_bad_position is not None and report.first_bad_position >= first_protocol
+
+
+@pytest.mark.parametrize(
+    "irregular",
+    [
+        "SELECT 1",
+        "INSERT INTO protocol_votes SELECT position, list_id, votes + 1 FROM protocol_votes "
+        f"WHERE position = {FIRST}",
+        f"DELETE FROM protocol_votes WHERE position = {LAST} AND list_id = 'position'",
+        "ALTER TABLE protocol_votes ALTER votes DROP NOT NULL; "
+        f"UPDATE protocol_votes SET votes = NULL WHERE position = {LAST} AND list_id = 'a'",
+        "ALTER TABLE protocol_votes ALTER list_id DROP NOT NULL; "
+        f"UPDATE protocol_votes SET list_id = NULL WHERE position = {FIRST} AND list_id = 'b'",
+    ],
+    ids=["as-written", "list-twice", "list-missing", "null-votes", "null-list"],
+)
+def test_verification_spells_pivoted_votes_as_the_ordered_aggregation_does(
+    store: EventStore, irregular: str
+) -> None:
+    """`votes_from_log` (one column per list id) gives every event the content the ordered spelling
+    gives, also for protocols no writer stores: a list id twice or missing, a NULL."""
+    odd_lists = (("position", 20), ("o'x", 30), ("é", 10), ("a", 0))
+    odd = ProtocolFacts("P3", "north", 1, 1000, 60, 60, 0, 0, odd_lists)
+    with store.transaction():
+        store.append(
+            [
+                protocol_event("P1"),
+                protocol_event("P2", 70),
+                ProtocolReported(
+                    election_id="e",
+                    occurred_at=AT,
+                    batch_id="batch1",
+                    precinct_id="P3",
+                    file_name="f.csv",
+                    row=4,
+                    protocol=odd,
+                ),
+            ]
+        )
+    store.conn.execute(irregular)
+    store.conn.execute(HASH_TEXT_MACRO)
+    ordered = store.conn.execute(content_sql("events", stored_hashes=True, hashed=False), {"since": -1})
+    expected = ordered.fetchall()
+    assert "FILTER" in votes_from_log(store.conn)  # the pivot is in use
+    pivoted = content_sql("events", stored_hashes=True, hashed=False, votes=votes_from_log(store.conn))
+    assert store.conn.execute(pivoted, {"since": -1}).fetchall() == expected
 
 
 def test_swapping_two_events_is_detected(store: EventStore) -> None:
