@@ -20,11 +20,11 @@ from pipelines.ingestion.replay import replay_archive
 from pipelines.publishing.seat_table import allocate_totals, national_totals
 from pipelines.store.election_rules import rules_in_force
 from pipelines.store.event_codec import deserialize, serialize
-from pipelines.store.event_store import EventStore, verify_connection
+from pipelines.store.event_store import verify_connection
 from pipelines.store.projections import rebuild_projections
+from tests.support.old_log import FIXTURE, load_fixture_log
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "night-2026-12"
-LOG_TABLES = {
+ROW_ORDER = {  # each log table's rows in one order, to compare tables row for row
     "events": "position",
     "protocol_facts": "position",
     "protocol_votes": "position, list_id",
@@ -38,25 +38,19 @@ EXPECTED: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text())
 def fixture_rows(table: str) -> list[tuple[Any, ...]]:
     with duckdb.connect() as conn:
         path = FIXTURE / "log" / f"{table}.parquet"
-        return conn.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY {LOG_TABLES[table]}").fetchall()
+        return conn.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY {ROW_ORDER[table]}").fetchall()
 
 
 def log_rows(database: Path, table: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(database), read_only=True) as conn:
-        return conn.execute(f"SELECT * FROM {table} ORDER BY {LOG_TABLES[table]}").fetchall()
+        return conn.execute(f"SELECT * FROM {table} ORDER BY {ROW_ORDER[table]}").fetchall()
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> WarehousePaths:
     """The old log's tables in a warehouse whose schema this version's migrations made."""
     paths = WarehousePaths(tmp_path_factory.mktemp("old-log") / "warehouse")
-    with EventStore.open_writer(paths):
-        pass
-    with duckdb.connect(str(paths.database)) as conn:
-        for table in LOG_TABLES:
-            conn.execute(
-                f"INSERT INTO {table} SELECT * FROM read_parquet('{FIXTURE / 'log' / table}.parquet')"
-            )
+    load_fixture_log(paths).close()
     return paths
 
 
@@ -102,5 +96,5 @@ def test_a_replay_of_the_old_journal_makes_the_same_log_every_hash_included(tmp_
     shutil.copytree(FIXTURE / "archive", source.archive)
     target = tmp_path / "replayed"
     replay_archive(source, target)
-    for table in LOG_TABLES:
+    for table in ROW_ORDER:
         assert log_rows(WarehousePaths(target).database, table) == fixture_rows(table), table

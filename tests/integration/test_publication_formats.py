@@ -9,7 +9,6 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli.main import main
@@ -20,17 +19,9 @@ from pipelines.publishing.publication import certify
 from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, MANIFEST, SEATS_CSV, WORKBOOK
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import rebuild_projections
+from tests.support.old_log import FIXTURE, load_fixture_log
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "night-2026-12"
 OLD_FOLDERS = FIXTURE / "publications"
-LOG_TABLES = (
-    "events",
-    "protocol_facts",
-    "protocol_votes",
-    "declared_precincts",
-    "oe_results",
-    "oe_pseudo_rows",
-)
 ELECTION = "test-mazhilis"
 
 
@@ -42,13 +33,7 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 def old_warehouse(tmp_path: Path) -> WarehousePaths:
     """The old log, its archive and the folders the old version wrote, in a warehouse of this version."""
     paths = WarehousePaths(tmp_path / "warehouse")
-    with EventStore.open_writer(paths):
-        pass
-    with duckdb.connect(str(paths.database)) as conn:
-        for table in LOG_TABLES:
-            conn.execute(
-                f"INSERT INTO {table} SELECT * FROM read_parquet('{FIXTURE / 'log' / table}.parquet')"
-            )
+    with load_fixture_log(paths) as conn:
         conn.execute("BEGIN TRANSACTION")
         rebuild_projections(conn)
         conn.execute("COMMIT")

@@ -33,7 +33,13 @@ from pipelines.ingestion.operator_actions import perform
 from pipelines.publishing.publication import CertificationRefused
 from pipelines.rules.rule_profiles import load_profile, profile_to_dict
 from pipelines.store.event_codec import deserialize, serialize
-from pipelines.store.event_store import BeyondRecordedHead, ConcurrencyConflict, EventStore, verify_connection
+from pipelines.store.event_store import (
+    LOG_TABLES,
+    BeyondRecordedHead,
+    ConcurrencyConflict,
+    EventStore,
+    verify_connection,
+)
 from tests.support.small_election import (
     ELECTION_ID,
     precinct_ids,
@@ -44,14 +50,6 @@ from tests.support.small_election import (
 )
 
 AT = datetime(2021, 1, 10, 21, 0)
-LOG_TABLES = (
-    "events",
-    "protocol_facts",
-    "protocol_votes",
-    "declared_precincts",
-    "oe_results",
-    "oe_pseudo_rows",
-)
 OE_FILE = """county,precinct,office,district,candidate,party,votes
 Adams,North 1,Governor,,Ann Smith,DEM,120
 Adams,North 1,Governor,,Over Votes,,3
