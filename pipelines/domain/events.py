@@ -59,8 +59,11 @@ def election_stream(election_id: str) -> str:
     return f"election:{election_id}"
 
 
+PRECINCT_STREAM_PREFIX = "precinct:"
+
+
 def precinct_stream(election_id: str, precinct_id: str) -> str:
-    return f"precinct:{election_id}/{precinct_id}"
+    return f"{PRECINCT_STREAM_PREFIX}{election_id}/{precinct_id}"
 
 
 def batch_stream(batch_id: str) -> str:

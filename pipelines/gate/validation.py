@@ -10,6 +10,7 @@ caller appends `accepted` and records the rest. See docs/validation.md.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -41,6 +42,7 @@ from pipelines.gate.protocol_format import (
 __all__ = [
     "Anomaly",
     "FileRejection",
+    "FileToValidate",
     "ReportedProtocol",
     "RowRejection",
     "ValidationOutcome",
@@ -48,6 +50,7 @@ __all__ = [
     "accepted_columns",
     "totals_moved_backwards",
     "validate_file",
+    "validate_files",
 ]
 
 # Per-cell cap on any count: the largest polling stations hold a few thousand voters, so ten million in
@@ -268,6 +271,7 @@ def _protocol_batch(
                 default if isinstance(default, pd.Series) else pd.Series(default, index=raw.index)
             )
     columns["d__declared_region"] = _declared_regions(election, raw["precinct_id"])
+    columns["d__precinct_in_file"] = raw["precinct_id"]  # files stacked together: see `_in_file`
     # An undeclared region is reported as such, not also as a mismatch.
     columns["d__known_region"] = raw["region"].where(
         raw["region"].isin({r.region_id for r in election.regions})
@@ -310,7 +314,10 @@ def _protocol_batch(
 
 def _annulment_batch(table: RawTable, election: ElectionDeclaration) -> _Batch:
     raw = table.frame
-    frame = raw.assign(d__declared_region=_declared_regions(election, raw["precinct_id"]))
+    frame = raw.assign(
+        d__declared_region=_declared_regions(election, raw["precinct_id"]),
+        d__precinct_in_file=raw["precinct_id"],
+    )
     groups = {"text_columns": list(ANNULMENT_COLUMNS)}
     return _Batch(frame, groups, {"election_ids": [election.election_id]})
 
@@ -509,6 +516,17 @@ def _normalised_protocols(batch: pd.DataFrame, list_ids: Sequence[str]) -> pd.Da
     return frame.reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class FileToValidate:
+    """One file for `validate_files`: where it is, the name problems give it, and what it is judged by
+    (its election with the declared precincts it names, and their protocols in force)."""
+
+    path: Path
+    display_name: str
+    election: ElectionDeclaration
+    reported: Mapping[str, ReportedProtocol]
+
+
 def validate_file(
     path: Path,
     *,
@@ -519,7 +537,47 @@ def validate_file(
     data_docs_dir: Path | None = None,
 ) -> ValidationOutcome:
     """Validate one protocol or annulment file for `election`; never raises for bad data."""
-    list_ids = election.list_ids
+    file = FileToValidate(path, display_name, election, reported)
+    return validate_files([file], policy=policy, data_docs_dir=data_docs_dir)[0]
+
+
+def validate_files(
+    files: Sequence[FileToValidate],
+    *,
+    policy: ValidationPolicy = ValidationPolicy(),
+    data_docs_dir: Path | None = None,
+) -> list[ValidationOutcome]:
+    """Validate files of one ingest run together; each outcome is what `validate_file` gives alone.
+
+    Files of one kind with the same columns, judged by the same declaration and protocols in force,
+    are stacked into one table (each file's rows numbered past the previous file's) and go through
+    the gate as one batch: one GX run, and the table-wide work (parsing counts, the checks, accepted
+    rows, anomaly flags) once; the results are then given back to their files. GX's fixed cost per
+    run and pandas' per frame are paid once per group of files, not once per file. One Data Docs page
+    shows the run.
+    """
+    outcomes: list[ValidationOutcome | None] = [None] * len(files)
+    stacks: dict[tuple[Any, ...], list[tuple[int, RawTable]]] = {}
+    for number, file in enumerate(files):
+        table = _raw_table(file)
+        if isinstance(table, ValidationOutcome):
+            outcomes[number] = table
+            continue
+        key = (table.kind, table.columns, id(file.election), id(file.reported))
+        stacks.setdefault(key, []).append((number, table))
+    for members in stacks.values():
+        chosen = [files[number] for number, _ in members]
+        tables = [table for _, table in members]
+        for (number, _), outcome in zip(
+            members, _validate_stacked(chosen, tables, policy, data_docs_dir), strict=True
+        ):
+            outcomes[number] = outcome
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _raw_table(file: FileToValidate) -> RawTable | ValidationOutcome:
+    """The file's table, or its outcome when it is refused before any rule runs."""
+    list_ids = file.election.list_ids
     clash = sorted(i for i in list_ids if i in _RESERVED_NAMES or i.startswith(("n__", "d__")))
     table: RawTable | FormatRejection
     if clash:
@@ -527,23 +585,72 @@ def validate_file(
             "list_id_clash", f"declared list id {clash[0]!r} collides with a protocol column name"
         )
     else:
-        table = read_raw_table(path, list_ids=list_ids)
+        table = read_raw_table(file.path, list_ids=list_ids)
     if isinstance(table, FormatRejection):
         return ValidationOutcome(
-            file=display_name,
-            kind=(guessed := sniff_kind(path)),
+            file=file.display_name,
+            kind=(guessed := sniff_kind(file.path)),
             accepted=_empty_accepted(guessed, list_ids),
             rejections=[],
-            file_rejection=FileRejection(display_name, table.rule, table.message),
+            file_rejection=FileRejection(file.display_name, table.rule, table.message),
             anomalies=[],
             data_docs=None,
         )
-    kind = table.kind
+    return table
+
+
+def _stacked(tables: Sequence[RawTable]) -> tuple[RawTable, np.ndarray]:
+    """One table of the tables' records, each table's rows moved past the highest row before them,
+    and where each table's rows start."""
+    starts: list[int] = []
+    frames: list[pd.DataFrame] = []
+    offset = 0
+    for table in tables:
+        starts.append(offset)
+        frame = table.frame
+        frames.append(frame.assign(row=frame["row"] + offset) if offset else frame)
+        highest = max([int(frame["row"].max()) if len(frame) else 0, *(p.row for p in table.row_problems)])
+        offset += highest + 1
+    first = tables[0]
+    if len(tables) == 1:
+        return first, np.array(starts, dtype="int64")
+    frame = pd.concat(frames, ignore_index=True)
+    return RawTable(first.kind, first.columns, frame, (), False, "none"), np.array(starts, dtype="int64")
+
+
+def _in_file(batch: _Batch, starts: np.ndarray) -> _Batch:
+    """A stacked batch whose precinct ids are told apart by file: a precinct must be unique within a
+    file (rule duplicate_precinct), and two files naming one precinct are not a duplicate."""
+    frame = batch.frame
+    owner = pd.Series(_owners(frame["row"], starts), index=frame.index).astype("str")
+    keyed = frame.assign(d__precinct_in_file=owner.str.cat(frame["precinct_id"], sep="/"))
+    return _Batch(keyed, batch.groups, batch.parameters)
+
+
+def _owners(rows: Any, starts: np.ndarray) -> np.ndarray:
+    """For each stacked row number, which table it came from."""
+    owners: np.ndarray = np.searchsorted(starts, np.asarray(rows, dtype="int64"), side="right") - 1
+    return owners
+
+
+def _validate_stacked(
+    files: Sequence[FileToValidate],
+    tables: Sequence[RawTable],
+    policy: ValidationPolicy,
+    data_docs_dir: Path | None,
+) -> list[ValidationOutcome]:
+    """The gate over files that share a suite, stacked into one batch; an outcome per file."""
+    first = files[0]
+    election, list_ids = first.election, first.election.list_ids
+    stacked, starts = _stacked(tables)
+    kind = stacked.kind
     batch = (
-        _protocol_batch(table, election, reported, policy)
+        _protocol_batch(stacked, election, first.reported, policy)
         if kind == "protocol"
-        else _annulment_batch(table, election)
+        else _annulment_batch(stacked, election)
     )
+    if len(tables) > 1:
+        batch = _in_file(batch, starts)
     suite_name = f"{kind}-v1"
     row_rules = expand_suite(suite_name, batch.groups)
     checks = [FrameCheck(_row_frame(batch.frame, row_rules), row_rules)]
@@ -551,55 +658,74 @@ def validate_file(
     if cell_rules := cell_suite(suite_name):
         cells = _cell_frame(batch.frame, batch.groups)
         checks.append(FrameCheck(cells.frame, cell_rules, ("row", "column")))
+    names = [file.display_name for file in files]
     run = run_suite(
         checks,
         suite_name=suite_name,
         parameters=batch.parameters,
-        run_name=display_name,
+        run_name=names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more file(s)",
         data_docs_dir=data_docs_dir,
     )
-    rejections = [
-        RowRejection(display_name, p.row, None, p.rule, p.value, p.message, None) for p in table.row_problems
-    ]
     failures = [
         _cell_failures(failure, cells) if failure.columns and cells is not None else failure
         for failure in run.failures
     ]
-    rejections.extend(_rejections_from_failures(failures, table, batch.frame, display_name))
-    rejections.sort(key=lambda r: (r.row, r.rule, r.column or ""))
-    rejected_rows = {r.row for r in rejections}
-    passed = batch.frame[~batch.frame["row"].isin(rejected_rows)]
+    found = _rejections_from_failures(failures, stacked, batch.frame, "")
+    rejections: list[list[RowRejection]] = [
+        [RowRejection(name, p.row, None, p.rule, p.value, p.message, None) for p in table.row_problems]
+        for name, table in zip(names, tables, strict=True)
+    ]
+    for rejection, owner in zip(found, _owners([r.row for r in found], starts), strict=True):
+        local = rejection.row - int(starts[owner])
+        rejections[owner].append(dataclasses.replace(rejection, file=names[owner], row=local))
+    rejected = {r.row + int(starts[owner]) for owner, mine in enumerate(rejections) for r in mine}
+    passed = batch.frame[~batch.frame["row"].isin(rejected)]
     if kind == "protocol":
         accepted = _normalised_protocols(passed, list_ids)
     else:
         accepted = passed[list(_ANNULMENT_HEAD)].reset_index(drop=True)
-    file_rejection = None
-    if policy.mode == "file" and rejections:
-        file_rejection = FileRejection(
-            display_name,
-            "rows_rejected_under_file_policy",
-            f"{len(rejected_rows)} row(s) broke a rule and this election's policy quarantines the whole file",
-        )
-        accepted = _empty_accepted(kind, list_ids)
-    anomalies: list[Anomaly] = []
+    refused_whole = [policy.mode == "file" and bool(mine) for mine in rejections]
+    owners = _owners(accepted["row"], starts)
+    if any(refused_whole):
+        accepted = accepted[~np.asarray(refused_whole)[owners]].reset_index(drop=True)
+        owners = _owners(accepted["row"], starts)
+    anomalies: list[list[Anomaly]] = [[] for _ in files]
     if kind == "protocol":
         amended = accepted.loc[accepted["version"] > 1, "precinct_id"]
-        earlier = {p: reported[p].figures for p in amended if p in reported}
-        anomalies = protocol_anomalies(
-            accepted,
-            list_ids=list_ids,
-            earlier_votes=earlier,
-            thresholds=policy.thresholds(),
-            file=display_name,
+        earlier = {p: first.reported[p].figures for p in amended if p in first.reported}
+        flagged = protocol_anomalies(
+            accepted, list_ids=list_ids, earlier_votes=earlier, thresholds=policy.thresholds(), file=None
         )
-    return ValidationOutcome(
-        file=display_name,
-        kind=kind,
-        accepted=accepted,
-        rejections=rejections,
-        file_rejection=file_rejection,
-        anomalies=anomalies,
-        data_docs=run.docs_index,
-        rows_read=len(table.frame) + len(table.row_problems),
-        expectations_run=run.evaluated,
-    )
+        for anomaly, owner in zip(flagged, _owners([a.row for a in flagged], starts), strict=True):
+            local = int(anomaly.row or 0) - int(starts[owner])
+            anomalies[owner].append(dataclasses.replace(anomaly, file=names[owner], row=local))
+    bounds = np.searchsorted(owners, np.arange(len(files) + 1), side="left")
+    outcomes = []
+    for number, (name, table) in enumerate(zip(names, tables, strict=True)):
+        mine = accepted.iloc[bounds[number] : bounds[number + 1]].reset_index(drop=True)
+        if starts[number]:
+            mine = mine.assign(row=mine["row"] - int(starts[number]))
+        file_rejection = None
+        if refused_whole[number]:
+            rows = len({r.row for r in rejections[number]})
+            file_rejection = FileRejection(
+                name,
+                "rows_rejected_under_file_policy",
+                f"{rows} row(s) broke a rule and this election's policy quarantines the whole file",
+            )
+            mine = _empty_accepted(kind, list_ids)
+        rejections[number].sort(key=lambda r: (r.row, r.rule, r.column or ""))
+        outcomes.append(
+            ValidationOutcome(
+                file=name,
+                kind=kind,
+                accepted=mine,
+                rejections=rejections[number],
+                file_rejection=file_rejection,
+                anomalies=anomalies[number],
+                data_docs=run.docs_index,
+                rows_read=len(table.frame) + len(table.row_problems),
+                expectations_run=run.evaluated,
+            )
+        )
+    return outcomes

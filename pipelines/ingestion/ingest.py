@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
@@ -54,7 +55,14 @@ from pipelines.gate.intake import (
     refusal_for,
     walk,
 )
-from pipelines.gate.validation import ValidationOutcome, ValidationPolicy, validate_file
+from pipelines.gate.protocol_format import sniff_kind
+from pipelines.gate.validation import (
+    FileRejection,
+    FileToValidate,
+    ValidationOutcome,
+    ValidationPolicy,
+    validate_files,
+)
 from pipelines.ingestion.batch_events import (
     batch_receipt,
     row_quarantined,
@@ -63,6 +71,7 @@ from pipelines.ingestion.batch_events import (
 )
 from pipelines.ingestion.protocol_batch import (
     TO_APPEND,
+    FileToDecide,
     decide_protocols,
     named_precincts,
     row_problem,
@@ -77,7 +86,7 @@ from pipelines.rules.rule_profiles import (
     profile_data,
 )
 from pipelines.store.certification import Certification, certification_in_force
-from pipelines.store.event_store import EventStore
+from pipelines.store.event_store import EventStore, FileAppend
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
 from pipelines.store.queries import query
@@ -150,6 +159,24 @@ class IngestSummary:
             f"{self.count('quarantined')} quarantined{left}"
         )
         return out
+
+
+# A run's results files wait to be validated and appended together up to these many rows (as far as
+# their precinct ids can be read) or files: GX's frames of a group stay well under the memory the
+# benchmark allows at a million precincts, and one commit stays a few seconds of work.
+WAITING_ROWS = 150_000
+WAITING_FILES = 1_000
+
+
+@dataclass(frozen=True)
+class ResultsFile:
+    """A received results file of a declared election, archived, waiting to be ingested."""
+
+    archived: ArchivedFile
+    election: ElectionDeclaration
+    received_at: datetime
+    taken_at: datetime  # when the writer took it: its events' recorded_at
+    precincts: frozenset[str]  # the precinct ids it names, as far as they can be read
 
 
 def collect_files(paths: Iterable[Path]) -> list[IntakeFile]:
@@ -226,6 +253,7 @@ class Ingestor:
         self.policy = policy or ValidationPolicy()
         self.read_limit: int | None = None  # intake's size limit; a replay reads what was accepted
         self._elections: dict[str, ElectionDeclaration] = {}
+        self._waiting: list[ResultsFile] = []
         self.validated_files = 0
 
     # -- state lookups -------------------------------------------------------------------------
@@ -282,17 +310,36 @@ class Ingestor:
         received_at: datetime,
         recorded_at: datetime | None = None,
     ) -> FileOutcome:
-        """Ingest one file, read only after intake's look (`pipelines.gate.intake`). Its events are
-        recorded at the moment the writer takes it (or at `recorded_at`, which a replay passes back),
-        journaled with its receipt before any commit."""
+        """Ingest one file on its own, in its own commit(s) (files taken before are finished first)."""
+        outcomes = self.take(
+            source, election_hint=election_hint, received_at=received_at, recorded_at=recorded_at
+        )
+        outcomes.extend(self.finish())
+        return outcomes[-1]
+
+    def take(
+        self,
+        source: IntakeFile | Path,
+        *,
+        election_hint: str | None = None,
+        received_at: datetime,
+        recorded_at: datetime | None = None,
+    ) -> list[FileOutcome]:
+        """Take one file, read only after intake's look (`pipelines.gate.intake`), and return the
+        outcomes this finished, in the order the files were taken: results files of one election
+        wait (`ResultsFile`) to be validated and appended together, in one commit, by `finish` or
+        by the first file that cannot join them. Its events are recorded at the moment the writer
+        takes it (or at `recorded_at`, which a replay passes back), journaled with its receipt
+        before any commit."""
         if isinstance(source, Path):
             source = IntakeFile.named(source)
         data = read_intake_file(source, limit=self.read_limit)
         taken_at = recorded_at or utc_now()
         if isinstance(data, Refusal):
             if data.rule == CHANGED_WHILE_READ and self.leave_changed:
-                return FileOutcome(data.name, data.batch_id, "left", election_hint)
-            return self.refuse_unread(data, election_hint, received_at, taken_at=taken_at)
+                return [FileOutcome(data.name, data.batch_id, "left", election_hint)]
+            finished = self.finish()
+            return [*finished, self.refuse_unread(data, election_hint, received_at, taken_at=taken_at)]
         archived = self.archive.store(
             data,
             source.name,
@@ -300,8 +347,59 @@ class Ingestor:
             recorded_at=taken_at,
             options=self.journal_options(election_hint),
         )
+        waiting = self._joins_waiting(archived, data, source, election_hint, received_at, taken_at)
+        if waiting is not None:
+            finished = self.finish() if not self._may_join(waiting) else []
+            self._waiting.append(waiting)
+            return finished
+        finished = self.finish()
         with self.store.recording_at(taken_at):
-            return self._ingest_archived(archived, data, source, election_hint, received_at)
+            finished.append(self._ingest_archived(archived, data, source, election_hint, received_at))
+        return finished
+
+    def finish(self) -> list[FileOutcome]:
+        """Validate and append the waiting results files, together; their outcomes in order."""
+        waiting, self._waiting = self._waiting, []
+        return self._ingest_results(waiting) if waiting else []
+
+    def _joins_waiting(
+        self,
+        archived: ArchivedFile,
+        data: bytes,
+        source: IntakeFile,
+        election_hint: str | None,
+        received_at: datetime,
+        taken_at: datetime,
+    ) -> ResultsFile | None:
+        """The file as a results file that may wait for others, or None when it must be ingested on
+        its own: a declaration, a file received before, a results file of an election that is not
+        declared or is certified, an annulment file (its events write precincts' streams)."""
+        name = source.name
+        if name.endswith(DECLARATION_SUFFIX) or any(
+            w.archived.sha256 == archived.sha256 for w in self._waiting
+        ):
+            return None
+        if self._previous_receipt(archived.sha256) is not None:
+            return None
+        election_id = election_hint or sniff_election_id(data)
+        election = self.declared(election_id) if election_id else None
+        if election is None or sniff_kind(archived.path) != "protocol":
+            return None
+        if certification_in_force(self.store.conn, election.election_id) is not None:
+            return None
+        return ResultsFile(archived, election, received_at, taken_at, frozenset(sniff_precinct_ids(data)))
+
+    def _may_join(self, file: ResultsFile) -> bool:
+        """Whether `file` may be validated and appended with the files waiting: the same election,
+        no precinct named twice (each row is decided against the log alone), within the rows cap."""
+        if not self._waiting:
+            return True
+        if self._waiting[0].election.election_id != file.election.election_id:
+            return False
+        rows = sum(len(w.precincts) for w in self._waiting)
+        if rows + len(file.precincts) > WAITING_ROWS or len(self._waiting) >= WAITING_FILES:
+            return False
+        return not any(w.precincts & file.precincts for w in self._waiting)
 
     def _ingest_archived(
         self,
@@ -345,7 +443,9 @@ class Ingestor:
             certification_in_force(self.store.conn, election.election_id) is not None
         ):  # still certified: the same refusal again adds nothing
             return FileOutcome(name, archived.sha256, "duplicate", election_id)
-        return self._ingest_results(archived, data, election, received_at)
+        taken_at = self.store.recording_time()
+        precincts = frozenset(sniff_precinct_ids(data))
+        return self._ingest_results([ResultsFile(archived, election, received_at, taken_at, precincts)])[0]
 
     def refuse_unread(
         self, refusal: Refusal, election_id: str | None, received_at: datetime, *, taken_at: datetime
@@ -380,7 +480,6 @@ class Ingestor:
         row_problems: Sequence[dict[str, Any]] = (),
     ) -> FileOutcome:
         """Quarantine a file whole; the rows that made it so (whole-file policy) are kept with it."""
-        bad_rows = len({q["row"] for q in row_problems})
         self._commit(
             whole_file_refusal(
                 archived,
@@ -393,16 +492,7 @@ class Ingestor:
                 row_problems=row_problems,
             )
         )
-        return FileOutcome(
-            archived.original_name,
-            archived.sha256,
-            "quarantined",
-            election_id,
-            rows_total=rows_total,
-            rows_quarantined=bad_rows,
-            problems=[f"{archived.original_name}: {message} [rule: {rule}]"]
-            + [_problem_line(q) for q in row_problems],
-        )
+        return _refusal_outcome(archived, election_id, rule, message, rows_total, row_problems)
 
     def _commit(self, events: Sequence[DomainEvent]) -> None:
         with self.store.transaction():
@@ -522,27 +612,116 @@ class Ingestor:
         self._elections[declaration.election_id] = declaration
         return FileOutcome(name, archived.sha256, "applied", declaration.election_id)
 
-    def _ingest_results(
-        self, archived: ArchivedFile, data: bytes, election: ElectionDeclaration, received_at: datetime
-    ) -> FileOutcome:
-        name = archived.original_name
+    def _ingest_results(self, files: Sequence[ResultsFile]) -> list[FileOutcome]:
+        """Validate results files of one election together and append what they bring in one commit,
+        each file's events in the order it alone would append them (`EventStore.append_files`)."""
+        election = files[0].election
         eid = election.election_id
         conn = self.store.conn
         certified = certification_in_force(conn, eid)
-        declared, reported = named_precincts(conn, eid, sniff_precinct_ids(data))
-        self.validated_files += 1
-        outcome = validate_file(
-            archived.path,
-            display_name=name,
-            election=election.with_precincts(declared),
-            reported=reported,
+        named = sorted(set().union(*(f.precincts for f in files)))
+        declared, reported = named_precincts(conn, eid, named)
+        judged_by = election.with_precincts(declared)
+        self.validated_files += len(files)
+        outcomes = validate_files(
+            [FileToValidate(f.archived.path, f.archived.original_name, judged_by, reported) for f in files],
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )
-        quarantine = [
-            row_problem(name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
-            for r in outcome.rejections
+        accepted = [o.accepted["precinct_id"] for o in outcomes if o.kind == "protocol"]
+        if len(accepted) > 1 and pd.concat(accepted, ignore_index=True).duplicated().any():
+            # Sniffing missed a precinct two files name: decide them one after the other.
+            return [outcome for f in files for outcome in self._ingest_results([f])]
+        if len(files) == 1 and (certified is not None or outcomes[0].kind == "annulment"):
+            with self.store.recording_at(files[0].taken_at):
+                return [self._ingest_alone(files[0], outcomes[0], certified)]
+        parts: list[FileAppend] = []
+        results: list[FileOutcome] = []
+        quarantines = [
+            _validation_problems(f.archived.original_name, o) for f, o in zip(files, outcomes, strict=True)
         ]
+        # positions in `files` of the files whose protocols are decided
+        to_decide = [n for n, o in enumerate(outcomes) if o.file_rejection is None]
+        decided = (
+            decide_protocols(
+                conn,
+                [FileToDecide(files[n].archived.original_name, outcomes[n].accepted) for n in to_decide],
+                election_id=eid,
+                list_ids=election.list_ids,
+            )
+            if to_decide
+            else []
+        )
+        decisions = dict(zip(to_decide, decided, strict=True))
+        withheld: list[int] = []
+        for number, (file, outcome) in enumerate(zip(files, outcomes, strict=True)):
+            if outcome.file_rejection is not None:
+                events, result = self._whole_refusal(
+                    file, outcome.file_rejection, outcome, quarantines[number]
+                )
+                parts.append(FileAppend(events, file.received_at, file.taken_at, file.archived.sha256))
+                results.append(result)
+                continue
+            decision = decisions[number]
+            quarantine = quarantines[number] + decision.problems
+            applied = decision.applied
+            if self.policy.mode == "file" and quarantine:
+                # Whole-file policy: one bad row refuses the file; its rows are still listed with reasons.
+                applied = 0
+            if not applied:
+                withheld.append(to_decide.index(number))
+            events, result = _results_events(file, outcome, quarantine, applied, decision.duplicates)
+            parts.append(FileAppend(events, file.received_at, file.taken_at, file.archived.sha256))
+            results.append(result)
+        if withheld:
+            conn.execute("DELETE FROM _decided WHERE list_contains($files, file_no)", {"files": withheld})
+        with self.store.transaction():
+            self.store.append_files(
+                parts,
+                TO_APPEND if decisions else None,
+                list_ids=election.list_ids,
+                election_id=eid,
+            )
+            update_projections(conn)
+        return results
+
+    def _whole_refusal(
+        self,
+        file: ResultsFile,
+        rejection: FileRejection,
+        outcome: ValidationOutcome,
+        quarantine: Sequence[dict[str, Any]],
+    ) -> tuple[list[DomainEvent], FileOutcome]:
+        """The events and outcome of a results file the gate refused whole."""
+        archived = file.archived
+        events: list[DomainEvent] = [
+            *whole_file_refusal(
+                archived,
+                file.election.election_id,
+                outcome.kind,
+                rejection.rule,
+                rejection.message,
+                file.received_at,
+                rows_total=outcome.rows_read,
+                row_problems=quarantine,
+            )
+        ]
+        return events, _refusal_outcome(
+            archived,
+            file.election.election_id,
+            rejection.rule,
+            rejection.message,
+            outcome.rows_read,
+            quarantine,
+        )
+
+    def _ingest_alone(
+        self, file: ResultsFile, outcome: ValidationOutcome, certified: Certification | None
+    ) -> FileOutcome:
+        """A results file sent to a certified election (refused whole), or a file of annulments."""
+        archived, received_at = file.archived, file.received_at
+        eid = file.election.election_id
+        quarantine = _validation_problems(archived.original_name, outcome)
         if certified is not None:
             return self._refuse_certified(archived, certified, outcome, quarantine, received_at)
         if outcome.file_rejection is not None:
@@ -558,68 +737,17 @@ class Ingestor:
                 row_problems=quarantine,
             )
         annulments: list[DomainEvent] = []
-        applied = duplicates = 0
-        if outcome.kind == "annulment":
-            annulled = self._annulled(eid)
-            for rec in outcome.accepted.to_dict("records"):
-                event = _decide_annulment(archived, eid, received_at, annulled, rec)
-                annulments.extend([event] if event is not None else [])
-                duplicates += event is None
-            applied = len(annulments)
-        else:
-            decision = decide_protocols(
-                conn, outcome.accepted, election_id=eid, list_ids=election.list_ids, file_name=name
-            )
-            quarantine.extend(decision.problems)
-            applied, duplicates = decision.applied, decision.duplicates
+        annulled = self._annulled(eid)
+        duplicates = 0
+        for rec in outcome.accepted.to_dict("records"):
+            event = _decide_annulment(archived, eid, received_at, annulled, rec)
+            annulments.extend([event] if event is not None else [])
+            duplicates += event is None
         if self.policy.mode == "file" and quarantine:
-            # Whole-file policy: one bad row refuses the file; its rows are still listed with reasons.
-            annulments, applied = [], 0
-        anomalies = [
-            {"kind": a.kind, "precinct_id": a.precinct_id, "detail": a.detail, "row": a.row}
-            for a in outcome.anomalies
-        ]
-        total = outcome.rows_read
-        bad_rows = len({q["row"] for q in quarantine})  # a row can break several rules
-        receipt = batch_receipt(
-            archived,
-            eid,
-            f"{outcome.kind}-v1",
-            received_at,
-            total=total,
-            applied=applied,
-            duplicate=duplicates,
-            quarantined=bad_rows,
-            anomalies=anomalies,
-        )
-        quarantine_events = [row_quarantined(archived, eid, q, received_at) for q in quarantine]
-        with self.store.transaction():
-            self.store.append([receipt, *quarantine_events, *annulments])
-            if outcome.kind == "protocol" and applied:
-                self.store.append_protocols(
-                    TO_APPEND,
-                    list_ids=election.list_ids,
-                    election_id=eid,
-                    occurred_at=received_at,
-                    batch_id=archived.sha256,
-                )
-            update_projections(conn)
-        status: Status = "applied"
-        if quarantine:
-            status = "quarantined" if not applied and not duplicates else "partly quarantined"
-        elif not applied:
-            status = "duplicate"
-        return FileOutcome(
-            name,
-            archived.sha256,
-            status,
-            eid,
-            total,
-            applied,
-            duplicates,
-            bad_rows,
-            [_problem_line(q) for q in quarantine],
-        )
+            annulments = []
+        events, result = _results_events(file, outcome, quarantine, len(annulments), duplicates)
+        self._commit([*events, *annulments])
+        return result
 
     def _refuse_certified(
         self,
@@ -649,6 +777,78 @@ class Ingestor:
             rows_total=outcome.rows_read,
             row_problems=refused,
         )
+
+
+def _validation_problems(file_name: str, outcome: ValidationOutcome) -> list[dict[str, Any]]:
+    return [
+        row_problem(file_name, r.row, r.precinct_id, r.rule, r.message, r.column, r.value)
+        for r in outcome.rejections
+    ]
+
+
+def _refusal_outcome(
+    archived: ArchivedFile,
+    election_id: str,
+    rule: str,
+    message: str,
+    rows_total: int,
+    row_problems: Sequence[dict[str, Any]],
+) -> FileOutcome:
+    return FileOutcome(
+        archived.original_name,
+        archived.sha256,
+        "quarantined",
+        election_id,
+        rows_total=rows_total,
+        rows_quarantined=len({q["row"] for q in row_problems}),
+        problems=[f"{archived.original_name}: {message} [rule: {rule}]"]
+        + [_problem_line(q) for q in row_problems],
+    )
+
+
+def _results_events(
+    file: ResultsFile,
+    outcome: ValidationOutcome,
+    quarantine: Sequence[dict[str, Any]],
+    applied: int,
+    duplicates: int,
+) -> tuple[list[DomainEvent], FileOutcome]:
+    """A results file's receipt and refused rows (before what it applies), and its outcome."""
+    archived, eid = file.archived, file.election.election_id
+    anomalies = [
+        {"kind": a.kind, "precinct_id": a.precinct_id, "detail": a.detail, "row": a.row}
+        for a in outcome.anomalies
+    ]
+    bad_rows = len({q["row"] for q in quarantine})  # a row can break several rules
+    receipt = batch_receipt(
+        archived,
+        eid,
+        f"{outcome.kind}-v1",
+        file.received_at,
+        total=outcome.rows_read,
+        applied=applied,
+        duplicate=duplicates,
+        quarantined=bad_rows,
+        anomalies=anomalies,
+    )
+    events: list[DomainEvent] = [receipt]
+    events.extend(row_quarantined(archived, eid, q, file.received_at) for q in quarantine)
+    status: Status = "applied"
+    if quarantine:
+        status = "quarantined" if not applied and not duplicates else "partly quarantined"
+    elif not applied:
+        status = "duplicate"
+    return events, FileOutcome(
+        archived.original_name,
+        archived.sha256,
+        status,
+        eid,
+        outcome.rows_read,
+        applied,
+        duplicates,
+        bad_rows,
+        [_problem_line(q) for q in quarantine],
+    )
 
 
 def _certified_rows(
@@ -852,14 +1052,17 @@ def ingest_sources(
     with EventStore.open_writer(wpaths, wait_seconds=wait_seconds) as store:
         files = select()
         ingestor = Ingestor(store, wpaths, policy=policy, leave_changed=leave_changed)
+        taken: list[FileOutcome] = []
         with progress("ingest", len(files), unit="file") as bar:
             for source in files:
-                outcome = ingestor.ingest_file(
-                    source, election_hint=election_id, received_at=received_at or utc_now()
+                taken.extend(
+                    ingestor.take(source, election_hint=election_id, received_at=received_at or utc_now())
                 )
-                outcome.source = source
-                summary.files.append(outcome)
                 bar.advance()
+            taken.extend(ingestor.finish())
+        for source, outcome in zip(files, taken, strict=True):
+            outcome.source = source
+        summary.files.extend(taken)
         run_end = ended_at or utc_now()
         if files:  # journaled before it publishes, so that a replay publishes at the same place
             ingestor.archive.mark_run_end(

@@ -22,9 +22,9 @@ from pipelines.gate.validation import ReportedProtocol
 from pipelines.store.queries import query, statement
 
 FIGURE_COLUMNS = ("registered_voters", "ballots_issued", "ballots_cast", "invalid_ballots", "against_all")
-# The temp view `decide_protocols` leaves for `EventStore.append_protocols`, one row per event to append
+# The temp view `decide_protocols` leaves for `EventStore.append_files`, one row per event to append
 # (statements/create_protocols_to_append.sql); it reads the decided batch, which stays until the next
-# file is decided.
+# decision.
 TO_APPEND = "_protocols_to_append"
 
 
@@ -102,62 +102,91 @@ def _reported(conn: duckdb.DuckDBPyConnection, election_id: str) -> dict[str, Re
     }
 
 
+@dataclass(frozen=True)
+class FileToDecide:
+    """A validated protocol file to decide: its name and `ValidationOutcome.accepted` (one row per
+    precinct, whole numbers)."""
+
+    file_name: str
+    accepted: pd.DataFrame
+
+
 def decide_protocols(
     conn: duckdb.DuckDBPyConnection,
-    accepted: pd.DataFrame,
+    files: Sequence[FileToDecide],
     *,
     election_id: str,
     list_ids: Sequence[str],
-    file_name: str,
-) -> BatchDecision:
-    """Decide every accepted row; leave the rows to apply in the temp view `TO_APPEND`.
+) -> list[BatchDecision]:
+    """Decide every accepted row of the files, one decision per file; leave the rows to apply in the
+    temp view `TO_APPEND`, each with its file's place in `files` as `file_no`.
 
-    `accepted` is `ValidationOutcome.accepted` of a protocol file: one row per precinct, whole numbers.
+    Every row is decided against the log alone, so no precinct may be named by two of the files
+    (the caller decides such files apart, the later after the earlier is appended).
     """
-    conn.register("_batch", accepted)  # read in place; `TO_APPEND` reads it until the next file
+    frames = [f.accepted.assign(file_no=number) for number, f in enumerate(files)]
+    batch = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if batch["precinct_id"].duplicated().any():
+        raise ValueError("files decided together name a precinct twice")
+    conn.register("_batch", batch)  # read in place; `TO_APPEND` reads it until the next decision
     conn.execute(statement("create_same_version"), {"election": election_id})
     conn.execute(
         statement("create_decided_protocols", lists=list_ids),
         {"election": election_id, "list_count": len(list_ids)},
     )
-    counts = dict(conn.execute("SELECT decision, count(*) FROM _decided GROUP BY decision").fetchall())
-    problems = [
-        _problem(file_name, int(row), str(pid), int(version), None if top is None else int(top), str(rule))
-        for row, pid, version, top, rule in conn.execute(query("refused_decisions")).fetchall()
+    counts: dict[tuple[int, str], int] = {
+        (int(f), str(d)): int(c)
+        for f, d, c in conn.execute(
+            "SELECT file_no, decision, count(*) FROM _decided GROUP BY file_no, decision"
+        ).fetchall()
+    }
+    problems: list[list[dict[str, Any]]] = [[] for _ in files]
+    for file_no, row, pid, version, top, rule in conn.execute(query("refused_decisions")).fetchall():
+        name = files[int(file_no)].file_name
+        problems[int(file_no)].append(
+            _problem(name, int(row), str(pid), int(version), None if top is None else int(top), str(rule))
+        )
+    _rows_to_append(conn, election_id=election_id, file_names=[f.file_name for f in files], list_ids=list_ids)
+    return [
+        BatchDecision(
+            applied=counts.get((number, "reported"), 0) + counts.get((number, "amended"), 0),
+            duplicates=counts.get((number, "duplicate"), 0),
+            problems=problems[number],
+        )
+        for number in range(len(files))
     ]
-    _rows_to_append(conn, election_id=election_id, file_name=file_name, list_ids=list_ids)
-    return BatchDecision(
-        applied=int(counts.get("reported", 0)) + int(counts.get("amended", 0)),
-        duplicates=int(counts.get("duplicate", 0)),
-        problems=problems,
-    )
 
 
 def _rows_to_append(
-    conn: duckdb.DuckDBPyConnection, *, election_id: str, file_name: str, list_ids: Sequence[str]
+    conn: duckdb.DuckDBPyConnection, *, election_id: str, file_names: Sequence[str], list_ids: Sequence[str]
 ) -> None:
     """Leave the view `TO_APPEND`. A view takes no parameters: the texts its rows share (election,
-    file name, event types) go into a one-row table it reads, the reasons of amendments into another."""
+    event types) go into a one-row table it reads, each file's name into another, the reasons of
+    amendments into a third."""
     amended = conn.execute(
-        "SELECT d.row, b.reason FROM _decided d JOIN _batch b USING (row) WHERE d.decision = 'amended'"
+        "SELECT d.file_no, d.row, b.reason FROM _decided d JOIN _batch b USING (file_no, row) "
+        "WHERE d.decision = 'amended'"
     ).fetchall()
     reasons = pd.DataFrame(
         {
-            "row": pd.Series([int(r) for r, _ in amended], dtype="int64"),
+            "file_no": pd.Series([int(f) for f, _, _ in amended], dtype="int64"),
+            "row": pd.Series([int(r) for _, r, _ in amended], dtype="int64"),
             "reason_json": pd.Series(
-                [json.dumps(str(t), ensure_ascii=False) for _, t in amended], dtype="str"
+                [json.dumps(str(t), ensure_ascii=False) for _, _, t in amended], dtype="str"
             ),
         }
     )
     _table_from_frame(conn, "_reasons", reasons)
+    names = pd.DataFrame(
+        {
+            "file_no": pd.Series(range(len(file_names)), dtype="int64"),
+            "file_name_json": pd.Series([json.dumps(n, ensure_ascii=False) for n in file_names], dtype="str"),
+        }
+    )
+    _table_from_frame(conn, "_append_files", names)
     conn.execute(
         statement("create_append_context"),
-        {
-            "election": election_id,
-            "file_name_json": json.dumps(file_name, ensure_ascii=False),
-            "reported": PROTOCOL_REPORTED,
-            "amended": PROTOCOL_AMENDED,
-        },
+        {"election": election_id, "reported": PROTOCOL_REPORTED, "amended": PROTOCOL_AMENDED},
     )
     conn.execute(statement("create_protocols_to_append", lists=list_ids))
 
@@ -177,4 +206,4 @@ def _problem(file_name: str, row: int, pid: str, version: int, top: int | None, 
     return row_problem(file_name, row, pid, rule, message, "version", str(version))
 
 
-__all__ = ["TO_APPEND", "BatchDecision", "decide_protocols", "named_precincts"]
+__all__ = ["TO_APPEND", "BatchDecision", "FileToDecide", "decide_protocols", "named_precincts"]

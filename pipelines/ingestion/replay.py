@@ -201,16 +201,28 @@ def _arrived_after(entry: JournalEntry, until: datetime) -> bool:
 
 
 def _heads_where_writers_stopped(entries: Sequence[JournalEntry]) -> dict[int, int]:
-    """For the last input before each `Interrupted` note (sidecars aside): the log's head when the
-    next writer found that its writer had stopped, which says how much of that input committed."""
+    """For the inputs of the writer that stopped before each `Interrupted` note: the log's head when
+    the next writer found that it had stopped, which says how much of them committed. That writer's
+    inputs are the last entry before the note (sidecars aside) and, when it was receiving files, the
+    files received before it in the same run: a run commits several files together
+    (`Ingestor.finish`), so any of them may be one it stopped in."""
     found: dict[int, int] = {}
     for index, entry in enumerate(entries):
-        if isinstance(entry, Interrupted):
-            before = index - 1
+        if not isinstance(entry, Interrupted):
+            continue
+        before = index - 1
+        while before >= 0 and _is_sidecar_entry(entries[before]):
+            before -= 1
+        if before < 0 or isinstance(entries[before], Interrupted):
+            continue
+        found[before] = entry.head
+        while isinstance(entries[before], Receipt):
+            before -= 1
             while before >= 0 and _is_sidecar_entry(entries[before]):
                 before -= 1
-            if before >= 0 and not isinstance(entries[before], Interrupted):
-                found[before] = entry.head
+            if before < 0 or not isinstance(entries[before], Receipt):
+                break
+            found[before] = entry.head
     return found
 
 

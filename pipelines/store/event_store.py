@@ -36,7 +36,7 @@ from pipelines.core.errors import PipelineError
 from pipelines.core.paths import WarehousePaths
 from pipelines.core.timestamps import utc_now
 from pipelines.domain.event_types import DomainEvent
-from pipelines.domain.events import NewEvent, StoredEvent, canonical_json
+from pipelines.domain.events import PRECINCT_STREAM_PREFIX, NewEvent, StoredEvent, canonical_json
 from pipelines.store import snapshot
 from pipelines.store.event_codec import deserialize, serialize
 from pipelines.store.log_anchors import append_anchor, read_anchors, reanchor
@@ -293,6 +293,59 @@ def writer_config() -> dict[str, str | bool | int | float | list[str]]:
     return {"memory_limit": os.environ.get(WRITER_MEMORY_ENV, DEFAULT_WRITER_MEMORY)}
 
 
+@dataclass(frozen=True)
+class FileAppend:
+    """One received file's share of `EventStore.append_files`: the events it appends before its
+    protocols (receipt, refused rows), and what its protocol events carry."""
+
+    events: Sequence[DomainEvent]
+    occurred_at: datetime
+    recorded_at: datetime
+    batch_id: str
+
+
+_EVENT_COLUMNS = (
+    "position",
+    "stream_id",
+    "stream_version",
+    "event_type",
+    "election_id",
+    "occurred_at",
+    "recorded_at",
+    "batch_id",
+    "payload",
+)
+_FACT_COLUMNS = (
+    "position",
+    "election_id",
+    "precinct_id",
+    "region_id",
+    "protocol_version",
+    "registered_voters",
+    "ballots_issued",
+    "ballots_cast",
+    "invalid_ballots",
+    "against_all",
+)
+
+
+def _empty_event_rows() -> pd.DataFrame:
+    """Event rows of no event, typed as the staged protocol events are."""
+    return pd.DataFrame(
+        {
+            "position": pd.Series([], dtype="int64"),
+            "stream_id": pd.Series([], dtype="str"),
+            "stream_version": pd.Series([], dtype="int64"),
+            "event_type": pd.Series([], dtype="str"),
+            "election_id": pd.Series([], dtype="str"),
+            "occurred_at": pd.Series([], dtype="datetime64[us]"),
+            "recorded_at": pd.Series([], dtype="datetime64[us]"),
+            "batch_id": pd.Series([], dtype="str"),
+            "payload": pd.Series([], dtype="str"),
+        }
+    )
+
+
 class EventStore:
     """The event log of one warehouse, opened by its single writer."""
 
@@ -451,43 +504,110 @@ class EventStore:
                 raise ConcurrencyConflict(
                     f"stream {stream} is at version {versions.get(stream, 0)}, expected {expected}"
                 )
+        positions = list(range(last_position + 1, last_position + 1 + len(events)))
         recorded_at = self.recording_time()
-        rows: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "position",
-                "stream_id",
-                "stream_version",
-                "event_type",
-                "election_id",
-                "occurred_at",
-                "recorded_at",
-                "batch_id",
-                "payload",
-            )
+        staged = self._stage_serialized(events, positions, [recorded_at] * len(events), versions)
+        digests = self._serialized_digests(staged, since=last_position)
+        self._insert_chained(staged, None, digests, last_hash)
+        return positions
+
+    def append_files(
+        self,
+        parts: Sequence[FileAppend],
+        rows: str | None = None,
+        *,
+        list_ids: Sequence[str] = (),
+        election_id: str = "",
+    ) -> int:
+        """Append the events of several received files in one go, in the order one file at a time
+        would append them: for each part its `events`, then its protocols (the rows of the table
+        `rows` with its `file_no`, in `seq` order). Return how many protocols were appended.
+
+        The set-based path for files of protocols: `rows` holds file_no, seq (one row per stream),
+        event_type, payload, precinct_id, region_id, protocol_version, the five figures and one column
+        per list id. Positions, versions, facts and hashes come out exactly as appending each file's
+        events with `append` would give them, so a log does not tell how its files were grouped into
+        commits. A part's events must not write a precinct's stream (its protocols do). Call inside
+        `transaction()`.
+        """
+        last_position, last_hash = self.head()
+        conn = self.conn
+        counts: dict[int, int] = {}
+        if rows is not None:
+            found = conn.execute(f"SELECT file_no, count(*) FROM {rows} GROUP BY file_no").fetchall()
+            counts = {int(f): int(c) for f, c in found}
+        events: list[NewEvent] = []
+        positions: list[int] = []
+        recorded: list[datetime] = []
+        layout: dict[str, list[Any]] = {
+            k: [] for k in ("file_no", "protocol_base", "occurred_at", "recorded_at", "batch_id")
         }
-        facts: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "position",
-                "election_id",
-                "precinct_id",
-                "region_id",
-                "protocol_version",
-                "registered_voters",
-                "ballots_issued",
-                "ballots_cast",
-                "invalid_ballots",
-                "against_all",
+        cursor = last_position
+        for file_no, part in enumerate(parts):
+            serialized = [serialize(e) for e in part.events]
+            if any(e.stream_id.startswith(PRECINCT_STREAM_PREFIX) for e in serialized):
+                raise ValueError("a file's events may not write a precinct's stream beside its protocols")
+            events.extend(serialized)
+            positions.extend(range(cursor + 1, cursor + 1 + len(serialized)))
+            recorded.extend([part.recorded_at] * len(serialized))
+            cursor += len(serialized)
+            for key, value in (
+                ("file_no", file_no),
+                ("protocol_base", cursor),
+                ("occurred_at", part.occurred_at),
+                ("recorded_at", part.recorded_at),
+                ("batch_id", part.batch_id),
+            ):
+                layout[key].append(value)
+            cursor += counts.get(file_no, 0)
+        staged = self._stage_serialized(
+            events, positions, recorded, self.stream_versions(e.stream_id for e in events)
+        )
+        digests = self._serialized_digests(staged, since=last_position)
+        appended = sum(counts.values())
+        if rows is None or appended == 0:
+            self._insert_chained(staged, None, digests, last_hash)
+            return 0
+        conn.register("_file_layout_frame", pd.DataFrame(layout))
+        try:
+            conn.execute("CREATE OR REPLACE TEMP TABLE _file_layout AS SELECT * FROM _file_layout_frame")
+        finally:
+            conn.unregister("_file_layout_frame")
+        conn.execute(statement("stage_protocols", rows=[rows]))
+        conn.execute(statement("append_staged_protocol_facts"), {"election": election_id})
+        conn.execute(statement("append_staged_protocol_votes", lists=list_ids))
+        conn.execute(statement("stage_protocol_events"), {"election": election_id})
+        protocol_digests = conn.execute(
+            "SELECT position, digest FROM ("
+            + content_sql(
+                "_staged_events",
+                stored_hashes=False,
+                votes=wide_votes_text("_staged_protocols", list_ids),
             )
-        }
+            + ") ORDER BY position",
+            {"since": last_position},
+        ).fetchall()
+        merged = sorted([*digests, *((int(p), str(d)) for p, d in protocol_digests)])
+        self._insert_chained(staged, "_staged_events", merged, last_hash)
+        conn.execute("DROP TABLE _staged_events; DROP TABLE _staged_protocols; DROP TABLE _file_layout")
+        return appended
+
+    def _stage_serialized(
+        self,
+        events: Sequence[NewEvent],
+        positions: Sequence[int],
+        recorded: Sequence[datetime],
+        versions: dict[str, int],
+    ) -> pd.DataFrame:
+        """Store the side tables (facts, votes, declared precincts, OpenElections rows) of `events` at
+        `positions` and return their event rows, without hashes. `versions` (stream -> version now)
+        counts on."""
+        rows: dict[str, list[Any]] = {k: [] for k in _EVENT_COLUMNS}
+        facts: dict[str, list[Any]] = {k: [] for k in _FACT_COLUMNS}
         votes: dict[str, list[Any]] = {"position": [], "list_id": [], "votes": []}
         precincts: list[pd.DataFrame] = []
         contest_rows: dict[str, list[pd.DataFrame]] = {"oe_results": [], "oe_pseudo_rows": []}
-        positions = []
-        for offset, event in enumerate(events, start=1):
-            position = last_position + offset
-            positions.append(position)
+        for event, position, recorded_at in zip(events, positions, recorded, strict=True):
             versions[event.stream_id] = versions.get(event.stream_id, 0) + 1
             for key, value in (
                 ("position", position),
@@ -535,87 +655,51 @@ class EventStore:
         for table, frames in contest_rows.items():
             for frame in frames:
                 self._insert_frame(table, frame)
-        staged = pd.DataFrame(rows)
+        return pd.DataFrame(rows)
+
+    def _serialized_digests(self, staged: pd.DataFrame, *, since: int) -> list[tuple[int, str]]:
+        """(position, digest) of each staged event row, in position order."""
+        if staged.empty:
+            return []
         self.conn.register("staged_events", staged)
         try:
-            digests = self.conn.execute(
-                content_sql("staged_events", stored_hashes=False),
-                {"since": last_position},
+            found = self.conn.execute(
+                content_sql("staged_events", stored_hashes=False), {"since": since}
             ).fetchall()
         finally:
             self.conn.unregister("staged_events")
-        prev_hashes, hashes = [], []
-        prev = last_hash
-        for _position, _stored_prev, _stored_hash, digest in digests:
-            prev_hashes.append(prev)
-            prev = chain_hash(prev, digest)
-            hashes.append(prev)
-        rows["prev_hash"] = prev_hashes
-        rows["event_hash"] = hashes
-        self._insert("events", rows)
-        return positions
+        return [(int(position), str(digest)) for position, _prev, _hash, digest in found]
 
-    def append_protocols(
+    def _insert_chained(
         self,
-        rows: str,
-        *,
-        list_ids: Sequence[str],
-        election_id: str,
-        occurred_at: datetime,
-        batch_id: str,
-    ) -> int:
-        """Append one protocol event per row of the table `rows`, in `seq` order; return how many.
-
-        The set-based twin of `append` for a whole file of protocols: `rows` holds seq, stream_id
-        (one row per stream), event_type, payload, precinct_id, region_id, protocol_version, the five
-        figures and one column per list id. Positions, versions, facts and hashes come out exactly as
-        `append` would give them. Call inside `transaction()`.
-        """
-        last_position, last_hash = self.head()
-        conn = self.conn
-        conn.execute(statement("stage_protocols", rows=[rows]), {"last": last_position})
-        count = first_row(conn.execute("SELECT count(*) FROM _staged_protocols"))
-        appended = int(str(count[0])) if count else 0
-        if appended == 0:
-            conn.execute("DROP TABLE _staged_protocols")
-            return 0
-        conn.execute(statement("append_staged_protocol_facts"), {"election": election_id})
-        conn.execute(statement("append_staged_protocol_votes", lists=list_ids))
-        conn.execute(
-            statement("stage_protocol_events"),
-            {
-                "election": election_id,
-                "occurred": occurred_at,
-                "recorded": self.recording_time(),
-                "batch": batch_id,
-            },
-        )
-        digests = conn.execute(
-            "SELECT position, digest FROM ("
-            + content_sql(
-                "_staged_events",
-                stored_hashes=False,
-                votes=wide_votes_text("_staged_protocols", list_ids),
-            )
-            + ") ORDER BY position",
-            {"since": last_position},
-        ).fetchnumpy()
+        staged: pd.DataFrame,
+        staged_table: str | None,
+        digests: Sequence[tuple[int, str]],
+        last_hash: str,
+    ) -> None:
+        """Chain `digests` (every new position, in order) from `last_hash` and insert the event rows
+        of `staged` and, when named, of the staged table of protocol events, in position order."""
         prev_hashes, hashes = [], []
         prev = last_hash
-        for digest in digests["digest"].tolist():
+        for _position, digest in digests:
             prev_hashes.append(prev)
             prev = chain_hash(prev, digest)
             hashes.append(prev)
+        if staged_table is None:
+            if not staged.empty:
+                self._insert_frame("events", staged.assign(prev_hash=prev_hashes, event_hash=hashes))
+            return
         chained = pd.DataFrame(
-            {"position": digests["position"], "prev_hash": prev_hashes, "event_hash": hashes}
+            {"position": [p for p, _ in digests], "prev_hash": prev_hashes, "event_hash": hashes}
         )
+        conn = self.conn
         conn.register("_chained", chained)
+        conn.register("_staged_serialized", staged if not staged.empty else _empty_event_rows())
         try:
             conn.execute(statement("append_chained_events"))
         finally:
             conn.unregister("_chained")
-        conn.execute("DROP TABLE _staged_events; DROP TABLE _staged_protocols")
-        return appended
+            conn.unregister("_staged_serialized")
 
     def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
         if columns["position"]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pytest
 import pipelines.ingestion.ingest
 from pipelines.domain.election import ElectionDeclaration
 from pipelines.domain.events import canonical_json
-from pipelines.gate.validation import ReportedProtocol, ValidationOutcome, validate_file
+from pipelines.gate.validation import FileToValidate, ValidationOutcome, validate_files
 from pipelines.ingestion.ingest import ingest_paths
 from tests.drills.support import SeatRows, precinct_votes, seat_table, write_election
 from tests.support.small_election import protocol, write_annulment, write_protocols
@@ -42,22 +42,26 @@ def gx_outcomes_reused(gx_outcomes: dict[Any, ValidationOutcome]) -> Iterator[No
     """Active only while a drill module runs, so other tests on the same worker always run the gate."""
     memo = gx_outcomes
 
-    def validate_once(
-        path: Path, *, reported: Mapping[str, ReportedProtocol], **kwargs: Any
-    ) -> ValidationOutcome:
-        key = (
-            hashlib.sha256(path.read_bytes()).hexdigest(),
-            kwargs["display_name"],
-            _election_key(kwargs["election"]),
+    def key(file: FileToValidate, policy: Any) -> tuple[Any, ...]:
+        reported = file.reported
+        return (
+            hashlib.sha256(file.path.read_bytes()).hexdigest(),
+            file.display_name,
+            _election_key(file.election),
             repr(sorted((pid, p.version, sorted(p.figures.items())) for pid, p in reported.items())),
-            kwargs.get("policy"),
+            policy,
         )
-        if key not in memo:
-            memo[key] = validate_file(path, reported=reported, **kwargs)
-        return memo[key]
+
+    def validate_once(files: Sequence[FileToValidate], **kwargs: Any) -> list[ValidationOutcome]:
+        keys = [key(file, kwargs.get("policy")) for file in files]
+        missing = [(file, k) for file, k in zip(files, keys, strict=True) if k not in memo]
+        if missing:  # each file's outcome is the same whichever files it is validated with
+            outcomes = validate_files([file for file, _ in missing], **kwargs)
+            memo.update((k, outcome) for (_, k), outcome in zip(missing, outcomes, strict=True))
+        return [memo[k] for k in keys]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipelines.ingestion.ingest, "validate_file", validate_once)
+        patch.setattr(pipelines.ingestion.ingest, "validate_files", validate_once)
         yield
 
 

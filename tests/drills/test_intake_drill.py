@@ -306,7 +306,7 @@ def test_unfinished_uploads_are_never_read_and_a_file_being_written_is_left_for_
 def renamed_in_during_ingest(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path, Path], None]]:
     """Arrange for `staged` to be renamed over `inbox_name` while the run ingests its first file."""
     pending: list[tuple[Path, Path]] = []
-    real = Ingestor.ingest_file
+    real = Ingestor.take
 
     def ingest_then_rename(self: Ingestor, *args: Any, **kwargs: Any) -> Any:
         while pending:
@@ -314,7 +314,7 @@ def renamed_in_during_ingest(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
             os.rename(staged, target)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Ingestor, "ingest_file", ingest_then_rename)
+    monkeypatch.setattr(Ingestor, "take", ingest_then_rename)
     yield lambda staged, target: pending.append((staged, target))
 
 

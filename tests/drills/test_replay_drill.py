@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 import pytest
@@ -80,28 +81,29 @@ def test_replaying_the_archive_gives_the_same_log_and_publications(
     assert_store_sound(tmp_path / "replayed")
 
 
-@pytest.mark.parametrize("kill_at", [2, 3], ids=["applying-a-file", "publishing"])
+@pytest.mark.parametrize(
+    "killed_in",
+    [pipelines.ingestion.ingest, pipelines.publishing.publication],
+    ids=["applying", "publishing"],
+)
 def test_a_writer_killed_mid_run_still_replays_to_the_same_log(
-    election_files: list[Path], later_files: list[Path], kill_at: int, tmp_path: Path
+    election_files: list[Path], later_files: list[Path], killed_in: ModuleType, tmp_path: Path
 ) -> None:
-    """SIGKILL while the second file of a run is being applied, or while the run publishes; the rerun
-    completes it. The replay applies exactly what had committed: the same hashes and publications."""
+    """SIGKILL while the files of a run are being applied (together, in one commit), or while the run
+    publishes; the rerun completes it. The replay applies exactly what had committed: the same hashes
+    and publications."""
     declaration, first, second, third = election_files
     warehouse = tmp_path / "warehouse"
     ingest_paths([declaration, first], warehouse=warehouse)
-    run = [second, third, later_files[0]][: kill_at - 1 if kill_at == 3 else 3]
+    run = [second, third, later_files[0]]
     pid = os.fork()
-    if pid == 0:  # the writer that is killed at its `kill_at`-th commit of projections
-        calls = []
+    if pid == 0:  # the writer that is killed at its first commit of projections in `killed_in`
 
         def killed(conn: duckdb.DuckDBPyConnection) -> int:
-            calls.append(1)
-            if len(calls) == kill_at:
-                os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGKILL)
             return update_projections(conn)
 
-        for module in (pipelines.ingestion.ingest, pipelines.publishing.publication):
-            setattr(module, "update_projections", killed)  # noqa: B010 (not exported by ingest)
+        setattr(killed_in, "update_projections", killed)  # noqa: B010 (not exported by ingest)
         ingest_paths(run, warehouse=warehouse)
         os._exit(0)
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGKILL

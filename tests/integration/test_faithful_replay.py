@@ -193,41 +193,57 @@ def test_a_journal_written_before_options_and_times_still_replays(
     assert [h for *_, h in log_rows(replayed)] != [h for *_, h in log_rows(original)]
 
 
-def test_a_writer_stopped_in_the_middle_of_a_run_replays_as_it_went(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A run stops (an error; a kill leaves the same trace) after one file committed and while the next
-    was being applied; its rerun finds the first a duplicate and applies the second. The replay must
-    not apply the stopped file at its first receipt (another recorded_at, another hash)."""
+def _stopped_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, overlap: bool) -> WarehousePaths:
+    """A warehouse whose second run stopped (an error; a kill leaves the same trace) in its second
+    commit of projections, then ran again. With `overlap`, c.csv resends one of b.csv's protocols,
+    so the two files are decided and committed one after the other and the run stops in c.csv;
+    without, they are committed together and the run stops after appending their events."""
     warehouse = tmp_path / "warehouse"
     rows = [protocol(pid, (300 + i, 120, 80 - i, 25)) for i, pid in enumerate(precinct_ids(9))]
     inbox = tmp_path / "inbox"
     ingest_paths(
         [write_declaration(inbox, 9), write_protocols(inbox, "a.csv", rows[:3])], warehouse=warehouse
     )
-    files = [write_protocols(inbox, "b.csv", rows[3:6]), write_protocols(inbox, "c.csv", rows[6:])]
+    files = [
+        write_protocols(inbox, "b.csv", rows[3:6]),
+        write_protocols(inbox, "c.csv", rows[6:] + (rows[3:4] if overlap else [])),
+    ]
     calls: list[int] = []
 
-    def fail_on_the_second_file(conn: duckdb.DuckDBPyConnection) -> None:
+    def fail_on_the_second_call(conn: duckdb.DuckDBPyConnection) -> None:
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == (2 if overlap else 1):
             raise RuntimeError("the writer stops here")
         update_projections(conn)
 
     with monkeypatch.context() as patch:
-        patch.setattr("pipelines.ingestion.ingest.update_projections", fail_on_the_second_file)
+        patch.setattr("pipelines.ingestion.ingest.update_projections", fail_on_the_second_call)
         with pytest.raises(RuntimeError, match="the writer stops here"):
             ingest_paths(files, warehouse=warehouse)
     rerun = ingest_paths(files, warehouse=warehouse)
-    assert [f.status for f in rerun.files] == ["duplicate", "applied"]
+    assert [f.status for f in rerun.files] == (
+        ["duplicate", "applied"] if overlap else ["applied", "applied"]
+    )
     original = WarehousePaths(warehouse)
     interrupted = [e for e in map(json.loads, (original.archive / "receipts.jsonl").read_text().splitlines())
                    if "interrupted" in e]  # fmt: skip
     assert len(interrupted) == 1
+    return original
 
+
+@pytest.mark.parametrize("overlap", [True, False], ids=["files-committed-apart", "files-committed-together"])
+def test_a_writer_stopped_in_the_middle_of_a_run_replays_as_it_went(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overlap: bool
+) -> None:
+    """The replay must not apply a file the stopped writer did not commit at its first receipt
+    (another recorded_at, another hash): neither the file it stopped in nor, when files were
+    committed together, the others of that commit."""
+    original = _stopped_run(tmp_path, monkeypatch, overlap=overlap)
     replayed = WarehousePaths(tmp_path / "replayed")
     summary = replay_archive(original, replayed.root)
-    assert "c.csv not replayed: its writer stopped before it committed anything" in summary.notes
+    not_replayed = [n for n in summary.notes if "its writer stopped before it committed anything" in n]
+    assert not_replayed == [f"{name}.csv not replayed: its writer stopped before it committed anything"
+                            for name in (["c"] if overlap else ["b", "c"])]  # fmt: skip
     assert log_rows(replayed) == log_rows(original)
     assert publications(replayed) == publications(original)
     journal = "receipts.jsonl"

@@ -1,5 +1,5 @@
--- The rows of the decided file (_decided) that are refused (annulled precinct, conflict, stale version), in row order.
-SELECT row, precinct_id, version, max_version, decision
+-- The rows of the decided files (_decided) that are refused (annulled precinct, conflict, stale version), in file and row order.
+SELECT file_no, row, precinct_id, version, max_version, decision
 FROM _decided
 WHERE decision NOT IN ('duplicate', 'amended', 'reported')
-ORDER BY row
+ORDER BY file_no, row

@@ -1,4 +1,4 @@
--- _decided: each row of the file being decided (_batch, one column per list id) reported, amended, a duplicate or why it is refused, against the protocols of election $election.
+-- _decided: each row of the files being decided (_batch, with file_no, one column per list id) reported, amended, a duplicate or why it is refused, against the protocols of election $election.
 -- Only rows resent with a version already accepted need their votes compared ($list_count lists each): usually none.
 CREATE OR REPLACE TEMP TABLE _decided AS
 WITH known AS (
@@ -16,7 +16,7 @@ WITH known AS (
     HAVING count(*) FILTER (WHERE v.votes <> bv.votes) > 0
         OR count(*) <> $list_count
 )
-SELECT b.row, b.precinct_id, b.version, k.max_version,
+SELECT b.file_no, b.row, b.precinct_id, b.version, k.max_version,
        CASE
            WHEN a.precinct_id IS NOT NULL THEN 'precinct_annulled'
            WHEN s.precinct_id IS NOT NULL AND s.figures_equal AND d.precinct_id IS NULL

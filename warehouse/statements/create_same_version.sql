@@ -1,4 +1,4 @@
--- _same_version: the rows of the file being decided (_batch) whose precinct already has an accepted protocol of that version in election $election, and whether its five figures are equal.
+-- _same_version: the rows of the files being decided (_batch; no precinct twice) whose precinct already has an accepted protocol of that version in election $election, and whether its five figures are equal.
 CREATE OR REPLACE TEMP TABLE _same_version AS
 SELECT b.precinct_id, f.position,
        (f.registered_voters = b.registered_voters AND f.ballots_issued = b.ballots_issued
