@@ -102,11 +102,12 @@ def ingest_phases() -> Iterator[PhaseClock]:
     from pipelines.store.event_store import EventStore
 
     clock = PhaseClock()
-    clock.wrap(ingest, "validate_file", "validate (GX gate)")
+    clock.wrap(ingest, "validate_files", "validate (GX gate)")
     clock.wrap(ingest, "named_precincts", "read stored protocols")
     clock.wrap(ingest, "decide_protocols", "decide rows")
     clock.wrap(EventStore, "append", "append events")
-    clock.wrap(EventStore, "append_protocols", "append protocol events")
+    clock.wrap(EventStore, "append_files", "append files' events")
+    clock.wrap(ingest.Ingestor, "take", "take files (read, archive, sniff)")
     clock.wrap(ingest, "update_projections", "project (file commits)")
     clock.wrap(ingest, "publish_changed", "allocate + publish")
     clock.wrap(publication, "write_publication_folder", "publication folder")
@@ -121,16 +122,17 @@ def ingest_phases() -> Iterator[PhaseClock]:
 
 def _report_each_file(clock: PhaseClock, ingestor: Any) -> None:
     """Progress on stderr: a million polling stations take minutes, and silence looks like a hang."""
-    original = ingestor.ingest_file
+    original = ingestor.finish
     started = time.perf_counter()
 
-    def ingest_file(self: Any, source: Path, **kwargs: Any) -> Any:
-        outcome = original(self, source, **kwargs)
-        print(f"    {time.perf_counter() - started:8.1f}s  {outcome.line()}", file=sys.stderr, flush=True)
-        return outcome
+    def finish(self: Any) -> Any:
+        outcomes = original(self)
+        for outcome in outcomes:
+            print(f"    {time.perf_counter() - started:8.1f}s  {outcome.line()}", file=sys.stderr, flush=True)
+        return outcomes
 
-    ingestor.ingest_file = ingest_file
-    clock._undo.append(lambda: setattr(ingestor, "ingest_file", original))
+    ingestor.finish = finish
+    clock._undo.append(lambda: setattr(ingestor, "finish", original))
 
 
 def full_pipeline(data_dir: Path, warehouse: Path) -> Timings:

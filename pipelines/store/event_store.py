@@ -122,8 +122,9 @@ def content_digest(content: str) -> str:
 
 
 def wide_votes_text(table: str, list_ids: Sequence[str]) -> str:
-    """`_VOTES_FROM_LOG` for a table with one column per list id: the same text, list ids in order."""
-    parts = [f"lp({sql_text(i)}), lp({sql_name(i)})" for i in sorted(list_ids)]
+    """`_VOTES_FROM_LOG` for a table with one column per list id: the same text, list ids in order.
+    An ASCII list id's own length-prefixed text is spelled here, once, instead of on every row."""
+    parts = [f"{_prefixed_text(i)}, lp({sql_name(i)})" for i in sorted(list_ids)]
     return f"SELECT position, concat({', '.join(parts)}) AS votes_text FROM {table}"
 
 
@@ -163,6 +164,11 @@ def votes_from_log(conn: duckdb.DuckDBPyConnection) -> str:
     ]
     filled = " + ".join(f"CAST(c{n} IS NOT NULL AS BIGINT)" for n in range(len(list_ids)))
     return _VOTES_PIVOTED.format(columns=", ".join(columns), texts=", ".join(texts), filled=f"({filled})")
+
+
+def _prefixed_text(text: str) -> str:
+    """What `lp` gives for a constant text, as SQL: a literal where length() and len() agree (ASCII)."""
+    return sql_text(f"{len(text)}:{text}") if text.isascii() else f"lp({sql_text(text)})"
 
 
 def sql_text(text: str) -> str:
