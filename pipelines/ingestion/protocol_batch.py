@@ -163,10 +163,7 @@ def _rows_to_append(
     """Leave the view `TO_APPEND`. A view takes no parameters: the texts its rows share (election,
     event types) go into a one-row table it reads, each file's name into another, the reasons of
     amendments into a third."""
-    amended = conn.execute(
-        "SELECT d.file_no, d.row, b.reason FROM _decided d JOIN _batch b USING (file_no, row) "
-        "WHERE d.decision = 'amended'"
-    ).fetchall()
+    amended = conn.execute(query("amended_rows_reasons")).fetchall()
     reasons = pd.DataFrame(
         {
             "file_no": pd.Series([int(f) for f, _, _ in amended], dtype="int64"),
