@@ -29,7 +29,7 @@ import pyarrow.csv as pa_csv
 
 from pipelines.core.errors import InputError, PipelineError, RulesCannotDecide
 from pipelines.core.paths import WarehousePaths
-from pipelines.core.progress import progress
+from pipelines.core.progress import Progress, SilentProgress, progress
 from pipelines.core.timestamps import utc_now
 from pipelines.domain.election import (
     ElectionDeclaration,
@@ -621,11 +621,18 @@ class Ingestor:
     def _ingest_results(self, files: Sequence[ResultsFile]) -> list[FileOutcome]:
         """Validate results files of one election together and append what they bring in one commit,
         each file's events in the order it alone would append them (`EventStore.append_files`)."""
+        if len(files) == 1:
+            return self._ingest_together(files, SilentProgress())
+        # The files were counted as they were taken; the gate and the commit are the long part.
+        with progress(f"gate and commit of {len(files)} files", 3, unit="step") as steps:
+            return self._ingest_together(files, steps)
+
+    def _ingest_together(self, files: Sequence[ResultsFile], steps: Progress) -> list[FileOutcome]:
         election = files[0].election
         eid = election.election_id
         conn = self.store.conn
         certified = certification_in_force(conn, eid)
-        named = sorted(set().union(*(f.precincts for f in files)))
+        named = list(set().union(*(f.precincts for f in files)))
         declared, reported = named_precincts(conn, eid, named)
         judged_by = election.with_precincts(declared)
         self.validated_files += len(files)
@@ -634,6 +641,7 @@ class Ingestor:
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )
+        steps.advance()
         accepted = [o.accepted["precinct_id"] for o in outcomes if o.kind == "protocol"]
         if len(accepted) > 1 and pd.concat(accepted, ignore_index=True).duplicated().any():
             # Sniffing missed a precinct two files name: decide them one after the other.
@@ -659,6 +667,7 @@ class Ingestor:
             else []
         )
         decisions = dict(zip(to_decide, decided, strict=True))
+        steps.advance()
         withheld: list[int] = []
         for number, (file, outcome) in enumerate(zip(files, outcomes, strict=True)):
             if outcome.file_rejection is not None:
@@ -689,6 +698,7 @@ class Ingestor:
                 election_id=eid,
             )
             update_projections(conn)
+        steps.advance()
         return results
 
     def _whole_refusal(
@@ -1061,11 +1071,15 @@ def ingest_sources(
         taken: list[FileOutcome] = []
         with progress("ingest", len(files), unit="file") as bar:
             for source in files:
-                taken.extend(
-                    ingestor.take(source, election_hint=election_id, received_at=received_at or utc_now())
+                finished = ingestor.take(
+                    source, election_hint=election_id, received_at=received_at or utc_now()
                 )
-                bar.advance()
-            taken.extend(ingestor.finish())
+                taken.extend(finished)
+                if finished:  # a file waiting for others is counted when they are all committed
+                    bar.advance(len(finished))
+            if finished := ingestor.finish():
+                taken.extend(finished)
+                bar.advance(len(finished))
         for source, outcome in zip(files, taken, strict=True):
             outcome.source = source
         summary.files.extend(taken)
