@@ -107,7 +107,7 @@ def ingest_phases() -> Iterator[PhaseClock]:
     clock.wrap(ingest, "decide_protocols", "decide rows")
     clock.wrap(EventStore, "append", "append events")
     clock.wrap(EventStore, "append_files", "append files' events")
-    clock.wrap(ingest.Ingestor, "take", "take files (read, archive, sniff)")
+    clock.wrap(ingest.Ingestor, "_ingest_declaration", "declare")
     clock.wrap(ingest, "update_projections", "project (file commits)")
     clock.wrap(ingest, "publish_changed", "allocate + publish")
     clock.wrap(publication, "write_publication_folder", "publication folder")
