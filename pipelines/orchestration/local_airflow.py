@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import sqlalchemy
 
@@ -350,6 +350,14 @@ def _api_request(
     except (urllib.error.URLError, OSError) as exc:
         # A busy machine makes the single API worker slow: status 0 lets the wait loops retry.
         return 0, {"detail": f"no answer from {airflow.api_url}: {exc}"}
+
+
+def api_get(airflow: LocalAirflow, path: str, token: str) -> dict[str, Any]:
+    """GET `path` (e.g. /api/v2/dags/...) of the API server as the admin; any other answer than 200 raises."""
+    status, payload = _api_request(airflow, "GET", path, token=token)
+    if status != 200:
+        raise AirflowStartError(f"GET {path} failed ({status}): {payload}")
+    return payload
 
 
 def api_token(airflow: LocalAirflow) -> str:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
 from pipelines.core.paths import WarehousePaths
+from pipelines.orchestration.election_night_runs import runs, wait_until_idle
 from pipelines.orchestration.local_airflow import (
     AirflowProcesses,
     LocalAirflow,
@@ -27,6 +26,7 @@ from pipelines.orchestration.local_airflow import (
 )
 from pipelines.rules.rule_profiles import load_profile
 from pipelines.rules.seat_allocation import ListVotes, allocate
+from pipelines.synthetic.protocol_writer import write_atomically
 from tests.integration.postgres_server import free_loopback_port, running_postgres
 from tests.support.small_election import (
     ELECTION_ID,
@@ -39,14 +39,8 @@ from tests.support.small_election import (
 )
 
 PUBLISH_TIMEOUT = 180.0
+IDLE = 180.0  # until a drop meets a quiet scheduler, so that its latency is its own
 AMENDED = "P004"
-
-
-def drop(folder: Path, name: str, content: bytes) -> None:
-    """Deliver a file the way an uploader must: under a name the scan skips, then renamed."""
-    partial = folder / f"{name}.part"
-    partial.write_bytes(content)
-    partial.rename(folder / name)
 
 
 def expected_table(rows: Sequence[Mapping[str, object]]) -> dict[str, tuple[int, int]]:
@@ -85,35 +79,6 @@ def wait_for_table(
     raise AssertionError(f"published table still {seen} after {PUBLISH_TIMEOUT:.0f}s; expected {expected}")
 
 
-def api_get(airflow: LocalAirflow, token: str, path: str) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"{airflow.api_url}{path}", headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        payload: dict[str, Any] = json.loads(response.read())
-        return payload
-
-
-def election_night_runs(airflow: LocalAirflow, token: str) -> list[dict[str, str]]:
-    runs = api_get(airflow, token, "/api/v2/dags/election_night/dagRuns?limit=100")["dag_runs"]
-    return [{"run_type": str(run["run_type"]), "state": str(run["state"])} for run in runs]
-
-
-def wait_until_idle(airflow: LocalAirflow, token: str, inbox: Path, processes: AirflowProcesses) -> None:
-    """Until no election_night run is queued or running, no asset event waits for one and no marker
-    waits for the watcher: a drop then meets a quiet scheduler, and the latency measured is that of
-    the drop itself, not of a run already under way."""
-    deadline = time.monotonic() + PUBLISH_TIMEOUT
-    while True:
-        busy = any(r["state"] in ("queued", "running") for r in election_night_runs(airflow, token))
-        queued = api_get(airflow, token, "/api/v2/dags/election_night/assets/queuedEvents")["total_entries"]
-        if not busy and not queued and not (inbox / "_READY").exists():
-            return
-        assert time.monotonic() < deadline, "election_night never came to rest"
-        processes.raise_if_exited()
-        time.sleep(0.5)
-
-
 @pytest.mark.airflow
 @pytest.mark.timeout(300)
 def test_scheduler_publishes_a_dropped_batch_and_then_its_amendment(tmp_path: Path) -> None:
@@ -145,17 +110,18 @@ def test_scheduler_publishes_a_dropped_batch_and_then_its_amendment(tmp_path: Pa
             wait_for_dag(airflow, "election_night", token, timeout=90)
             ready = time.monotonic()
 
-            wait_until_idle(airflow, token, inbox, processes)
-            drop(inbox, f"{ELECTION_ID}.election.json", json.dumps(declaration()).encode())
-            drop(inbox, "batch-1.csv", protocol_csv(first))
+            # Delivered as an uploader must: under a name the scan skips, then renamed.
+            wait_until_idle(airflow, token, inbox, still_running=processes.raise_if_exited, timeout=IDLE)
+            write_atomically(inbox / f"{ELECTION_ID}.election.json", json.dumps(declaration()).encode())
+            write_atomically(inbox / "batch-1.csv", protocol_csv(first))
             (inbox / "_READY").touch()
             batch_latency = wait_for_table(warehouse, before, time.monotonic(), processes)
 
-            wait_until_idle(airflow, token, inbox, processes)
-            drop(inbox, "amendment-1.csv", protocol_csv([amendment]))
+            wait_until_idle(airflow, token, inbox, still_running=processes.raise_if_exited, timeout=IDLE)
+            write_atomically(inbox / "amendment-1.csv", protocol_csv([amendment]))
             (inbox / "_READY").touch()
             amendment_latency = wait_for_table(warehouse, after, time.monotonic(), processes)
-            triggered_by = sorted(r["run_type"] for r in election_night_runs(airflow, token))
+            triggered_by = sorted(r.run_type for r in runs(airflow, token))
 
     figures = {
         "startup_seconds": round(ready - began, 1),
