@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 PATH = "/v1/latest/seats"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -108,7 +108,7 @@ async def _phase(port: int, clients: int, seconds: float, etag: str | None) -> d
 
 def measure_results_api(warehouse: Path, *, clients: int = 200, seconds: float = 5.0) -> dict[str, Any]:
     """Requests per second and latency of the latest seat table: 304s, then 200s."""
-    port = _free_port()
+    port = free_port()
     server = _start_server(warehouse, port)
     try:
         etag = _latest_etag(port)

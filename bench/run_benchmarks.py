@@ -375,13 +375,16 @@ def delivery_lines(delivery: dict[str, Any] | None) -> list[str]:
 
 
 def table(
-    results: dict[str, dict[str, Any]], checks: list[dict[str, Any]], delivery: dict[str, Any] | None = None
+    results: dict[str, dict[str, Any]],
+    checks: list[dict[str, Any]],
+    delivery: dict[str, Any] | None = None,
+    latency: dict[str, Any] | None = None,
 ) -> str:
     head = (
         f"{'stations':>10} {'(a) duckdb':>11} {'(b) pandas':>11} {'(c) pipeline':>13} {'c/a':>7} "
         f"{'c/b':>6} {'peak (c)':>9} {'incr 1k':>8} {'(publ.)':>8} {'rebuild':>8} {'verify':>8}"
     )
-    lines = [head, "-" * len(head)]
+    lines = [head, "-" * len(head)] if results else []
     for size in sorted(results, key=int):
         r = results[size]
         a, b, c = median(r, "floor"), median(r, "pandas"), median(r, "full")
@@ -395,6 +398,7 @@ def table(
         lines.extend(f"{'':>10} {e}" for e in errors)
     lines.extend(api_lines(results))
     lines.extend(delivery_lines(delivery))
+    lines.extend(latency_lines(latency))
     lines.append("")
     for check in checks:
         verdict = "MET " if check["met"] else "MISS"
@@ -437,6 +441,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-delivery", action="store_true", help="skip the 85-file national delivery (issue 17)"
     )
+    parser.add_argument(
+        "--latency-files", type=int, default=12, help="files of 1,000 stations in the latency night (12)"
+    )
+    parser.add_argument(
+        "--latency-spacing", type=float, default=15.0, help="mean seconds between them (15, +-50 %%)"
+    )
+    parser.add_argument("--skip-latency", action="store_true", help="leave out the drop-to-publish phase")
+    parser.add_argument("--latency-only", action="store_true", help="only the drop-to-publish phase")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -451,18 +463,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         api = results_api_phase(args.api_only, args, "results API", int(args.max_rss_gb * GB))
         print(json.dumps(api, indent=1))
         return 1 if "error" in api or any(api[s]["errors"] for s in ("304", "200")) else 0
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    if args.skip_latency and args.latency_only:
+        raise SystemExit("bench: --skip-latency and --latency-only exclude each other")
+    sizes = [] if args.latency_only else [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     results: dict[str, dict[str, Any]] = {}
+    latency: dict[str, Any] | None = None
     started = time.perf_counter()
-    delivery = None if args.skip_delivery else bench_delivery(args)
+    delivery = None if args.skip_delivery or args.latency_only else bench_delivery(args)
     for size in sizes:
         results[str(size)] = bench_size(size, args)
         _write_report(args.out, results, [], started, delivery)  # a partial report survives an interruption
-    checks = targets(results, delivery)
-    path = _write_report(args.out, results, checks, started, delivery)
-    print(table(results, checks, delivery))
+    if not args.skip_latency:
+        latency = latency_phase(args)
+    checks = targets(results, delivery) + (latency_checks(latency) if latency is not None else [])
+    path = _write_report(args.out, results, checks, started, delivery, latency)
+    print(table(results, checks, delivery, latency))
     print(f"\nreport: {path}")
     return 0
+
+
+def latency_phase(args: argparse.Namespace) -> dict[str, Any]:
+    """Drop-to-publish under the real scheduler (bench/latency.py); a failure is reported, not raised."""
+    from bench.latency import measure_latency
+
+    try:
+        return measure_latency(args.latency_files, args.latency_spacing, args.seed)
+    except Exception as exc:  # the phase's failure is a missed target in the report, not a crash
+        from bench.latency import log as latency_log
+
+        latency_log(f"failed: {exc}")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def latency_checks(latency: dict[str, Any]) -> list[dict[str, Any]]:
+    from bench.latency_figures import checks
+
+    return checks(latency)
+
+
+def latency_lines(latency: dict[str, Any] | None) -> list[str]:
+    if latency is None:
+        return []
+    if "error" in latency:
+        return [f"drop-to-publish: {latency['error']}"]
+    missing = f", {latency['missing']} never published" if latency["missing"] else ""
+    night = latency["load"]
+    return [
+        f"drop-to-publish, real scheduler, {latency['files']} files of {latency['stations_per_file']:,} "
+        f"stations ~{latency['mean_spacing_seconds']:g} s apart: p50 {latency['p50_seconds']:.1f} s, "
+        f"p95 {latency['p95_seconds']:.1f} s, max {latency['max_seconds']:.1f} s{missing} "
+        f"(1-min load {night['night_start'][0]:g} at the start, {night['night_end'][0]:g} at the end)",
+        "  where it went (median per file): "
+        + ", ".join(f"{name} {v['median_seconds']:.1f} s" for name, v in latency["breakdown"].items()),
+    ]
 
 
 def _write_report(
@@ -471,8 +524,9 @@ def _write_report(
     checks: list[dict[str, Any]],
     started: float,
     delivery: dict[str, Any] | None = None,
+    latency: dict[str, Any] | None = None,
 ) -> Path:
-    report = {
+    report: dict[str, Any] = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "node": platform.node()},
         "total_seconds": round(time.perf_counter() - started, 1),
@@ -480,6 +534,8 @@ def _write_report(
         "results": results,
         "targets": checks,
     }
+    if latency is not None:
+        report["latency"] = latency
     path = out / "report.json"
     path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return path
