@@ -21,7 +21,7 @@ inbox_ready = Asset(
         AssetWatcher(
             name="inbox_ready_marker",
             trigger=FileDeleteTrigger(
-                filepath=os.path.join(os.path.abspath(INBOX), "_READY"), poke_interval=2.0
+                filepath=os.path.join(os.path.abspath(INBOX), "_READY"), poke_interval=0.5
             ),
         )
     ],
