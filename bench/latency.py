@@ -137,6 +137,9 @@ class AirflowUp:
         self.output = root / "airflow-up.log"
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        # Its descendants as last seen, pid -> start time: if `airflow up` itself dies, its components
+        # are no longer its children, and stop() still finds them here.
+        self.family: dict[int, int] = {}
 
     def start(self) -> LocalAirflow:
         self.inbox.mkdir(parents=True)
@@ -161,14 +164,20 @@ class AirflowUp:
         return prepare_home(self.home, api_port=self.port)  # the home it made: its keys and password
 
     def still_running(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.family.update(descendants(self.process.pid))
         if self.process is not None and self.process.poll() is not None:
             tail = self.output.read_text(errors="replace")[-3000:]
             raise AirflowStartError(f"`elections airflow up` exited ({self.process.returncode}):\n{tail}")
 
     def stop(self) -> None:
-        """SIGTERM (what `airflow up` takes as Ctrl-C), then SIGKILL; then any process of this home left."""
+        """SIGTERM (what `airflow up` takes as Ctrl-C), then SIGKILL; then any process it had started
+        (components, executor workers, tasks) that outlived it."""
         process = self.process
-        if process is not None and process.poll() is None:
+        if process is None:
+            return
+        started = {**self.family, **descendants(process.pid)}
+        if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=STOP_TIMEOUT)
@@ -177,25 +186,43 @@ class AirflowUp:
                 with suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        for pid in processes_of_home(self.home):
-            log(f"process {pid} of the Airflow home outlived `airflow up`: killed")
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        for pid, start in started.items():
+            if _start_time(pid) == start:  # the same process, not a new one given its pid
+                log(f"process {pid} of `airflow up` outlived it: killed")
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
-def processes_of_home(home: Path) -> list[int]:
-    """Processes whose environment names this Airflow home (a temporary folder of this run only)."""
-    marker = f"AIRFLOW_HOME={home.resolve()}".encode()
-    found = []
+def _stat(pid: int | str) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (field 3, the state, comes first)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _start_time(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None  # field 22: start time in clock ticks since boot
+
+
+def descendants(root: int) -> dict[int, int]:
+    """Every living descendant of `root`, with its start time (to tell it from a later process that
+    reuses its pid). Component processes rename themselves (setproctitle overwrites their environment
+    too), so the process tree is what still names them."""
+    children: dict[int, list[int]] = {}
+    starts: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if marker in environ.split(b"\0"):
-            found.append(int(entry.name))
+        if entry.name.isdigit() and (fields := _stat(entry.name)) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            starts[int(entry.name)] = int(fields[19])
+    found: dict[int, int] = {}
+    pending = list(children.get(root, []))
+    while pending:
+        pid = pending.pop()
+        if pid in starts and pid not in found:
+            found[pid] = starts[pid]
+            pending.extend(children.get(pid, []))
     return found
 
 
