@@ -41,7 +41,8 @@ pytest: $(VENV)/.synced /usr/bin/chromium
 test: lint typecheck pytest
 
 # Not part of `make test`: a full run up to a million polling stations takes 10-30 minutes.
-# Try a subset with e.g. `make bench BENCH_ARGS="--sizes 10000,100000 --repeats 3"`.
+# Try a subset with e.g. `make bench BENCH_ARGS="--sizes 10000,100000 --repeats 3 --skip-latency"`;
+# the drop-to-publish phase alone (a real local Airflow, ~5 minutes): BENCH_ARGS="--latency-only".
 BENCH_ARGS ?=
 bench: $(VENV)/.synced
 	$(BIN)/python -m bench.run_benchmarks $(BENCH_ARGS)
