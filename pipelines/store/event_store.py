@@ -275,10 +275,12 @@ def _lock_holder(handle: IO[str]) -> str:
 
 def remove_leftovers(paths: WarehousePaths) -> list[Path]:
     """Delete the hidden temporaries a killed writer left (half-written archive files, snapshot
-    copies, publication staging folders). Only the lock holder may call this: no one else writes."""
+    copies and links, publication staging folders) and snapshot generations no reader will open
+    again. Only the lock holder may call this: no one else writes."""
     found = [
         *paths.archive.glob("*/.incoming-*"),
-        *paths.snapshot.parent.glob(".snapshot-*"),
+        *paths.snapshot.parent.glob(f"{snapshot.TEMPORARY_PREFIX}*"),
+        *snapshot.stale_generations(paths),
         *(p for p in paths.publications.glob(".*") if p.is_dir()),
     ]
     for leftover in found:
@@ -368,7 +370,11 @@ class EventStore:
     def open_writer(cls, paths: WarehousePaths, *, wait_seconds: float = 300.0) -> Iterator[EventStore]:
         """The single writer. When it has changed the database (or readers have no snapshot yet), the
         readers' snapshot is refreshed after the connection is closed and before the lock is released:
-        the next writer cannot touch the file while it is copied, and finds the snapshot current."""
+        the next writer cannot touch the file meanwhile, and finds the snapshot current.
+
+        A session that appended events is followed by delta (the previous generation takes the new log
+        rows and replays its projections); one that changed the database without appending (a rebuild,
+        a migration) may have rewritten derived tables, which only a whole copy carries over."""
         with writer_lock(paths, wait_seconds=wait_seconds) as unfinished:
             remove_leftovers(paths)
             conn = duckdb.connect(str(paths.database), config=writer_config())
@@ -382,12 +388,16 @@ class EventStore:
                     from pipelines.store.raw_archive import RawArchive
 
                     RawArchive(paths.archive).mark_interrupted(utc_now(), store.head()[0])
-                reanchor(paths.log_heads, store.head())
+                opened_at = store.head()
+                reanchor(paths.log_heads, opened_at)
                 yield store
+                appended = store.head()[0] > opened_at[0] and not migrated
             finally:
                 conn.close()
             if store.changed or not paths.snapshot.exists():
-                snapshot.refresh_snapshot(paths)
+                snapshot.refresh_snapshot(
+                    paths, log_tables=LOG_TABLES if appended else (), config=writer_config()
+                )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -990,12 +1000,26 @@ def reader_config() -> dict[str, str | bool | int | float | list[str]]:
     }
 
 
+_OPEN_ATTEMPTS = 3
+
+
 @contextmanager
 def open_read_only(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to `database` (the readers' snapshot) that can reach nothing else."""
+    """A read-only connection to `database` (the readers' snapshot) that can reach nothing else.
+
+    The snapshot is a link to a generation; a reader that stalled for a whole write between the link's
+    name and the file's lock may find that generation being brought up to date (locked) or renamed:
+    it opens the link again, which names a whole generation."""
     if not database.exists():
         raise PipelineError(f"no warehouse snapshot at {database}: ingest something first")
-    conn = duckdb.connect(str(database), read_only=True, config=reader_config())
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            conn = duckdb.connect(str(database), read_only=True, config=reader_config())
+            break
+        except duckdb.IOException:
+            if attempt == _OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
     try:
         yield conn
     finally:
