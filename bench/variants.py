@@ -111,7 +111,8 @@ def ingest_phases() -> Iterator[PhaseClock]:
     clock.wrap(ingest, "update_projections", "project (file commits)")
     clock.wrap(ingest, "publish_changed", "allocate + publish")
     clock.wrap(publication, "write_publication_folder", "publication folder")
-    clock.wrap(snapshot, "refresh_snapshot", "snapshot copy")
+    clock.wrap(snapshot, "refresh_snapshot", "snapshot refresh")
+    clock.wrap(snapshot, "advance_generation", "snapshot delta")
     clock.wrap(ingest, "build_data_docs", "Data Docs")
     _report_each_file(clock, ingest.Ingestor)
     try:
@@ -159,7 +160,7 @@ def incremental_batch(batch: Path, warehouse: Path) -> Timings:
 
 
 # What ingest_paths does after the new seat table and its publication folder are written.
-AFTER_PUBLICATION = ("Data Docs", "snapshot copy")
+AFTER_PUBLICATION = ("Data Docs", "snapshot refresh")
 
 
 def _ingest_result(seconds: float, summary: Any, clock: PhaseClock) -> Timings:
