@@ -14,15 +14,18 @@ already be equal, as must the tables' and views' definitions (macros come only w
 views, which that bookkeeping names). Nothing is done, and the caller copies the whole database
 instead, when the generation cannot be shown to follow the database that way: a reader holds it
 (DuckDB's file lock; in this process, DuckDB refuses a second configuration of the same file), the
-schema or its bookkeeping differs, its log is not a prefix of the database's log, a projection is
-behind its log, or any table's row count differs afterwards. It all happens in one transaction, so a
-writer killed inside leaves the generation as it was.
+schema or its bookkeeping differs, its log is not a prefix of the database's log (the hash of its
+head event), a projection is behind its log, or its log and projections do not reach the database's
+head afterwards. It all happens in one transaction whose COMMIT checkpoints the file (no write-ahead
+log is left beside it: readers open the file alone), so a writer killed inside leaves the generation
+as it was, and one killed after leaves it whole at the new state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -40,7 +43,9 @@ def advance_generation(generation: Path, database: Path, log_tables: Sequence[st
     """Bring `generation` (a closed DuckDB file) up to `database` (closed, the writer lock held), commit
     and checkpoint it; False, with the generation as it was, when that cannot be done by delta."""
     try:
-        conn = duckdb.connect(str(generation), config=dict(config))
+        # A checkpoint threshold of 0: the COMMIT checkpoints the file at once, without writing the
+        # write-ahead log first (readers open the file alone: nothing may stay in a log beside it).
+        conn = duckdb.connect(str(generation), config={**config, "checkpoint_threshold": "0b"})
     except (duckdb.IOException, duckdb.ConnectionException):
         return False  # a reader holds it open: it stays as that reader sees it
     try:
@@ -58,28 +63,31 @@ def advance_generation(generation: Path, database: Path, log_tables: Sequence[st
                     f"INSERT INTO {name} SELECT * FROM {SOURCE}.{name} WHERE position > $head", {"head": head}
                 )
         update_projections(conn)
-        if not _same_row_counts(conn, tables):
+        if not _caught_up(conn):
             conn.execute("ROLLBACK")
             return False
         conn.execute("COMMIT")
-        conn.execute(f"DETACH {SOURCE}")
-        conn.execute("CHECKPOINT")  # readers open the file alone: nothing may stay in its write-ahead log
-        return True
+        conn.execute("CHECKPOINT")  # a no-op after the COMMIT's own, unless that one could not run
     except duckdb.Error:
         return False  # rolled back at close (or, if only the checkpoint failed, committed whole)
     finally:
         conn.close()
+    return not Path(f"{generation}.wal").exists()
 
 
 def _follows(conn: duckdb.DuckDBPyConnection, log_tables: Sequence[str]) -> tuple[int, set[str]] | None:
     """The generation's log head and tables when it can be brought up to the source by delta (see the
     module's doc); None when it cannot."""
-    row = first_row(conn.execute(query("generation_follows"), {"checkpoint": CHECKPOINT}))
-    assert row is not None
-    names, same_definitions, head, checkpoint, source_head, source_checkpoint, extends_head = row
-    if not (same_definitions and extends_head and checkpoint == head and source_checkpoint == source_head):
+    lists = {
+        bool(own): definitions
+        for own, definitions in conn.execute(query("definitions_by_database")).fetchall()
+    }
+    if True not in lists or lists.get(True) != lists.get(False):
         return None
-    tables = {str(name) for name in names}
+    head, checkpoint, source_head, source_checkpoint, extends_head = _heads(conn)
+    if not (extends_head and checkpoint == head and source_checkpoint == source_head):
+        return None
+    tables = {str(name) for kind, name, _sql in lists[True] if kind == "table"}
     bookkeeping = sorted(tables - {*log_tables, *PROJECTION_TABLES, _PROJECTION_BOOKKEEPING})
     if bookkeeping:
         differences = " + ".join(
@@ -93,14 +101,16 @@ def _follows(conn: duckdb.DuckDBPyConnection, log_tables: Sequence[str]) -> tupl
     return int(head), tables
 
 
-def _same_row_counts(conn: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
-    """Whether every table holds as many rows as the source's, asked in one statement (DuckDB answers
-    each count from its storage's row counts)."""
-    pairs = [(sql_name(t), f"{SOURCE}.{sql_name(t)}") for t in sorted(tables)]
-    own = ", ".join(f"(SELECT count(*) FROM {mine})" for mine, _ in pairs)
-    theirs = ", ".join(f"(SELECT count(*) FROM {source})" for _, source in pairs)
-    row = first_row(conn.execute(f"SELECT [{own}] = [{theirs}]"))
-    return row is not None and bool(row[0])
+def _caught_up(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the generation's log and projections now reach the source's head."""
+    head, checkpoint, source_head, _source_checkpoint, extends_head = _heads(conn)
+    return bool(extends_head) and head == checkpoint == source_head
+
+
+def _heads(conn: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    row = first_row(conn.execute(query("generation_heads"), {"checkpoint": CHECKPOINT}))
+    assert row is not None
+    return row
 
 
 def _literal(text: str) -> str:
