@@ -202,6 +202,20 @@ def test_a_generation_a_reader_holds_or_one_changed_by_hand_is_copied_around(
     assert not refreshes[-1].by_delta and differences(paths) == []
 
 
+def test_a_snapshot_from_before_generations_is_replaced_by_the_link(
+    two_generations: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(two_generations, warehouse, symlinks=True)
+    paths = WarehousePaths(warehouse)
+    for generation in snapshot.generations(paths):
+        generation.unlink()
+    paths.snapshot.unlink()
+    shutil.copyfile(paths.database, paths.snapshot)  # a plain copy, as writers made it before
+    annul(warehouse, "P002")
+    assert paths.snapshot.is_symlink() and differences(paths) == []
+
+
 # Where a writer dies in a refresh by delta: inside the generation's transaction, after its COMMIT and
 # CHECKPOINT, after its rename to the next number, after the link was replaced.
 KILL_POINTS: dict[str, tuple[Any, str]] = {
