@@ -89,13 +89,8 @@ def _follows(conn: duckdb.DuckDBPyConnection, log_tables: Sequence[str]) -> tupl
         return None
     tables = {str(name) for kind, name, _sql in lists[True] if kind == "table"}
     bookkeeping = sorted(tables - {*log_tables, *PROJECTION_TABLES, _PROJECTION_BOOKKEEPING})
-    if bookkeeping:
-        differences = " + ".join(
-            f"(SELECT count(*) FROM (FROM {t} EXCEPT ALL FROM {SOURCE}.{t})) "
-            f"+ (SELECT count(*) FROM (FROM {SOURCE}.{t} EXCEPT ALL FROM {t}))"
-            for t in map(sql_name, bookkeeping)
-        )
-        found = first_row(conn.execute(f"SELECT {differences}"))
+    for table in bookkeeping:
+        found = first_row(conn.execute(query("generation_table_differences", table=[table])))
         if found is None or found[0] != 0:
             return None
     return int(head), tables
