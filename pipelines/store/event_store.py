@@ -502,8 +502,8 @@ class EventStore:
     ) -> list[int]:
         """Append typed events in order and return their positions. Call inside `transaction()`.
 
-        Every path that appends goes through here (or `append_protocols`, its set-based twin for a
-        whole file of protocols): the event codec spells each payload, and `expected_versions`
+        Every path that appends goes through here (or `append_files`, its set-based twin for the
+        files of protocols of a run): the event codec spells each payload, and `expected_versions`
         (stream -> the version the caller read) refuses the append when a stream moved on."""
         return self.append_serialized([serialize(e) for e in events], expected_versions=expected_versions)
 
