@@ -72,6 +72,10 @@ def run_up(args: argparse.Namespace) -> int:
     migrate_database(airflow)
     _say(f"metadata database ready in {time.monotonic() - started:.0f}s; starting components")
     processes = AirflowProcesses(airflow)
+    # A process started with SIGINT ignored or blocked (by a parent that ignores it, or a thread that
+    # blocks it) would never see Ctrl-C: the command says Ctrl-C stops it, so it takes both itself.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill <pid>` stops the components like Ctrl-C does
     try:
         processes.start()
