@@ -160,6 +160,12 @@ def sniff_kind(path: Path) -> FileKind:
             head = handle.read(65536)
     except OSError:
         return "protocol"
+    return sniff_kind_of(head)
+
+
+def sniff_kind_of(data: bytes) -> FileKind:
+    """`sniff_kind` of a file already read: by its first line."""
+    head = data[:65536]
     encoding = next((name for bom, name in _UTF16_32_BOMS if head.startswith(bom)), "UTF-8")
     text = head.decode(encoding, errors="replace")
     first_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""

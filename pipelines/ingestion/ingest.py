@@ -59,7 +59,7 @@ from pipelines.gate.intake import (
     refusal_for,
     walk,
 )
-from pipelines.gate.protocol_format import sniff_kind
+from pipelines.gate.protocol_format import sniff_kind_of
 from pipelines.gate.validation import (
     FileRejection,
     FileToValidate,
@@ -387,7 +387,7 @@ class Ingestor:
             return None
         election_id = election_hint or sniff_election_id(data)
         election = self.declared(election_id) if election_id else None
-        if election is None or sniff_kind(archived.path) != "protocol":
+        if election is None or sniff_kind_of(data) != "protocol":
             return None
         # Files waiting for this election were looked at already: nothing certifies while this writer runs.
         looked_at = bool(self._waiting) and self._waiting[0].election.election_id == election.election_id
