@@ -89,12 +89,13 @@ class FormatRejection:
 
 @dataclass(frozen=True)
 class RowFormatProblem:
-    """One record that cannot be lined up with the header."""
+    """One record that cannot be lined up with the header (or, in a native file, read by its layout)."""
 
     row: int
     rule: str
     message: str
     value: str | None
+    column: str | None = None
 
 
 @dataclass(frozen=True)

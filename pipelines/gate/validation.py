@@ -525,6 +525,8 @@ class FileToValidate:
     display_name: str
     election: ElectionDeclaration
     reported: Mapping[str, ReportedProtocol]
+    # A native file already read through its layout (`pipelines.gate.native_table.protocol_table`).
+    table: RawTable | FormatRejection | None = None
 
 
 def validate_file(
@@ -584,12 +586,14 @@ def _raw_table(file: FileToValidate) -> RawTable | ValidationOutcome:
         table = FormatRejection(
             "list_id_clash", f"declared list id {clash[0]!r} collides with a protocol column name"
         )
+    elif file.table is not None:
+        table = file.table
     else:
         table = read_raw_table(file.path, list_ids=list_ids)
     if isinstance(table, FormatRejection):
         return ValidationOutcome(
             file=file.display_name,
-            kind=(guessed := sniff_kind(file.path)),
+            kind=(guessed := sniff_kind(file.path) if file.table is None else "protocol"),
             accepted=_empty_accepted(guessed, list_ids),
             rejections=[],
             file_rejection=FileRejection(file.display_name, table.rule, table.message),
@@ -672,7 +676,7 @@ def _validate_stacked(
     ]
     found = _rejections_from_failures(failures, stacked, batch.frame, "")
     rejections: list[list[RowRejection]] = [
-        [RowRejection(name, p.row, None, p.rule, p.value, p.message, None) for p in table.row_problems]
+        [RowRejection(name, p.row, p.column, p.rule, p.value, p.message, None) for p in table.row_problems]
         for name, table in zip(names, tables, strict=True)
     ]
     for rejection, owner in zip(found, _owners([r.row for r in found], starts), strict=True):

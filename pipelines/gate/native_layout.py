@@ -1,0 +1,306 @@
+"""A native layout: how a commission's own per-station CSV reads as protocols (docs/layouts.md).
+
+A layout is data: a YAML or JSON file checked against `schemas/layout.schema.json`. Its content in
+canonical form (every default spelled out, so two spellings of one layout are one content) and that
+content's SHA-256 are what a file's journaled receipt carries, so a replay reads the file with the
+layout it was read with, never with whatever lies on disk by then.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jsonschema
+import yaml
+
+from pipelines.core.errors import InputError
+from pipelines.core.paths import LAYOUT_SCHEMA, LAYOUTS_DIR
+from pipelines.domain.events import canonical_json
+from pipelines.gate.intake import Refusal, read_intake_file
+
+# A layout is a page of YAML; anything larger is not one.
+LAYOUT_MAX_BYTES: Final = 1 << 20
+# The figures a layout places, in the order of the protocol's columns; `None`: optional.
+COUNT_FIELDS: Final = (
+    "registered_voters",
+    "ballots_issued",
+    "ballots_cast",
+    "invalid_ballots",
+    "against_all",
+)
+REQUIRED_COUNTS: Final = frozenset({"registered_voters", "ballots_cast", "invalid_ballots"})
+
+ColumnRef = str | int  # header text, or 1-based position
+
+
+@dataclass(frozen=True)
+class CountSource:
+    """A figure: the value of one column, or the sum of several (`derived`)."""
+
+    columns: tuple[ColumnRef, ...]
+
+    @property
+    def derived(self) -> bool:
+        return len(self.columns) > 1
+
+
+@dataclass(frozen=True)
+class ListRule:
+    """Which columns hold the lists' votes: named (`columns`), a span of positions, or every other column."""
+
+    columns: tuple[ColumnRef, ...] = ()
+    from_position: int | None = None
+    to_position: int | None = None
+    other_columns: bool = False
+    ids: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class NativeLayout:
+    layout_id: str
+    description: str
+    encoding: str
+    delimiter: str
+    quote: str
+    decimal_separator: str | None
+    thousands_separator: str | None
+    skip_rows: int
+    column_count: int | None
+    precinct_columns: tuple[ColumnRef, ...]
+    precinct_separator: str
+    region: ColumnRef
+    region_name: ColumnRef | None
+    counts: Mapping[str, CountSource]  # by protocol column; optional figures absent
+    version: ColumnRef | None
+    reason: ColumnRef | None
+    ignore: tuple[ColumnRef, ...]
+    optional: tuple[ColumnRef, ...]  # named columns a file may lack
+    lists: ListRule
+    content: Mapping[str, Any]  # canonical: what the journal carries
+    sha256: str
+
+    def describe(self) -> str:
+        return f"layout {self.layout_id} (sha256 {self.sha256[:12]})"
+
+    def named_columns(self) -> tuple[ColumnRef, ...]:
+        """Every column the layout gives a meaning other than a list's votes."""
+        named: list[ColumnRef] = [*self.precinct_columns, self.region, *self.ignore]
+        named.extend(c for c in (self.region_name, self.version, self.reason) if c is not None)
+        for source in self.counts.values():
+            named.extend(source.columns)
+        return tuple(named)
+
+
+def layout_sha256(content: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(LAYOUT_SCHEMA.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | None:
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return None
+    error = errors[0]
+    path = ".".join(str(p) for p in error.absolute_path) or None
+    if error.validator == "required":
+        missing = next((name for name in error.validator_value if name not in error.instance), "?")
+        column = f"{path}.{missing}" if path else missing
+        return InputError(f"layout: missing field {column!r}", file=file, column=column, rule="required")
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        column = ".".join(p for p in (path, extra[0] if extra else None) if p)
+        return InputError(f"layout: unknown field {column!r}", file=file, column=column, rule="unknown_field")
+    message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    if error.validator == "oneOf" and path == "lists":
+        message = "give exactly one of columns, from_position (with to_position) or other_columns"
+    return InputError(
+        f"layout: {path or 'layout'}: {message}",
+        file=file,
+        column=path,
+        rule=str(error.validator),
+        value=None if isinstance(error.instance, Mapping | list) else error.instance,
+    )
+
+
+def _count(raw: Any) -> CountSource:
+    if isinstance(raw, Mapping):
+        return CountSource(tuple(raw["sum"]))
+    return CountSource((raw,))
+
+
+def _canonical_count(source: CountSource) -> Any:
+    return {"sum": list(source.columns)} if source.derived else source.columns[0]
+
+
+def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
+    """Check a layout's data against the schema and build it; errors name the file, field and value."""
+    if not isinstance(data, Mapping):
+        raise InputError("a layout must be a mapping of fields", file=file, value=type(data).__name__)
+    error = _schema_error(data, file)
+    if error is not None:
+        raise error
+    encoding = str(data.get("encoding", "utf-8"))
+    try:
+        encoding = codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(
+            "layout: unknown encoding", file=file, column="encoding", rule="encoding", value=encoding
+        ) from None
+    raw_precinct = data["precinct_id"]
+    if isinstance(raw_precinct, Mapping):
+        precinct_columns = tuple(raw_precinct["columns"])
+        separator = str(raw_precinct.get("separator", "-"))
+    else:
+        precinct_columns, separator = (raw_precinct,), "-"
+    raw_lists: Mapping[str, Any] = data["lists"]
+    lists = ListRule(
+        columns=tuple(raw_lists.get("columns", ())),
+        from_position=raw_lists.get("from_position"),
+        to_position=raw_lists.get("to_position"),
+        other_columns=bool(raw_lists.get("other_columns", False)),
+        ids=dict(raw_lists["ids"]) if "ids" in raw_lists else None,
+    )
+    if lists.from_position and lists.to_position and lists.to_position < lists.from_position:
+        raise InputError(
+            "layout: lists.to_position is before lists.from_position",
+            file=file,
+            column="lists.to_position",
+            value=lists.to_position,
+        )
+    counts = {name: _count(data[name]) for name in COUNT_FIELDS if name in data}
+    for name in REQUIRED_COUNTS:
+        needed = [c for c in counts[name].columns if c in data.get("optional", ())]
+        if needed:
+            raise InputError(
+                f"layout: {name} is required, its column cannot be optional",
+                file=file,
+                column="optional",
+                value=needed[0],
+            )
+    delimiter, decimal, thousands = (
+        str(data.get("delimiter", ",")),
+        data.get("decimal_separator"),
+        data.get("thousands_separator"),
+    )
+    if decimal is not None and decimal in (thousands, delimiter):
+        raise InputError(
+            "layout: the decimal separator must differ from the thousands separator and the delimiter",
+            file=file,
+            column="decimal_separator",
+            value=decimal,
+        )
+    if thousands is not None and thousands == delimiter:
+        raise InputError(
+            "layout: the thousands separator must differ from the delimiter",
+            file=file,
+            column="thousands_separator",
+            value=thousands,
+        )
+    content: dict[str, Any] = {
+        "layout_id": data["layout_id"],
+        "description": str(data.get("description", "")),
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "quote": str(data.get("quote", '"')),
+        "decimal_separator": decimal,
+        "thousands_separator": thousands,
+        "skip_rows": int(data.get("skip_rows", 0)),
+        "column_count": data.get("column_count"),
+        "precinct_id": {"columns": list(precinct_columns), "separator": separator},
+        "region": data["region"],
+        "region_name": data.get("region_name"),
+        **{name: _canonical_count(source) for name, source in counts.items()},
+        "version": data.get("version"),
+        "reason": data.get("reason"),
+        "ignore": list(data.get("ignore", ())),
+        "optional": list(data.get("optional", ())),
+        "lists": dict(raw_lists),
+    }
+    # Absent and null are one content; the separators' null is spelled, as the schema allows it.
+    content = {k: v for k, v in content.items() if v is not None or k.endswith("_separator")}
+    return NativeLayout(
+        layout_id=str(content["layout_id"]),
+        description=content["description"],
+        encoding=encoding,
+        delimiter=delimiter,
+        quote=content["quote"],
+        decimal_separator=decimal,
+        thousands_separator=thousands,
+        skip_rows=content["skip_rows"],
+        column_count=data.get("column_count"),
+        precinct_columns=precinct_columns,
+        precinct_separator=separator,
+        region=data["region"],
+        region_name=data.get("region_name"),
+        counts=counts,
+        version=data.get("version"),
+        reason=data.get("reason"),
+        ignore=tuple(content["ignore"]),
+        optional=tuple(content["optional"]),
+        lists=lists,
+        content=content,
+        sha256=layout_sha256(content),
+    )
+
+
+def layout_data(data: bytes, *, file: str) -> object:
+    """The fields of a layout file's bytes: JSON when `file` ends in .json, else YAML."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("a layout file must be UTF-8 text", file=file, rule="encoding") from None
+    try:
+        if file.lower().endswith(".json"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", file=file, row=exc.lineno, rule="json") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "syntax error"
+        row = None if mark is None else mark.line + 1
+        raise InputError(f"not valid YAML: {problem}", file=file, row=row, rule="yaml") from None
+
+
+def shipped_layouts() -> tuple[str, ...]:
+    """Layout ids shipped in schemas/layouts/."""
+    return tuple(sorted(p.stem for p in LAYOUTS_DIR.glob("*.yaml")))
+
+
+def load_layout(reference: str) -> NativeLayout:
+    """A shipped layout by id (`protocol-v1` -> schemas/layouts/protocol-v1.yaml), or a layout file by
+    path, read the way intake reads a received file: never through a link, a regular file of at most
+    1 MiB."""
+    if reference in shipped_layouts():
+        path = LAYOUTS_DIR / f"{reference}.yaml"
+        return parse_layout(layout_data(path.read_bytes(), file=path.name), file=path.name)
+    data = read_intake_file(Path(reference), limit=LAYOUT_MAX_BYTES)
+    if isinstance(data, Refusal):
+        shipped = ", ".join(shipped_layouts())
+        raise InputError(
+            f"layout {data.message} (shipped layouts: {shipped})", file=reference, rule=data.rule
+        )
+    return parse_layout(layout_data(data, file=reference), file=reference)
+
+
+def layout_from_content(content: Mapping[str, Any], sha256: str | None = None) -> NativeLayout:
+    """A layout from the canonical content a journal carried; its SHA-256 must match when given."""
+    layout = parse_layout(dict(content), file="<journaled layout>")
+    if sha256 is not None and layout.sha256 != sha256:
+        raise InputError(
+            f"the journaled layout {layout.layout_id} does not match its SHA-256",
+            rule="layout_sha256",
+            value=sha256,
+        )
+    return layout

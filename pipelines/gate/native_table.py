@@ -1,0 +1,367 @@
+"""Reading a commission's own CSV through its layout: the file as records, each record as a protocol.
+
+`read_native` checks that the layout fits the file as a whole (encoding, header, the columns it names)
+and refuses it otherwise (a `FormatRejection`, before any row is looked at); `read_row` reads one record
+or says, naming the file's own column and the raw value, why it cannot. `protocol_table` turns a native
+file into the table the protocol-v1 reader gives, so the gate's rules, decisions and events are those of
+any protocol file; the rows keep the native file's line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipelines.gate.native_layout import REQUIRED_COUNTS, ColumnRef, CountSource, NativeLayout
+from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
+
+# Counts are whole numbers: digits, optionally signed (a negative count is the gate's to refuse).
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+# A space as thousands separator is also written as a no-break or narrow no-break space.
+_SPACES = ("\u00a0", "\u202f")
+LAYOUT_MISFIT = "layout_mismatch"
+
+
+@dataclass(frozen=True)
+class NativeList:
+    list_id: str
+    name: str  # the header text
+    position: int  # 0-based column
+
+
+@dataclass(frozen=True)
+class NativeRecord:
+    line: int  # where the record starts (the file's first line is 1)
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NativeRow:
+    """One record read as a protocol: composed ids, whole-number figures, votes in the lists' order."""
+
+    line: int
+    precinct_id: str
+    region: str
+    region_name: str
+    counts: dict[str, int]  # by protocol column; optional figures only when given
+    votes: tuple[int, ...]
+    version: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NativeFile:
+    layout: NativeLayout
+    header: tuple[str, ...]
+    positions: dict[ColumnRef, int]  # every column the layout names -> its 0-based position
+    lists: tuple[NativeList, ...]
+    records: tuple[NativeRecord, ...]
+    problems: tuple[RowFormatProblem, ...]  # records that cannot be lined up with the header
+
+    def column_name(self, position: int) -> str:
+        return self.header[position] or f"column {position + 1}"
+
+    def has(self, ref: ColumnRef | None) -> bool:
+        """Whether the file has this named column (an optional one may be missing)."""
+        return ref is not None and ref in self.positions
+
+    def counts_present(self) -> tuple[str, ...]:
+        """The figures this file gives: those whose every column it has."""
+        counts = self.layout.counts.items()
+        return tuple(name for name, source in counts if all(self.has(c) for c in source.columns))
+
+
+def _records(text: str, layout: NativeLayout) -> list[NativeRecord] | FormatRejection:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter, quotechar=layout.quote)
+    records: list[NativeRecord] = []
+    try:
+        start = 1
+        for fields in reader:
+            if any(cell.strip() for cell in fields):
+                records.append(NativeRecord(start, tuple(fields)))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        return FormatRejection("unparseable_csv", f"line {reader.line_num}: {exc}")
+    return records
+
+
+def _decode(data: bytes, layout: NativeLayout) -> str | FormatRejection:
+    if b"\x00" in data:
+        return FormatRejection("binary_file", "the file holds NUL bytes: not a text export")
+    try:
+        text = data.decode(layout.encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return FormatRejection(
+            "wrong_encoding",
+            f"line {line}: byte 0x{data[exc.start]:02x} is not {layout.encoding}, the layout's encoding",
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    if slug and not slug[0].isalpha():
+        slug = f"list_{slug}"
+    return slug[:64]
+
+
+def _resolve(header: Sequence[str], ref: ColumnRef) -> int | str:
+    """The 0-based position of a column, or why the header has no such column."""
+    if isinstance(ref, int):
+        if ref > len(header):
+            return f"the layout names column {ref} but the header has {len(header)} columns"
+        return ref - 1
+    found = [n for n, name in enumerate(header) if name == ref]
+    if not found:
+        return f"the header has no column {ref!r}"
+    if len(found) > 1:
+        return f"the header has column {ref!r} {len(found)} times"
+    return found[0]
+
+
+def _list_positions(header: Sequence[str], layout: NativeLayout, named: set[int]) -> list[int] | str:
+    rule = layout.lists
+    if rule.columns:
+        positions: list[int] = []
+        for ref in rule.columns:
+            found = _resolve(header, ref)
+            if isinstance(found, str):
+                return found
+            positions.append(found)
+        return positions
+    if rule.from_position is not None:
+        last = rule.to_position or len(header)
+        if last > len(header) or rule.from_position > len(header):
+            return f"the layout's lists end at column {last} but the header has {len(header)} columns"
+        return list(range(rule.from_position - 1, last))
+    return [n for n in range(len(header)) if n not in named]
+
+
+def _lists(header: Sequence[str], layout: NativeLayout, positions: Sequence[int]) -> tuple[NativeList, ...]:
+    ids = layout.lists.ids or {}
+    out = []
+    for order, position in enumerate(positions, start=1):
+        name = header[position]
+        list_id = ids.get(name) or _slug(name) or f"list_{order}"
+        out.append(NativeList(list_id, name, position))
+    return tuple(out)
+
+
+def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejection:
+    """The file's header, lists and records, or why the layout does not fit the file."""
+    text = _decode(data, layout)
+    if isinstance(text, FormatRejection):
+        return text
+    records = _records(text, layout)
+    if isinstance(records, FormatRejection):
+        return records
+    if len(records) <= layout.skip_rows:
+        return FormatRejection(
+            "missing_header",
+            f"{len(records)} record(s), but the layout skips {layout.skip_rows} before its header",
+        )
+    head = records[layout.skip_rows]
+    header = tuple(cell.strip() for cell in head.fields)
+    if layout.column_count is not None and len(header) != layout.column_count:
+        return FormatRejection(
+            "column_count",
+            f"line {head.line}: the header has {len(header)} columns, the layout {layout.column_count}",
+        )
+    positions: dict[ColumnRef, int] = {}
+    for ref in layout.named_columns():
+        found = _resolve(header, ref)
+        if isinstance(found, str) and ref in layout.optional and found.startswith("the header has no"):
+            continue
+        if isinstance(found, str):
+            return FormatRejection("missing_column", f"line {head.line}: {found}")
+        positions[ref] = found
+    list_positions = _list_positions(header, layout, set(positions.values()))
+    if isinstance(list_positions, str):
+        return FormatRejection("missing_column", f"line {head.line}: {list_positions}")
+    lists = _lists(header, layout, list_positions)
+    if not lists:
+        return FormatRejection("missing_column", f"line {head.line}: the layout finds no list column")
+    clash = sorted({n for n in list_positions if n in positions.values()})
+    if clash:
+        return FormatRejection(
+            LAYOUT_MISFIT, f"column {header[clash[0]]!r} is both a list and a figure in the layout"
+        )
+    seen: dict[str, str] = {}
+    for item in lists:
+        if item.list_id in seen:
+            return FormatRejection(
+                LAYOUT_MISFIT,
+                f"columns {seen[item.list_id]!r} and {item.name!r} both give list id {item.list_id!r}: "
+                "name them in the layout's lists.ids",
+            )
+        seen[item.list_id] = item.name
+    body = records[layout.skip_rows + 1 :]
+    if not body:
+        return FormatRejection("no_data_rows", "the file has a header but no data rows")
+    width = len(header)
+    good = [r for r in body if len(r.fields) == width]
+    problems = tuple(
+        RowFormatProblem(
+            r.line,
+            "field_count",
+            f"{len(r.fields)} fields where the header has {width}",
+            layout.delimiter.join(r.fields)[:200],
+        )
+        for r in body
+        if len(r.fields) != width
+    )
+    return NativeFile(layout, header, positions, lists, tuple(good), problems)
+
+
+def _whole_number(raw: str, layout: NativeLayout) -> int | tuple[str, str]:
+    """A count as an int, or (rule, message) when it is none."""
+    text = raw.strip()
+    thousands = layout.thousands_separator
+    if thousands is not None:
+        text = text.replace(thousands, "")
+        if thousands == " ":
+            for space in _SPACES:
+                text = text.replace(space, "")
+    if not text:
+        return "missing_value", "the count is empty"
+    decimal = layout.decimal_separator
+    if decimal is not None and decimal in text:
+        return "decimal_count", "a count must be a whole number, not a decimal"
+    if not _WHOLE.fullmatch(text):
+        return "not_a_whole_number", "the count is not a whole number"
+    return int(text)
+
+
+def _count(native: NativeFile, record: NativeRecord, source: CountSource) -> int | RowFormatProblem:
+    total = 0
+    for ref in source.columns:
+        position = native.positions[ref]
+        raw = record.fields[position]
+        value = _whole_number(raw, native.layout)
+        if isinstance(value, tuple):
+            rule, message = value
+            where = f" (a part of {'+'.join(map(str, source.columns))})" if source.derived else ""
+            return RowFormatProblem(record.line, rule, message + where, raw, native.column_name(position))
+        total += value
+    return total
+
+
+def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatProblem:
+    """One record as a protocol, or the first cell the layout cannot read (column and raw value)."""
+    layout = native.layout
+    fields = record.fields
+
+    def text(ref: ColumnRef) -> str:
+        return fields[native.positions[ref]].strip()
+
+    parts = []
+    for ref in (*layout.precinct_columns, layout.region):
+        if not text(ref):
+            position = native.positions[ref]
+            return RowFormatProblem(
+                record.line,
+                "missing_value",
+                "an id part is empty",
+                fields[position],
+                native.column_name(position),
+            )
+        parts.append(text(ref))
+    counts: dict[str, int] = {}
+    for name in native.counts_present():
+        source = layout.counts[name]
+        if name not in REQUIRED_COUNTS and all(
+            not fields[native.positions[r]].strip() for r in source.columns
+        ):
+            continue  # an optional figure left empty takes the protocol's default
+        value = _count(native, record, source)
+        if isinstance(value, RowFormatProblem):
+            return value
+        counts[name] = value
+    votes: list[int] = []
+    for item in native.lists:
+        vote = _whole_number(fields[item.position], layout)
+        if isinstance(vote, tuple):
+            rule, message = vote
+            return RowFormatProblem(record.line, rule, message, fields[item.position], item.name)
+        votes.append(vote)
+    return NativeRow(
+        line=record.line,
+        precinct_id=layout.precinct_separator.join(parts[:-1]),
+        region=parts[-1],
+        region_name=text(layout.region_name) if layout.region_name is not None else parts[-1],
+        counts=counts,
+        votes=tuple(votes),
+        version=text(layout.version) if layout.version is not None and native.has(layout.version) else "",
+        reason=text(layout.reason) if layout.reason is not None and native.has(layout.reason) else "",
+    )
+
+
+def native_precinct_ids(data: bytes, layout: NativeLayout) -> list[str]:
+    """The precinct ids a native file names, as far as they can be read (the gate says the rest)."""
+    native = read_native(data, layout)
+    if isinstance(native, FormatRejection):
+        return []
+    ids = []
+    for record in native.records:
+        parts = [record.fields[native.positions[ref]].strip() for ref in layout.precinct_columns]
+        ids.append(layout.precinct_separator.join(parts))
+    return ids
+
+
+def protocol_table(
+    native: NativeFile, *, election_id: str, list_ids: Sequence[str]
+) -> RawTable | FormatRejection:
+    """The native file as the protocol-v1 reader would give it: text cells in the protocol's columns
+    and the declared lists', rows numbered by the native file's lines; records the layout cannot read
+    are row problems naming their native column and raw value."""
+    found = [item.list_id for item in native.lists]
+    missing = [i for i in list_ids if i not in found]
+    if missing:
+        return FormatRejection(
+            "missing_column",
+            f"the layout finds no column for declared list {missing[0]!r} (it finds {found})",
+        )
+    unknown = [i for i in found if i not in list_ids]
+    if unknown:
+        name = native.lists[found.index(unknown[0])].name
+        return FormatRejection(
+            "unknown_column", f"column {name!r} is list {unknown[0]!r}, which the election does not declare"
+        )
+    present = native.counts_present()
+    optional = [n for n in ("ballots_issued", "against_all") if n in present]
+    amendments = ["version", "reason"] if native.has(native.layout.version) else []
+    figures = ["registered_voters", "ballots_cast", "invalid_ballots", *optional]
+    columns = ["election_id", "precinct_id", "region", *figures, *amendments, *list_ids]
+    cells: dict[str, list[str]] = {name: [] for name in columns}
+    lines: list[int] = []
+    problems = list(native.problems)
+    order = [found.index(i) for i in list_ids]
+    for record in native.records:
+        row = read_row(native, record)
+        if isinstance(row, RowFormatProblem):
+            problems.append(row)
+            continue
+        lines.append(row.line)
+        cells["election_id"].append(election_id)
+        cells["precinct_id"].append(row.precinct_id)
+        cells["region"].append(row.region)
+        for name in figures:
+            cells[name].append(str(row.counts[name]) if name in row.counts else "")
+        if amendments:
+            cells["version"].append(row.version)
+            cells["reason"].append(row.reason)
+        for list_id, index in zip(list_ids, order, strict=True):
+            cells[list_id].append(str(row.votes[index]))
+    frame: dict[str, object] = {"row": np.array(lines, dtype=np.int64)}
+    frame.update({name: pd.Series(values, dtype="str") for name, values in cells.items()})
+    problems.sort(key=lambda p: p.row)
+    return RawTable("protocol", tuple(columns), pd.DataFrame(frame), tuple(problems), False, "none")
