@@ -30,9 +30,9 @@ from pipelines.rules.vacancies import LeaveVacant, Redistribute, VacancyRule
 
 T = TypeVar("T")
 
-# The guarantee's options in a profile (`index`, `minimum_seats`) -> its admission rule; an InputError
-# naming the option when they do not fit the variant.
-GuaranteeFactory = Callable[[Fraction | None, int], AdmissionRule]
+# The guarantee's options in a profile (`index`, `minimum_seats`, `minimum_lists` or None) -> its
+# admission rule; an InputError naming the option when they do not fit the variant.
+GuaranteeFactory = Callable[[Fraction | None, int, int | None], AdmissionRule]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -80,9 +80,15 @@ THRESHOLD_BASES.register("valid_list_votes_plus_against_all", ValidListVotesPlus
 THRESHOLD_BASES.register("ballots_cast", BallotsCast())
 
 GUARANTEES: Registry[GuaranteeFactory] = Registry("guarantee.variant")
-GUARANTEES.register("none", lambda index, minimum_seats: NoAdmissionRule())
-GUARANTEES.register("proportional", lambda index, minimum_seats: MinimumAdmittedLists("proportional"))
-GUARANTEES.register("correction_index", correction_index_guarantee)
+GUARANTEES.register("none", lambda index, minimum_seats, minimum_lists: NoAdmissionRule())
+GUARANTEES.register(
+    "proportional",
+    lambda index, minimum_seats, minimum_lists: MinimumAdmittedLists("proportional", minimum_lists or 2),
+)
+GUARANTEES.register(
+    "correction_index",
+    lambda index, minimum_seats, minimum_lists: correction_index_guarantee(index, minimum_seats),
+)
 
 TIE_BREAKS: Registry[TieBreak] = Registry("tie_break")
 TIE_BREAKS.register("ballot_order", BallotOrderTieBreak())

@@ -7,9 +7,10 @@ as integers or quoted decimals/fractions ("7", "2.5", "7/10"), never YAML floats
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -47,9 +48,29 @@ class Guarantee:
     variant: str = "none"
     index: Fraction | None = None
     minimum_seats: int = 0
+    minimum_lists: int | None = None  # lists the guarantee fills up to; None: the variant's own (two)
 
 
 NO_GUARANTEE: Final = Guarantee()
+
+
+@dataclass(frozen=True)
+class RepresentedShare:
+    """The lists admitted must together hold `share` of the threshold base (`more_than`: strictly more);
+    while they do not, the next lists by votes are admitted (Russia, State Duma law of 2005, art. 82)."""
+
+    share: Fraction
+    more_than: bool = False
+
+
+@dataclass(frozen=True)
+class ConsolationBand:
+    """A list that did not pass and holds at least `low` and less than `high` of the base gets `seats`
+    seats, taken before the apportionment (Russia, State Duma law as amended on 12 May 2009)."""
+
+    low: Fraction
+    high: Fraction
+    seats: int
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,8 @@ class RuleProfile:
     districts: int = 0  # single-member seats won by plurality beside the list seats
     name: str = ""
     source: str = ""
+    represented_share: RepresentedShare | None = None
+    consolation: tuple[ConsolationBand, ...] = ()
 
     def __post_init__(self) -> None:
         _check_semantics(self, file=None)
@@ -96,17 +119,84 @@ def _check_semantics(profile: RuleProfile, file: str | None) -> None:
     g = profile.guarantee
     if g.variant not in registry.GUARANTEES:
         raise unregistered("guarantee.variant", g.variant, registry.GUARANTEES)
-    registry.GUARANTEES[g.variant](g.index, g.minimum_seats)  # the variant checks its own options
     if isinstance(g.minimum_seats, bool) or not isinstance(g.minimum_seats, int) or g.minimum_seats < 0:
         raise bad(
             "guarantee.minimum_seats must be a whole number >= 0", "guarantee.minimum_seats", g.minimum_seats
         )
+    _check_minimum_lists(g, bad)
+    registry.GUARANTEES[g.variant](g.index, g.minimum_seats, g.minimum_lists)  # its own checks
+    _check_represented_share(profile.represented_share, bad)
+    _check_consolation(profile, bad)
     if profile.tie_break not in registry.TIE_BREAKS:
         raise unregistered("tie_break", profile.tie_break, registry.TIE_BREAKS)
     if profile.vacant_seats not in registry.VACANCY_RULES:
         raise unregistered("vacant_seats", profile.vacant_seats, registry.VACANCY_RULES)
     if isinstance(profile.districts, bool) or not isinstance(profile.districts, int) or profile.districts < 0:
         raise bad("districts must be a whole number >= 0", "districts", profile.districts)
+
+
+_Bad = Callable[[str, str, object], InputError]
+
+
+def _is_whole(value: object, minimum: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
+
+
+def _check_minimum_lists(g: Guarantee, bad: _Bad) -> None:
+    column = "guarantee.minimum_lists"
+    if g.minimum_lists is None:
+        return
+    if not _is_whole(g.minimum_lists, 2):
+        raise bad("guarantee.minimum_lists must be a whole number >= 2", column, g.minimum_lists)
+    if g.variant == "none":
+        raise bad("guarantee.minimum_lists needs a guarantee that admits lists, not variant none", column, 2)
+    if g.variant == "correction_index" and g.minimum_lists != 2:
+        raise bad("the correction_index guarantee admits one runner-up: minimum_lists must be 2", column, 2)
+
+
+def _check_represented_share(rule: RepresentedShare | None, bad: _Bad) -> None:
+    if rule is None:
+        return
+    column = "represented_share.percent"
+    if not isinstance(rule.share, Fraction) or not 0 < rule.share <= 1:
+        raise bad(
+            "represented_share.percent must be an exact percentage above 0, at most 100", column, rule.share
+        )
+    if rule.more_than and rule.share == 1:
+        raise bad("no lists can hold more than 100% of the votes: use comparison at_least", column, "100")
+
+
+def _check_consolation(profile: RuleProfile, bad: _Bad) -> None:
+    bands = sorted(enumerate(profile.consolation), key=lambda b: b[1].low)
+    threshold = exact_text(profile.threshold * 100)
+    for n, band in bands:
+        where = f"consolation_seats[{n}]"
+        if not _is_whole(band.seats, 1) or band.seats >= profile.seats:
+            raise bad(
+                f"{where}.seats must be a whole number >= 1 and fewer than seats",
+                f"{where}.seats",
+                band.seats,
+            )
+        if not band.low < band.high:
+            raise bad(
+                f"{where}: from_percent must be below below_percent",
+                f"{where}.below_percent",
+                exact_text(band.high * 100),
+            )
+        if band.high > profile.threshold:
+            raise bad(
+                f"{where}: a consolation band must lie below the threshold ({threshold}%): "
+                "a list at or above it passes and takes seats by the method",
+                f"{where}.below_percent",
+                exact_text(band.high * 100),
+            )
+    for (n, earlier), (m, later) in itertools.pairwise(bands):
+        if later.low < earlier.high:
+            raise bad(
+                f"consolation_seats[{m}] overlaps consolation_seats[{n}]: a list would fall in both",
+                f"consolation_seats[{m}].from_percent",
+                exact_text(later.low * 100),
+            )
 
 
 def exact_number(value: object, *, file: str | None, column: str) -> Fraction:
@@ -166,7 +256,7 @@ def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | Non
             column=column,
             rule="additionalProperties",
         )
-    if error.validator == "oneOf" and path in ("threshold_percent", "guarantee.index"):
+    if error.validator == "oneOf" and error.schema == _schema()["$defs"]["exact_number"]:
         try:
             exact_number(error.instance, file=file, column=path)
         except InputError as exc:
@@ -196,6 +286,7 @@ def parse_profile(data: object, *, file: str | None = None) -> RuleProfile:
         variant=raw_guarantee["variant"],
         index=None if index is None else exact_number(index, file=file, column="guarantee.index"),
         minimum_seats=raw_guarantee.get("minimum_seats", 0),
+        minimum_lists=raw_guarantee.get("minimum_lists"),
     )
     threshold_percent = exact_number(data["threshold_percent"], file=file, column="threshold_percent")
     if threshold_percent > 100:
@@ -218,9 +309,28 @@ def parse_profile(data: object, *, file: str | None = None) -> RuleProfile:
             districts=data.get("districts", 0),
             name=data.get("name", ""),
             source=data.get("source", ""),
+            represented_share=_represented_share(data.get("represented_share"), file),
+            consolation=_consolation(data.get("consolation_seats", ()), file),
         )
     except InputError as exc:
         raise InputError(exc.detail, file=file, column=exc.location.column, value=exc.value) from None
+
+
+def _represented_share(raw: Mapping[str, Any] | None, file: str | None) -> RepresentedShare | None:
+    if raw is None:
+        return None
+    percent = exact_number(raw["percent"], file=file, column="represented_share.percent")
+    return RepresentedShare(percent / 100, raw.get("comparison", "at_least") == "more_than")
+
+
+def _consolation(raw: Sequence[Mapping[str, Any]], file: str | None) -> tuple[ConsolationBand, ...]:
+    def share(n: int, item: Mapping[str, Any], key: str) -> Fraction:
+        return exact_number(item[key], file=file, column=f"consolation_seats[{n}].{key}") / 100
+
+    return tuple(
+        ConsolationBand(share(n, item, "from_percent"), share(n, item, "below_percent"), item["seats"])
+        for n, item in enumerate(raw)
+    )
 
 
 def _read_file(path: Path) -> object:
@@ -296,7 +406,26 @@ def profile_to_dict(profile: RuleProfile) -> dict[str, object]:
         guarantee["index"] = exact_text(profile.guarantee.index)
     if profile.guarantee.variant == "correction_index" or profile.guarantee.minimum_seats:
         guarantee["minimum_seats"] = profile.guarantee.minimum_seats
-    return {
+    if profile.guarantee.minimum_lists is not None:
+        guarantee["minimum_lists"] = profile.guarantee.minimum_lists
+    # Options added after the first profiles are written only when set: the canonical form of a profile
+    # without them, and the SHA-256 that events already in logs carry, stay what they were.
+    optional: dict[str, object] = {}
+    if profile.represented_share is not None:
+        optional["represented_share"] = {
+            "percent": exact_text(profile.represented_share.share * 100),
+            "comparison": "more_than" if profile.represented_share.more_than else "at_least",
+        }
+    if profile.consolation:
+        optional["consolation_seats"] = [
+            {
+                "from_percent": exact_text(band.low * 100),
+                "below_percent": exact_text(band.high * 100),
+                "seats": band.seats,
+            }
+            for band in profile.consolation
+        ]
+    return optional | {
         "profile_id": profile.profile_id,
         "name": profile.name,
         "seats": profile.seats,
@@ -340,7 +469,9 @@ __all__ = [
     "METHODS",
     "NO_GUARANTEE",
     "THRESHOLD_BASES",
+    "ConsolationBand",
     "Guarantee",
+    "RepresentedShare",
     "RuleProfile",
     "available_profiles",
     "exact_number",

@@ -49,7 +49,8 @@ def imperiali() -> Iterator[str]:
 @pytest.fixture
 def three_lists() -> Iterator[str]:
     registry.GUARANTEES.register(
-        "toy-three-lists", lambda index, minimum_seats: MinimumAdmittedLists("toy-three-lists", 3)
+        "toy-three-lists",
+        lambda index, minimum_seats, minimum_lists: MinimumAdmittedLists("toy-three-lists", 3),
     )
     try:
         yield "toy-three-lists"

@@ -125,6 +125,11 @@ def allocate(
     admitted_by_rule: list[str] = []
     guarantee_applied: str | None = None
     apportionment = rules.apportionment
+    if rules.represented_share is not None:
+        admission = rules.represented_share.admit(votes, passed, base, tie_rule)
+        explanation.extend(admission.explanation)
+        admitted_by_rule.extend(admission.admitted)
+        guarantee_applied = admission.applied
     for admission_rule in rules.admission:
         admission = admission_rule.admit(votes, passed | set(admitted_by_rule), tie_rule)
         explanation.extend(admission.explanation)

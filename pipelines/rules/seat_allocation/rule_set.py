@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pipelines.rules import registry
 from pipelines.rules.admission import AdmissionRule
 from pipelines.rules.apportionment import Apportionment
+from pipelines.rules.represented_share import MinimumRepresentedShare
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.rules.thresholds import ShareThreshold
 from pipelines.rules.tie_breaks import TieBreak
@@ -17,12 +18,14 @@ from pipelines.rules.vacancies import VacancyRule
 class RuleSet:
     """The rules of one profile, in the order `allocate` applies them.
 
-    Admission rules run in order, each seeing the lists admitted before it; an admission may replace the
-    apportionment for the allocation it applies to (the correction-index guarantee does).
+    The represented share runs first, then the admission rules in order, each seeing the lists admitted
+    before it; an admission may replace the apportionment for the allocation it applies to (the
+    correction-index guarantee does).
     """
 
     profile: RuleProfile
     threshold: ShareThreshold
+    represented_share: MinimumRepresentedShare | None
     admission: tuple[AdmissionRule, ...]
     apportionment: Apportionment
     tie_break: TieBreak
@@ -32,10 +35,18 @@ class RuleSet:
 def rule_set(profile: RuleProfile) -> RuleSet:
     """Look up every rule the profile names; the profile was checked against the registry when built."""
     guarantee = profile.guarantee
+    represented = profile.represented_share
     return RuleSet(
         profile=profile,
         threshold=ShareThreshold(profile.threshold, registry.THRESHOLD_BASES[profile.threshold_base]),
-        admission=(registry.GUARANTEES[guarantee.variant](guarantee.index, guarantee.minimum_seats),),
+        represented_share=(
+            None if represented is None else MinimumRepresentedShare(represented.share, represented.more_than)
+        ),
+        admission=(
+            registry.GUARANTEES[guarantee.variant](
+                guarantee.index, guarantee.minimum_seats, guarantee.minimum_lists
+            ),
+        ),
         apportionment=registry.METHODS[profile.method],
         tie_break=registry.TIE_BREAKS[profile.tie_break],
         vacancies=registry.VACANCY_RULES[profile.vacant_seats],

@@ -1,0 +1,87 @@
+"""Property-based checks of the profile options from real laws: seats sum, admission order, monotonicity."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.core.errors import RulesCannotDecide
+from pipelines.rules.rule_profiles import Guarantee, RepresentedShare, RuleProfile
+from pipelines.rules.seat_allocation import Allocation, ListVotes, allocate
+
+
+@st.composite
+def elections(draw: st.DrawFn) -> tuple[list[ListVotes], RuleProfile]:
+    count = draw(st.integers(min_value=2, max_value=9))
+    votes = draw(st.lists(st.integers(min_value=0, max_value=1_000_000), min_size=count, max_size=count))
+    lists = [ListVotes(f"l{i}", f"List {i}", v, ballot_order=i + 1) for i, v in enumerate(votes)]
+    share = draw(st.none() | st.integers(min_value=1, max_value=100).map(lambda p: Fraction(p, 100)))
+    more_than = draw(st.booleans()) and share != 1
+    profile = RuleProfile(
+        profile_id="prop",
+        seats=draw(st.sampled_from([10, 69, 100, 450])),
+        method=draw(st.sampled_from(["dhondt", "sainte-lague"])),
+        threshold=Fraction(draw(st.integers(min_value=0, max_value=20)), 100),
+        threshold_base="valid_list_votes",
+        guarantee=draw(
+            st.sampled_from(
+                [Guarantee(), Guarantee("proportional"), Guarantee("proportional", minimum_lists=3)]
+            )
+        ),
+        represented_share=None if share is None else RepresentedShare(share, more_than),
+    )
+    return lists, profile
+
+
+def _allocated(lists: list[ListVotes], profile: RuleProfile) -> Allocation | None:
+    try:
+        return allocate(lists, profile)
+    except RulesCannotDecide:
+        return None
+
+
+@settings(max_examples=150, deadline=None)
+@given(elections())
+def test_seats_sum_and_lists_are_admitted_in_order_of_votes(
+    case: tuple[list[ListVotes], RuleProfile],
+) -> None:
+    lists, profile = case
+    allocation = _allocated(lists, profile)
+    if allocation is None:
+        return
+    assert sum(r.seats for r in allocation.rows) == profile.seats
+    admitted = [r for r in allocation.rows if r.admitted]
+    left_out = [r for r in allocation.rows if not r.admitted and r.votes > 0]
+    if left_out:
+        # whoever is admitted has at least the votes of any list left out
+        assert min(r.votes for r in admitted) >= max(r.votes for r in left_out)
+        rule = profile.represented_share
+        if rule is not None:
+            held = Fraction(sum(r.votes for r in admitted), sum(x.votes for x in lists))
+            assert held > rule.share if rule.more_than else held >= rule.share
+        minimum = profile.guarantee.minimum_lists or 2
+        if profile.guarantee.variant != "none":
+            assert len(admitted) >= minimum
+    for row in allocation.rows:
+        if not row.admitted:
+            assert row.seats == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(elections(), st.data())
+def test_more_votes_never_cost_a_list_seats(
+    case: tuple[list[ListVotes], RuleProfile], data: st.DataObject
+) -> None:
+    lists, profile = case
+    before = _allocated(lists, profile)
+    if before is None:
+        return
+    n = data.draw(st.integers(min_value=0, max_value=len(lists) - 1))
+    more = data.draw(st.integers(min_value=1, max_value=500_000))
+    raised = [replace(x, votes=x.votes + more) if i == n else x for i, x in enumerate(lists)]
+    after = _allocated(raised, profile)
+    assert after is not None
+    assert after.seats_of(lists[n].list_id) >= before.seats_of(lists[n].list_id)
