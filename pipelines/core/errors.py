@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
+# `elections reconcile` found figures that differ, as diff(1) says so with 1; they are listed on stdout,
+# whereas a failure of the command itself prints `error: ...` on stderr.
+EXIT_DIFFERENCES = 1
 EXIT_BAD_INPUT = 2
 EXIT_RULES_CANNOT_DECIDE = 3
 # `elections ingest` ran to the end but quarantined a file or a row: not a failure, not all accepted.
