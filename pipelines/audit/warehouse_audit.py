@@ -21,8 +21,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,13 +170,30 @@ def _audit(
     report.record("schema", schema)
     if problem is not None:
         return  # the log cannot be read as the log
-    conn.execute(HASH_TEXT_MACRO)
-    events, broken, head = recompute_chain(conn)
-    report.events, (report.head_position, report.head_hash) = events, head
-    chain = [] if broken is None else [Finding("chain", broken[1], broken[0], "events")]
-    orphan = orphan_figures(conn) if broken is None else None
-    if orphan is not None:
-        chain.append(Finding("chain", f"figures stored for position {orphan} belong to no event", orphan))
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-on-the-log") as pool:
+        # The checks that read the log as true run beside the chain's hashing: that loop holds the
+        # GIL, they are mostly DuckDB, which lets it go (at 1M stations ~1.6x less time on 2 cores).
+        # Their findings count only if the chain holds; if it breaks they are stopped and dropped.
+        on_the_log = pool.submit(_checks_on_the_log, conn, paths, public_key, stop)
+        chain_conn = conn.cursor()  # a connection of its own: one thread each
+        try:
+            chain_conn.execute(HASH_TEXT_MACRO)
+            events, broken, head = recompute_chain(chain_conn)
+            orphan = orphan_figures(chain_conn) if broken is None else None
+        except BaseException:
+            _stop(conn, stop, on_the_log)
+            raise
+        finally:
+            chain_conn.close()
+        report.events, (report.head_position, report.head_hash) = events, head
+        chain = [] if broken is None else [Finding("chain", broken[1], broken[0], "events")]
+        if orphan is not None:
+            chain.append(Finding("chain", f"figures stored for position {orphan} belong to no event", orphan))
+        if chain:
+            _stop(conn, stop, on_the_log)
+        else:
+            found_on_the_log = on_the_log.result()
     report.record("chain", chain)
     if chain:
         return  # what follows reads the log as true
@@ -184,17 +203,40 @@ def _audit(
     )
     if expect_head is not None:
         report.record("expected_head", _expected_head(conn, expect_head, head))
+    for check, found in found_on_the_log:
+        report.record(check, found)
+
+
+def _checks_on_the_log(
+    conn: duckdb.DuckDBPyConnection, paths: WarehousePaths, public_key: Path | None, stop: threading.Event
+) -> list[tuple[str, list[Finding]]]:
+    """Archive, receipts, projections and publications, in that order; stops between them when told."""
     archive = RawArchive(paths.archive)
+    done: list[tuple[str, list[Finding]]] = []
     for check, found in (
         ("archive", archive.verify_received(conn)),
         ("receipts", archive.verify_receipts(conn)),
     ):
-        report.record(check, [] if found is None else [Finding(check, found[1], found[0] or None)])
+        done.append((check, [] if found is None else [Finding(check, found[1], found[0] or None)]))
+    if stop.is_set():
+        return done
     conn.execute("BEGIN TRANSACTION")
     rebuild_projections(conn)
     conn.execute("COMMIT")
-    report.record("projections", _projection_differences(conn))
-    report.record("publications", _publication_problems(conn, paths, public_key))
+    done.append(("projections", _projection_differences(conn)))
+    if stop.is_set():
+        return done
+    done.append(("publications", _publication_problems(conn, paths, public_key)))
+    return done
+
+
+def _stop(conn: duckdb.DuckDBPyConnection, stop: threading.Event, work: Future[Any]) -> None:
+    """Stop the checks beside the chain and wait for them; what they found or raised is dropped."""
+    stop.set()
+    while not work.done():
+        conn.interrupt()  # a query between two of its statements misses it: ask until it ends
+        wait([work], timeout=0.05)
+    work.exception()  # retrieved, so that it is not reported as never retrieved
 
 
 def _prepare_scratch(conn: duckdb.DuckDBPyConnection) -> None:
