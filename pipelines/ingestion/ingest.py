@@ -18,6 +18,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -183,6 +184,27 @@ class ResultsFile:
     precincts: frozenset[str]  # the precinct ids it names, as far as they can be read
 
 
+@dataclass
+class _GroupInGate:
+    """Results files whose gate runs in a thread of its own while the writer commits the group before.
+
+    `validated_ahead`: set when the gate ran before the group before it committed; once that group
+    has, the precinct ids its gate accepted (a group whose rows name one of them is gated again).
+    `accepted`: the precinct ids of the rows this group's gate accepted."""
+
+    files: Sequence[ResultsFile]
+    certified: Certification | None
+    outcomes: Future[list[ValidationOutcome]]
+    validated_ahead: frozenset[str] | None = None
+    accepted: frozenset[str] = frozenset()
+
+
+def name_one_precinct(files: Iterable[ResultsFile], others: Iterable[ResultsFile]) -> bool:
+    """Whether a precinct id sniffed in `files` is also sniffed in `others`."""
+    named = frozenset().union(*(f.precincts for f in files))
+    return any(not named.isdisjoint(f.precincts) for f in others)
+
+
 def collect_files(paths: Iterable[Path]) -> list[IntakeFile]:
     """Files to ingest, declarations first, then by arrival (modification time) and name.
 
@@ -258,6 +280,7 @@ class Ingestor:
         self.read_limit: int | None = None  # intake's size limit; a replay reads what was accepted
         self._elections: dict[str, ElectionDeclaration] = {}
         self._waiting: list[ResultsFile] = []
+        self._in_gate: _GroupInGate | None = None
         self.validated_files = 0
 
     # -- state lookups -------------------------------------------------------------------------
@@ -353,7 +376,7 @@ class Ingestor:
         )
         waiting = self._joins_waiting(archived, data, source, election_hint, received_at, taken_at)
         if waiting is not None:
-            finished = self.finish() if not self._may_join(waiting) else []
+            finished = self._hand_over() if not self._may_join(waiting) else []
             self._waiting.append(waiting)
             return finished
         finished = self.finish()
@@ -362,9 +385,33 @@ class Ingestor:
         return finished
 
     def finish(self) -> list[FileOutcome]:
-        """Validate and append the waiting results files, together; their outcomes in order."""
+        """Validate and append the waiting results files, together, after the group in the gate;
+        their outcomes in order."""
+        finished = self._hand_over()
+        in_gate, self._in_gate = self._in_gate, None
+        return [*finished, *(self._commit_group(in_gate) if in_gate else [])]
+
+    def _hand_over(self) -> list[FileOutcome]:
+        """The waiting files go into the gate, and the group in the gate before them is committed
+        meanwhile (GX is Python, the commit mostly DuckDB, which lets the GIL go). Their gate runs
+        ahead only when the files name none of that group's precincts: its gate looks up the
+        protocols in force of the precincts it names, which that group's commit could change."""
         waiting, self._waiting = self._waiting, []
-        return self._ingest_results(waiting) if waiting else []
+        before, self._in_gate = self._in_gate, None
+        if not waiting:
+            return self._commit_group(before) if before else []
+        if before is None:
+            self._in_gate = self._start_gate(waiting)
+            return []
+        if name_one_precinct(before.files, waiting):
+            finished = self._commit_group(before)
+            self._in_gate = self._start_gate(waiting)
+            return finished
+        ahead = self._start_gate(waiting)
+        self._in_gate = ahead
+        finished = self._commit_group(before)
+        ahead.validated_ahead = before.accepted
+        return finished
 
     def _joins_waiting(
         self,
@@ -379,8 +426,9 @@ class Ingestor:
         its own: a declaration, a file received before, a results file of an election that is not
         declared or is certified, an annulment file (its events write precincts' streams)."""
         name = source.name
+        taken_before = [*self._waiting, *(self._in_gate.files if self._in_gate else ())]
         if name.endswith(DECLARATION_SUFFIX) or any(
-            w.archived.sha256 == archived.sha256 for w in self._waiting
+            w.archived.sha256 == archived.sha256 for w in taken_before
         ):
             return None
         if self._previous_receipt(archived.sha256) is not None:
@@ -621,13 +669,11 @@ class Ingestor:
     def _ingest_results(self, files: Sequence[ResultsFile]) -> list[FileOutcome]:
         """Validate results files of one election together and append what they bring in one commit,
         each file's events in the order it alone would append them (`EventStore.append_files`)."""
-        if len(files) == 1:
-            return self._ingest_together(files, SilentProgress())
-        # The files were counted as they were taken; the gate and the commit are the long part.
-        with progress(f"gate and commit of {len(files)} files", 3, unit="step") as steps:
-            return self._ingest_together(files, steps)
+        return self._commit_group(self._start_gate(files))
 
-    def _ingest_together(self, files: Sequence[ResultsFile], steps: Progress) -> list[FileOutcome]:
+    def _start_gate(self, files: Sequence[ResultsFile]) -> _GroupInGate:
+        """Look up what the gate needs (in this thread: the connection is the writer's) and start
+        validating the files together in a thread of their own."""
         election = files[0].election
         eid = election.election_id
         conn = self.store.conn
@@ -636,13 +682,38 @@ class Ingestor:
         declared, reported = named_precincts(conn, eid, named)
         judged_by = election.with_precincts(declared)
         self.validated_files += len(files)
-        outcomes = validate_files(
+        gate = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate")
+        outcomes = gate.submit(
+            validate_files,
             [FileToValidate(f.archived.path, f.archived.original_name, judged_by, reported) for f in files],
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )
+        gate.shutdown(wait=False)  # its one task runs on; the thread ends with it
+        return _GroupInGate(files, certified, outcomes)
+
+    def _commit_group(self, group: _GroupInGate) -> list[FileOutcome]:
+        """Wait for the group's gate, decide its rows and append what they bring, in one commit."""
+        if len(group.files) == 1:
+            return self._ingest_together(group, SilentProgress())
+        # The files were counted as they were taken; the gate and the commit are the long part.
+        with progress(f"gate and commit of {len(group.files)} files", 3, unit="step") as steps:
+            return self._ingest_together(group, steps)
+
+    def _ingest_together(self, group: _GroupInGate, steps: Progress) -> list[FileOutcome]:
+        files, certified = group.files, group.certified
+        election = files[0].election
+        eid = election.election_id
+        conn = self.store.conn
+        outcomes = group.outcomes.result()
         steps.advance()
         accepted = [o.accepted["precinct_id"] for o in outcomes if o.kind == "protocol"]
+        group.accepted = frozenset().union(*(map(str, a) for a in accepted))
+        judged = group.accepted | {r.precinct_id for o in outcomes for r in o.rejections if r.precinct_id}
+        if group.validated_ahead is not None and not judged.isdisjoint(group.validated_ahead):
+            # Sniffing missed a precinct the group before named: its gate saw the log before that
+            # group's commit. Gated again now.
+            return self._commit_group(self._start_gate(files))
         if len(accepted) > 1 and pd.concat(accepted, ignore_index=True).duplicated().any():
             # Sniffing missed a precinct two files name: decide them one after the other.
             return [outcome for f in files for outcome in self._ingest_results([f])]
