@@ -9,8 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.core.errors import RulesCannotDecide
-from pipelines.rules.rule_profiles import Guarantee, RepresentedShare, RuleProfile
+from pipelines.rules.rule_profiles import ConsolationBand, Guarantee, RepresentedShare, RuleProfile
 from pipelines.rules.seat_allocation import Allocation, ListVotes, allocate
+
+DUMA_BANDS = (
+    ConsolationBand(Fraction(5, 100), Fraction(6, 100), 1),
+    ConsolationBand(Fraction(6, 100), Fraction(7, 100), 2),
+)
 
 
 @st.composite
@@ -20,11 +25,18 @@ def elections(draw: st.DrawFn) -> tuple[list[ListVotes], RuleProfile]:
     lists = [ListVotes(f"l{i}", f"List {i}", v, ballot_order=i + 1) for i, v in enumerate(votes)]
     share = draw(st.none() | st.integers(min_value=1, max_value=100).map(lambda p: Fraction(p, 100)))
     more_than = draw(st.booleans()) and share != 1
+    threshold = Fraction(draw(st.integers(min_value=0, max_value=20)), 100)
+    seats = draw(st.sampled_from([10, 69, 100, 450]))
+    consolation: tuple[ConsolationBand, ...] = ()
+    if draw(st.booleans()):
+        # the State Duma's bands (2009): a list that passes 7% of 450 seats never gets fewer than 2
+        consolation = DUMA_BANDS
+        threshold, seats = Fraction(7, 100), 450
     profile = RuleProfile(
         profile_id="prop",
-        seats=draw(st.sampled_from([10, 69, 100, 450])),
+        seats=seats,
         method=draw(st.sampled_from(["dhondt", "sainte-lague"])),
-        threshold=Fraction(draw(st.integers(min_value=0, max_value=20)), 100),
+        threshold=threshold,
         threshold_base="valid_list_votes",
         guarantee=draw(
             st.sampled_from(
@@ -32,6 +44,7 @@ def elections(draw: st.DrawFn) -> tuple[list[ListVotes], RuleProfile]:
             )
         ),
         represented_share=None if share is None else RepresentedShare(share, more_than),
+        consolation=consolation,
     )
     return lists, profile
 
@@ -45,7 +58,7 @@ def _allocated(lists: list[ListVotes], profile: RuleProfile) -> Allocation | Non
 
 @settings(max_examples=150, deadline=None)
 @given(elections())
-def test_seats_sum_and_lists_are_admitted_in_order_of_votes(
+def test_seats_sum_lists_are_admitted_in_order_of_votes_and_bands_get_their_seats(
     case: tuple[list[ListVotes], RuleProfile],
 ) -> None:
     lists, profile = case
@@ -54,7 +67,7 @@ def test_seats_sum_and_lists_are_admitted_in_order_of_votes(
         return
     assert sum(r.seats for r in allocation.rows) == profile.seats
     admitted = [r for r in allocation.rows if r.admitted]
-    left_out = [r for r in allocation.rows if not r.admitted and r.votes > 0]
+    left_out = [r for r in allocation.rows if not r.admitted and r.votes > 0]  # consoled or not
     if left_out:
         # whoever is admitted has at least the votes of any list left out
         assert min(r.votes for r in admitted) >= max(r.votes for r in left_out)
@@ -65,9 +78,15 @@ def test_seats_sum_and_lists_are_admitted_in_order_of_votes(
         minimum = profile.guarantee.minimum_lists or 2
         if profile.guarantee.variant != "none":
             assert len(admitted) >= minimum
+    base = sum(x.votes for x in lists)
     for row in allocation.rows:
         if not row.admitted:
-            assert row.seats == 0
+            band = [
+                b.seats
+                for b in profile.consolation
+                if row.votes and b.low <= Fraction(row.votes, base) < b.high
+            ]
+            assert row.seats == sum(band)
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from pipelines.core.errors import InputError, RulesCannotDecide
+from pipelines.rules.apportionment import ListResult
 from pipelines.rules.list_votes import ListVotes
 from pipelines.rules.number_text import percent_text
 from pipelines.rules.ranking import TieRule
@@ -137,20 +138,28 @@ def allocate(
         guarantee_applied = guarantee_applied or admission.applied
         apportionment = admission.apportionment or apportionment
     admitted = {i: n for i, n in votes.items() if i in passed or i in admitted_by_rule}
-    outcome = apportionment.apportion(admitted, total_seats, tie_rule)
+    consolation: dict[str, int] = {}
+    if rules.consolation is not None:
+        awarded = rules.consolation.award(votes, shares, admitted.keys(), total_seats, tie_rule)
+        consolation = awarded.seats
+        explanation.extend(awarded.explanation)
+    outcome = apportionment.apportion(admitted, total_seats - sum(consolation.values()), tie_rule)
     explanation.extend(outcome.explanation)
+    results = outcome.results | {i: ListResult(None, None, n, None, False) for i, n in consolation.items()}
 
+    candidates = {x.list_id: x.candidates for x in ordered}
+    # A list with consolation seats takes no further seat: its capacity is what it was given (or less).
+    capacity = candidates | {
+        i: n if (length := candidates[i]) is None else min(n, length) for i, n in consolation.items()
+    }
     settled = rules.vacancies.settle(
-        {i: r.seats for i, r in outcome.results.items()},
-        {x.list_id: x.candidates for x in ordered},
-        outcome.claim,
-        tie_rule,
+        {i: r.seats for i, r in results.items()}, capacity, outcome.claim, tie_rule
     )
     explanation.extend(settled.explanation)
 
     rows = []
     for x in ordered:
-        result = outcome.results.get(x.list_id)
+        result = results.get(x.list_id)
         rows.append(
             SeatRow(
                 list_id=x.list_id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pipelines.rules import registry
 from pipelines.rules.admission import AdmissionRule
 from pipelines.rules.apportionment import Apportionment
+from pipelines.rules.consolation import Band, ConsolationSeats
 from pipelines.rules.represented_share import MinimumRepresentedShare
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.rules.thresholds import ShareThreshold
@@ -27,6 +28,7 @@ class RuleSet:
     threshold: ShareThreshold
     represented_share: MinimumRepresentedShare | None
     admission: tuple[AdmissionRule, ...]
+    consolation: ConsolationSeats | None
     apportionment: Apportionment
     tie_break: TieBreak
     vacancies: VacancyRule
@@ -46,6 +48,11 @@ def rule_set(profile: RuleProfile) -> RuleSet:
             registry.GUARANTEES[guarantee.variant](
                 guarantee.index, guarantee.minimum_seats, guarantee.minimum_lists
             ),
+        ),
+        consolation=(
+            ConsolationSeats(tuple(Band(b.low, b.high, b.seats) for b in profile.consolation))
+            if profile.consolation
+            else None
         ),
         apportionment=registry.METHODS[profile.method],
         tie_break=registry.TIE_BREAKS[profile.tie_break],
