@@ -15,6 +15,7 @@ from pipelines.core.errors import EXIT_FAILURE, PipelineError
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.demo_command",
     "pipelines.cli.store_commands",
+    "pipelines.cli.declare_command",
     "pipelines.cli.publish_commands",
     "pipelines.cli.rules_command",
     "pipelines.cli.audit_commands",

@@ -62,6 +62,13 @@ def register(subparsers: Any) -> None:
         help="protocol files and declarations (default), or OpenElections precinct CSV files",
     )
     ingest.add_argument(
+        "--layout",
+        metavar="LAYOUT",
+        help="read results files as a commission's own CSV through this layout: a shipped layout id "
+        "(schemas/layouts/) or a layout file (docs/layouts.md); needs --election. A layout that does not "
+        "fit a file refuses the command before anything is written (exit 2)",
+    )
+    ingest.add_argument(
         "--policy",
         choices=("row", "file"),
         default="row",
@@ -107,6 +114,19 @@ def run_ingest(args: argparse.Namespace) -> int:
         if not args.election:
             raise InputError("--format openelections needs --election ID: the files do not name it")
         summary = ingest_openelections(args.paths, warehouse=paths.root, election_id=args.election)
+    elif args.layout:
+        from pipelines.gate.native_layout import load_layout
+        from pipelines.ingestion.native_ingest import ingest_native
+
+        if not args.election or args.format != "protocol":
+            raise InputError("--layout needs --election ID (native files do not name it) and no --format")
+        summary = ingest_native(
+            args.paths,
+            layout=load_layout(args.layout),
+            election_id=args.election,
+            warehouse=paths.root,
+            policy=ValidationPolicy(mode=args.policy),
+        )
     else:
         summary = ingest_paths(
             args.paths,

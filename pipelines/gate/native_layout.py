@@ -304,3 +304,21 @@ def layout_from_content(content: Mapping[str, Any], sha256: str | None = None) -
             value=sha256,
         )
     return layout
+
+
+NATIVE_FORMAT: Final = "native"  # the journaled format of a results file read through a layout
+
+
+def layout_options(layout: NativeLayout) -> dict[str, Any]:
+    """What a file's journaled receipt carries of the layout it was read with: content and SHA-256."""
+    return {"format": NATIVE_FORMAT, "layout": dict(layout.content), "layout_sha256": layout.sha256}
+
+
+def layout_from_options(options: Mapping[str, Any]) -> NativeLayout | None:
+    """The layout a journaled receipt names (None for a file read without one): from its content in
+    the journal, never from a file on disk."""
+    content = options.get("layout")
+    if not isinstance(content, Mapping):
+        return None
+    sha256 = options.get("layout_sha256")
+    return layout_from_content(content, None if sha256 is None else str(sha256))

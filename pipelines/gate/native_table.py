@@ -15,10 +15,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipelines.domain.election import ElectionDeclaration
 from pipelines.gate.native_layout import REQUIRED_COUNTS, ColumnRef, CountSource, NativeLayout
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
@@ -255,37 +257,51 @@ def _count(native: NativeFile, record: NativeRecord, source: CountSource) -> int
     return total
 
 
+def id_parts(native: NativeFile, record: NativeRecord) -> tuple[str, str, str] | RowFormatProblem:
+    """The record's composed precinct id, region and region name, or the id part that is empty."""
+    layout, fields = native.layout, record.fields
+    parts = []
+    for ref in (*layout.precinct_columns, layout.region):
+        position = native.positions[ref]
+        text = fields[position].strip()
+        if not text:
+            column = native.column_name(position)
+            return RowFormatProblem(
+                record.line, "missing_value", "an id part is empty", fields[position], column
+            )
+        parts.append(text)
+    region_name = parts[-1]
+    if native.has(layout.region_name) and layout.region_name is not None:
+        region_name = fields[native.positions[layout.region_name]].strip() or region_name
+    return layout.precinct_separator.join(parts[:-1]), parts[-1], region_name
+
+
+def count_of(native: NativeFile, record: NativeRecord, name: str) -> int | RowFormatProblem | None:
+    """A figure of the record; None when it is optional and left empty (or its column absent)."""
+    if name not in native.counts_present():
+        return None
+    source = native.layout.counts[name]
+    if name not in REQUIRED_COUNTS and all(
+        not record.fields[native.positions[r]].strip() for r in source.columns
+    ):
+        return None  # an optional figure left empty takes the protocol's default
+    return _count(native, record, source)
+
+
 def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatProblem:
     """One record as a protocol, or the first cell the layout cannot read (column and raw value)."""
     layout = native.layout
     fields = record.fields
-
-    def text(ref: ColumnRef) -> str:
-        return fields[native.positions[ref]].strip()
-
-    parts = []
-    for ref in (*layout.precinct_columns, layout.region):
-        if not text(ref):
-            position = native.positions[ref]
-            return RowFormatProblem(
-                record.line,
-                "missing_value",
-                "an id part is empty",
-                fields[position],
-                native.column_name(position),
-            )
-        parts.append(text(ref))
+    ids = id_parts(native, record)
+    if isinstance(ids, RowFormatProblem):
+        return ids
     counts: dict[str, int] = {}
     for name in native.counts_present():
-        source = layout.counts[name]
-        if name not in REQUIRED_COUNTS and all(
-            not fields[native.positions[r]].strip() for r in source.columns
-        ):
-            continue  # an optional figure left empty takes the protocol's default
-        value = _count(native, record, source)
+        value = count_of(native, record, name)
         if isinstance(value, RowFormatProblem):
             return value
-        counts[name] = value
+        if value is not None:
+            counts[name] = value
     votes: list[int] = []
     for item in native.lists:
         vote = _whole_number(fields[item.position], layout)
@@ -293,15 +309,20 @@ def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatP
             rule, message = vote
             return RowFormatProblem(record.line, rule, message, fields[item.position], item.name)
         votes.append(vote)
+
+    def text(ref: ColumnRef | None) -> str:
+        return fields[native.positions[ref]].strip() if ref is not None and native.has(ref) else ""
+
+    precinct_id, region, region_name = ids
     return NativeRow(
         line=record.line,
-        precinct_id=layout.precinct_separator.join(parts[:-1]),
-        region=parts[-1],
-        region_name=text(layout.region_name) if layout.region_name is not None else parts[-1],
+        precinct_id=precinct_id,
+        region=region,
+        region_name=region_name,
         counts=counts,
         votes=tuple(votes),
-        version=text(layout.version) if layout.version is not None and native.has(layout.version) else "",
-        reason=text(layout.reason) if layout.reason is not None and native.has(layout.reason) else "",
+        version=text(layout.version),
+        reason=text(layout.reason),
     )
 
 
@@ -365,3 +386,17 @@ def protocol_table(
     frame.update({name: pd.Series(values, dtype="str") for name, values in cells.items()})
     problems.sort(key=lambda p: p.row)
     return RawTable("protocol", tuple(columns), pd.DataFrame(frame), tuple(problems), False, "none")
+
+
+def native_protocol_table(
+    path: Path, layout: NativeLayout, election: ElectionDeclaration
+) -> RawTable | FormatRejection:
+    """A received native file as the gate's protocol table for `election`, or why it cannot be one."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FormatRejection("unreadable_file", f"cannot read the file: {exc.strerror or exc}")
+    native = read_native(data, layout)
+    if isinstance(native, FormatRejection):
+        return FormatRejection(native.rule, f"{layout.describe()} does not fit this file: {native.message}")
+    return protocol_table(native, election_id=election.election_id, list_ids=election.list_ids)

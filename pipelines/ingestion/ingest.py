@@ -60,6 +60,8 @@ from pipelines.gate.intake import (
     refusal_for,
     walk,
 )
+from pipelines.gate.native_layout import NativeLayout, layout_options
+from pipelines.gate.native_table import native_precinct_ids, native_protocol_table
 from pipelines.gate.protocol_format import sniff_kind_of
 from pipelines.gate.validation import (
     FileRejection,
@@ -270,8 +272,11 @@ class Ingestor:
         *,
         policy: ValidationPolicy | None = None,
         leave_changed: bool = False,
+        layout: NativeLayout | None = None,
     ) -> None:
         self.store = store
+        # Results files are a commission's own CSV read through this layout (docs/layouts.md).
+        self.layout = layout
         # The inbox puts a file that changed while read back for the next run; elsewhere it is refused.
         self.leave_changed = leave_changed
         self.paths = paths
@@ -327,7 +332,14 @@ class Ingestor:
 
     def journal_options(self, election_hint: str | None) -> dict[str, Any]:
         """What shaped this file's ingest besides its bytes, journaled with its receipt for replay."""
-        return {"format": "protocol", "election": election_hint, "policy": self.policy.to_options()}
+        options = {"format": "protocol", "election": election_hint, "policy": self.policy.to_options()}
+        return options if self.layout is None else {**options, **layout_options(self.layout)}
+
+    def precinct_ids(self, data: bytes) -> frozenset[str]:
+        """The precinct ids a results file names, as far as they can be read."""
+        if self.layout is not None:
+            return frozenset(native_precinct_ids(data, self.layout))
+        return frozenset(sniff_precinct_ids(data))
 
     def ingest_file(
         self,
@@ -441,7 +453,7 @@ class Ingestor:
         looked_at = bool(self._waiting) and self._waiting[0].election.election_id == election.election_id
         if not looked_at and certification_in_force(self.store.conn, election.election_id) is not None:
             return None
-        return ResultsFile(archived, election, received_at, taken_at, frozenset(sniff_precinct_ids(data)))
+        return ResultsFile(archived, election, received_at, taken_at, self.precinct_ids(data))
 
     def _may_join(self, file: ResultsFile) -> bool:
         """Whether `file` may be validated and appended with the files waiting: the same election,
@@ -498,7 +510,7 @@ class Ingestor:
         ):  # still certified: the same refusal again adds nothing
             return FileOutcome(name, archived.sha256, "duplicate", election_id)
         taken_at = self.store.recording_time()
-        precincts = frozenset(sniff_precinct_ids(data))
+        precincts = self.precinct_ids(data)
         return self._ingest_results([ResultsFile(archived, election, received_at, taken_at, precincts)])[0]
 
     def refuse_unread(
@@ -685,7 +697,18 @@ class Ingestor:
         gate = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate")
         outcomes = gate.submit(
             validate_files,
-            [FileToValidate(f.archived.path, f.archived.original_name, judged_by, reported) for f in files],
+            [
+                FileToValidate(
+                    f.archived.path,
+                    f.archived.original_name,
+                    judged_by,
+                    reported,
+                    None
+                    if self.layout is None
+                    else native_protocol_table(f.archived.path, self.layout, election),
+                )
+                for f in files
+            ],
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )
@@ -1103,10 +1126,11 @@ def ingest_paths(
     publish_results: bool = True,
     ended_at: datetime | None = None,
     wait_seconds: float = 300.0,
+    layout: NativeLayout | None = None,
 ) -> IngestSummary:
     """Ingest files or folders into a warehouse and publish what changed. Quarantine is normal;
     only a failure of the pipeline itself raises. `ended_at` (default: now) is the time of the run's
-    end and of its publications."""
+    end and of its publications; with `layout`, results files are native files read through it."""
     files = collect_files(paths)
     return ingest_sources(
         lambda: files,
@@ -1117,6 +1141,7 @@ def ingest_paths(
         publish_results=publish_results,
         ended_at=ended_at,
         wait_seconds=wait_seconds,
+        layout=layout,
     )
 
 
@@ -1131,6 +1156,7 @@ def ingest_sources(
     ended_at: datetime | None = None,
     wait_seconds: float = 300.0,
     leave_changed: bool = False,
+    layout: NativeLayout | None = None,
 ) -> IngestSummary:
     """Ingest the files `select` names once the writer lock is held (the inbox claims its files
     there, so no other run can take them meanwhile), and publish what changed."""
@@ -1138,7 +1164,7 @@ def ingest_sources(
     summary = IngestSummary()
     with EventStore.open_writer(wpaths, wait_seconds=wait_seconds) as store:
         files = select()
-        ingestor = Ingestor(store, wpaths, policy=policy, leave_changed=leave_changed)
+        ingestor = Ingestor(store, wpaths, policy=policy, leave_changed=leave_changed, layout=layout)
         taken: list[FileOutcome] = []
         with progress("ingest", len(files), unit="file") as bar:
             for source in files:

@@ -23,6 +23,7 @@ from pathlib import Path
 from pipelines.core.errors import PipelineError
 from pipelines.core.paths import WarehousePaths
 from pipelines.core.progress import progress
+from pipelines.gate.native_layout import layout_from_options
 from pipelines.gate.validation import ValidationPolicy
 from pipelines.ingestion.ingest import (
     DECLARATION_SUFFIX,
@@ -144,6 +145,8 @@ class _Replay:
                 )
                 return outcome
             self.ingestor.policy = ValidationPolicy.from_options(options.get("policy", {}))
+            # A native file is read with the layout its receipt carries, whatever lies on disk now.
+            self.ingestor.layout = layout_from_options(options)
             return self.ingestor.ingest_file(
                 file,
                 election_hint=None if election is None else str(election),

@@ -1,0 +1,124 @@
+"""An election declared and ingested from a commission's own files through a native layout unlike
+protocol-v1 (Windows-1251, ';', a title line, thousands "1 520", composed precinct ids, ballots cast
+derived as valid + invalid): seats, rows quarantined by name, a misfit refused before anything is
+written, and a replay that reads each file with its journaled layout, not the file on disk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli.main import main
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_QUARANTINED
+from pipelines.core.paths import WarehousePaths
+
+LAYOUT = Path(__file__).resolve().parent.parent / "fixtures" / "native" / "commission-cp1251.yaml"
+ELECTION = "native-demo"
+HEADER = (
+    "Регион;ТИК;УИК;Название региона;Число избирателей;Выдано бюллетеней;Действительные;Недействительные;"
+    "Партия «Заря»;Народный союз;Zelenye Party"
+)
+NORTH = [
+    "01;3;0001;Северная область;1 520;1 050;1 012;12;600;300;112",
+    "01;3;0002;Северная область;2 100;1 500;1 480;20;800;500;180",
+    "01;4;0001;Северная область;900;600;590;10;1,5;300;90",  # a decimal in a count
+]
+SOUTH = [
+    "02;1;0001;Южная область;3 000;2 000;1 970;30;700;1 000;270",
+    "02;1;0002;Южная область;1 200;800;n/a;10;400;300;90",  # not a number
+    "02;1;0003;Южная область;1 000;700;690;10;300;300;100",  # lists + invalid != cast: the gate's rule
+]
+RULES = """profile_id: native-demo-rules
+seats: 10
+method: hare
+threshold_percent: "5"
+threshold_base: valid_list_votes
+"""
+LOG_COLUMNS = "position, stream_id, stream_version, event_type, occurred_at, recorded_at, payload, event_hash"
+
+
+def cli(*args: str | Path) -> int:
+    return main([str(a) for a in args])
+
+
+def native_file(path: Path, rows: list[str], encoding: str = "cp1251") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes("\r\n".join(["Итоги голосования;;;;;;;;;;", HEADER, *rows, ""]).encode(encoding))
+    return path
+
+
+def log_rows(paths: WarehousePaths) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(paths.database), read_only=True) as conn:
+        return conn.execute(f"SELECT {LOG_COLUMNS} FROM events ORDER BY position").fetchall()
+
+
+def query(paths: WarehousePaths, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(paths.database), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_declare_and_ingest_native_files_then_replay_with_the_layout_edited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = WarehousePaths(tmp_path / "warehouse")
+    layout = tmp_path / "layouts" / "commission.yaml"
+    layout.parent.mkdir()
+    shutil.copyfile(LAYOUT, layout)
+    (tmp_path / "rules.yaml").write_text(RULES, encoding="utf-8")
+    north = native_file(tmp_path / "in" / "north.csv", NORTH)
+    south = native_file(tmp_path / "in" / "south.csv", SOUTH)
+    where = ("--warehouse", paths.root)
+
+    assert cli("declare", north, south, "--layout", layout, "--rules", tmp_path / "rules.yaml",
+               "--election", ELECTION, "--name", "Native demo", *where) == EXIT_OK  # fmt: skip
+    assert query(paths, "SELECT list_id, name, ballot_order FROM proj_lists ORDER BY ballot_order") == [
+        ("zarya", "Партия «Заря»", 1),
+        ("narodny", "Народный союз", 2),
+        ("zelenye_party", "Zelenye Party", 3),
+    ]
+    declared = query(paths, "SELECT precinct_id, region_id, registered_voters FROM declared_precincts")
+    assert len(declared) == 6
+    assert sorted(declared)[:2] == [("01-3-0001", "01", 1520), ("01-3-0002", "01", 2100)]
+    capsys.readouterr()
+
+    # A layout that does not fit (the same rows, UTF-8): refused before anything is written.
+    misfit = native_file(tmp_path / "misfit" / "utf8.csv", SOUTH, encoding="utf-8")
+    head = log_rows(paths)
+    receipts = paths.archive.joinpath("receipts.jsonl").read_bytes()
+    assert cli("ingest", north, misfit, "--layout", layout, "--election", ELECTION, *where) == EXIT_BAD_INPUT
+    refusal = capsys.readouterr().err.strip()
+    assert refusal.startswith("error: file utf8.csv: layout commission-cp1251"), refusal
+    assert "does not fit this file" in refusal and "[rule: wrong_encoding]" in refusal, refusal
+    assert len(refusal.splitlines()) == 1
+    assert log_rows(paths) == head
+    assert paths.archive.joinpath("receipts.jsonl").read_bytes() == receipts
+
+    assert cli("ingest", north, south, "--layout", layout, "--election", ELECTION, *where) == EXIT_QUARANTINED
+    printed = capsys.readouterr().out
+    assert "north.csv row 5 column 'Партия «Заря»'" in printed and "[value: '1,5']" in printed, printed
+    quarantined = query(
+        paths,
+        "SELECT file_name, row_number, column_name, rule, value FROM proj_quarantine "
+        "ORDER BY file_name, row_number",
+    )
+    assert quarantined == [
+        ("north.csv", 5, "Партия «Заря»", "decimal_count", "1,5"),
+        ("south.csv", 4, "Действительные", "not_a_whole_number", "n/a"),
+        ("south.csv", 5, "ballots_cast", "does_not_add_up", "700"),
+    ]
+    seats = query(paths, "SELECT list_id, votes, seats FROM proj_seat_table ORDER BY ballot_order")
+    assert seats == [("zarya", 2100, 5), ("narodny", 1800, 4), ("zelenye_party", 562, 1)]
+    # Every native file is archived as received, byte for byte.
+    archived = {p.read_bytes() for p in paths.archive.rglob("*") if p.is_file()}
+    assert north.read_bytes() in archived and south.read_bytes() in archived
+
+    # The layout edited on disk after ingestion changes nothing a replay computes.
+    layout.write_text(
+        layout.read_text(encoding="utf-8").replace('thousands_separator: " "', "thousands_separator: null")
+    )
+    again = WarehousePaths(tmp_path / "again")
+    assert cli("replay", again.root, *where) == EXIT_OK
+    assert log_rows(again) == log_rows(paths)
