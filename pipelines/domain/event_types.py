@@ -187,6 +187,10 @@ class BatchReceived(BatchEvent):
     rows_quarantined: int = 0
     quarantined_whole: bool = False
     anomalies: JsonList = ()
+    # A commission's own file read through a native layout: the layout's canonical content and its
+    # SHA-256 (docs/layouts.md). Absent for every other file, so their payloads are as before.
+    layout: Mapping[str, Any] | None = field(default=None, metadata=KEY_WHEN_SET)
+    layout_sha256: str | None = field(default=None, metadata=KEY_WHEN_SET)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -39,7 +39,7 @@ from pipelines.domain.election import (
     parse_declaration,
     read_named_file,
 )
-from pipelines.domain.event_types import DomainEvent, ElectionDeclared, PrecinctAnnulled
+from pipelines.domain.event_types import BatchReceived, DomainEvent, ElectionDeclared, PrecinctAnnulled
 from pipelines.domain.events import (
     BATCH_QUARANTINED,
     BATCH_RECEIVED,
@@ -560,7 +560,20 @@ class Ingestor:
         )
         return _refusal_outcome(archived, election_id, rule, message, rows_total, row_problems)
 
+    def noting_layout(self, events: Sequence[DomainEvent]) -> list[DomainEvent]:
+        """The events, with the layout in the receipt of a results file read through one."""
+        if self.layout is None:
+            return list(events)
+        content, sha256 = dict(self.layout.content), self.layout.sha256
+        return [
+            dataclasses.replace(e, layout=content, layout_sha256=sha256)
+            if isinstance(e, BatchReceived) and e.file_format != "election-declaration"
+            else e
+            for e in events
+        ]
+
     def _commit(self, events: Sequence[DomainEvent]) -> None:
+        events = self.noting_layout(events)
         with self.store.transaction():
             self.store.append(events)
             update_projections(self.store.conn)
@@ -768,7 +781,11 @@ class Ingestor:
                 events, result = self._whole_refusal(
                     file, outcome.file_rejection, outcome, quarantines[number]
                 )
-                parts.append(FileAppend(events, file.received_at, file.taken_at, file.archived.sha256))
+                parts.append(
+                    FileAppend(
+                        self.noting_layout(events), file.received_at, file.taken_at, file.archived.sha256
+                    )
+                )
                 results.append(result)
                 continue
             decision = decisions[number]
@@ -780,7 +797,9 @@ class Ingestor:
             if not applied:
                 withheld.append(to_decide.index(number))
             events, result = _results_events(file, outcome, quarantine, applied, decision.duplicates)
-            parts.append(FileAppend(events, file.received_at, file.taken_at, file.archived.sha256))
+            parts.append(
+                FileAppend(self.noting_layout(events), file.received_at, file.taken_at, file.archived.sha256)
+            )
             results.append(result)
         if withheld:
             conn.execute("DELETE FROM _decided WHERE list_contains($files, file_no)", {"files": withheld})

@@ -14,6 +14,7 @@ import pytest
 from pipelines.cli.main import main
 from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_QUARANTINED
 from pipelines.core.paths import WarehousePaths
+from pipelines.gate.native_layout import load_layout
 
 LAYOUT = Path(__file__).resolve().parent.parent / "fixtures" / "native" / "commission-cp1251.yaml"
 ELECTION = "native-demo"
@@ -111,6 +112,14 @@ def test_declare_and_ingest_native_files_then_replay_with_the_layout_edited(
     ]
     seats = query(paths, "SELECT list_id, votes, seats FROM proj_seat_table ORDER BY ballot_order")
     assert seats == [("zarya", 2100, 5), ("narodny", 1800, 4), ("zelenye_party", 562, 1)]
+    # The log says which layout read each native file: its content and SHA-256 in the file's receipt.
+    noted = query(
+        paths,
+        "SELECT payload->>'file_name', payload->>'layout_sha256', payload->'layout'->>'encoding' FROM events "
+        "WHERE event_type = 'BatchReceived' AND payload->>'file_name' LIKE '%.csv' ORDER BY position",
+    )
+    sha256 = load_layout(str(layout)).sha256
+    assert noted == [("north.csv", sha256, "cp1251"), ("south.csv", sha256, "cp1251")]
     # Every native file is archived as received, byte for byte.
     archived = {p.read_bytes() for p in paths.archive.rglob("*") if p.is_file()}
     assert north.read_bytes() in archived and south.read_bytes() in archived
