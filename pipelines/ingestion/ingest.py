@@ -66,6 +66,7 @@ from pipelines.gate.protocol_format import sniff_kind_of
 from pipelines.gate.validation import (
     FileRejection,
     FileToValidate,
+    ReportedProtocol,
     ValidationOutcome,
     ValidationPolicy,
     validate_files,
@@ -334,6 +335,14 @@ class Ingestor:
         """What shaped this file's ingest besides its bytes, journaled with its receipt for replay."""
         options = {"format": "protocol", "election": election_hint, "policy": self.policy.to_options()}
         return options if self.layout is None else {**options, **layout_options(self.layout)}
+
+    def file_to_validate(
+        self, file: ResultsFile, judged_by: ElectionDeclaration, reported: Mapping[str, ReportedProtocol]
+    ) -> FileToValidate:
+        """A results file for the gate: a native file as the protocol table its layout reads."""
+        archived = file.archived
+        table = None if self.layout is None else native_protocol_table(archived.path, self.layout, judged_by)
+        return FileToValidate(archived.path, archived.original_name, judged_by, reported, table)
 
     def precinct_ids(self, data: bytes) -> frozenset[str]:
         """The precinct ids a results file names, as far as they can be read."""
@@ -710,18 +719,7 @@ class Ingestor:
         gate = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate")
         outcomes = gate.submit(
             validate_files,
-            [
-                FileToValidate(
-                    f.archived.path,
-                    f.archived.original_name,
-                    judged_by,
-                    reported,
-                    None
-                    if self.layout is None
-                    else native_protocol_table(f.archived.path, self.layout, election),
-                )
-                for f in files
-            ],
+            [self.file_to_validate(f, judged_by, reported) for f in files],
             policy=self.policy,
             data_docs_dir=self.paths.data_docs,
         )
@@ -781,11 +779,7 @@ class Ingestor:
                 events, result = self._whole_refusal(
                     file, outcome.file_rejection, outcome, quarantines[number]
                 )
-                parts.append(
-                    FileAppend(
-                        self.noting_layout(events), file.received_at, file.taken_at, file.archived.sha256
-                    )
-                )
+                parts.append(FileAppend(events, file.received_at, file.taken_at, file.archived.sha256))
                 results.append(result)
                 continue
             decision = decisions[number]
@@ -797,15 +791,13 @@ class Ingestor:
             if not applied:
                 withheld.append(to_decide.index(number))
             events, result = _results_events(file, outcome, quarantine, applied, decision.duplicates)
-            parts.append(
-                FileAppend(self.noting_layout(events), file.received_at, file.taken_at, file.archived.sha256)
-            )
+            parts.append(FileAppend(events, file.received_at, file.taken_at, file.archived.sha256))
             results.append(result)
         if withheld:
             conn.execute("DELETE FROM _decided WHERE list_contains($files, file_no)", {"files": withheld})
         with self.store.transaction():
             self.store.append_files(
-                parts,
+                [dataclasses.replace(p, events=self.noting_layout(p.events)) for p in parts],
                 TO_APPEND if decisions else None,
                 list_ids=election.list_ids,
                 election_id=eid,
