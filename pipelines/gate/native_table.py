@@ -14,7 +14,8 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,8 @@ class NativeFile:
     lists: tuple[NativeList, ...]
     records: tuple[NativeRecord, ...]
     problems: tuple[RowFormatProblem, ...]  # records that cannot be lined up with the header
+    # Each distinct cell text read as a count once: a column of 100,000 rows holds a few thousand.
+    _counts_read: dict[str, int | tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def column_name(self, position: int) -> str:
         return self.header[position] or f"column {position + 1}"
@@ -74,10 +77,18 @@ class NativeFile:
         """Whether the file has this named column (an optional one may be missing)."""
         return ref is not None and ref in self.positions
 
+    @cached_property
     def counts_present(self) -> tuple[str, ...]:
         """The figures this file gives: those whose every column it has."""
         counts = self.layout.counts.items()
         return tuple(name for name, source in counts if all(self.has(c) for c in source.columns))
+
+    def whole_number(self, raw: str) -> int | tuple[str, str]:
+        """A count cell as an int, or (rule, message) when it is none."""
+        found = self._counts_read.get(raw)
+        if found is None:
+            found = self._counts_read[raw] = _whole_number(raw, self.layout)
+        return found
 
 
 def _records(text: str, layout: NativeLayout) -> list[NativeRecord] | FormatRejection:
@@ -248,7 +259,7 @@ def _count(native: NativeFile, record: NativeRecord, source: CountSource) -> int
     for ref in source.columns:
         position = native.positions[ref]
         raw = record.fields[position]
-        value = _whole_number(raw, native.layout)
+        value = native.whole_number(raw)
         if isinstance(value, tuple):
             rule, message = value
             where = f" (a part of {'+'.join(map(str, source.columns))})" if source.derived else ""
@@ -278,7 +289,7 @@ def id_parts(native: NativeFile, record: NativeRecord) -> tuple[str, str, str] |
 
 def count_of(native: NativeFile, record: NativeRecord, name: str) -> int | RowFormatProblem | None:
     """A figure of the record; None when it is optional and left empty (or its column absent)."""
-    if name not in native.counts_present():
+    if name not in native.counts_present:
         return None
     source = native.layout.counts[name]
     if name not in REQUIRED_COUNTS and all(
@@ -296,7 +307,7 @@ def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatP
     if isinstance(ids, RowFormatProblem):
         return ids
     counts: dict[str, int] = {}
-    for name in native.counts_present():
+    for name in native.counts_present:
         value = count_of(native, record, name)
         if isinstance(value, RowFormatProblem):
             return value
@@ -304,7 +315,7 @@ def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatP
             counts[name] = value
     votes: list[int] = []
     for item in native.lists:
-        vote = _whole_number(fields[item.position], layout)
+        vote = native.whole_number(fields[item.position])
         if isinstance(vote, tuple):
             rule, message = vote
             return RowFormatProblem(record.line, rule, message, fields[item.position], item.name)
@@ -357,7 +368,7 @@ def protocol_table(
         return FormatRejection(
             "unknown_column", f"column {name!r} is list {unknown[0]!r}, which the election does not declare"
         )
-    present = native.counts_present()
+    present = native.counts_present
     optional = [n for n in ("ballots_issued", "against_all") if n in present]
     amendments = ["version", "reason"] if native.has(native.layout.version) else []
     figures = ["registered_voters", "ballots_cast", "invalid_ballots", *optional]
