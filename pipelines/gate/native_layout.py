@@ -52,13 +52,16 @@ class CountSource:
 
 @dataclass(frozen=True)
 class ListRule:
-    """Which columns hold the lists' votes: named (`columns`), a span of positions, or every other column."""
+    """Which columns hold the lists' votes: named (`columns`), a span of positions, every other column,
+    or (`long_list`, `long_votes`) one record per station and list, the list named in a column."""
 
     columns: tuple[ColumnRef, ...] = ()
     from_position: int | None = None
     to_position: int | None = None
     other_columns: bool = False
     ids: Mapping[str, str] | None = None
+    long_list: ColumnRef | None = None
+    long_votes: ColumnRef | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ class NativeLayout:
     def named_columns(self) -> tuple[ColumnRef, ...]:
         """Every column the layout gives a meaning other than a list's votes."""
         named: list[ColumnRef] = [*self.precinct_columns, self.region, *self.ignore]
-        named.extend(c for c in (self.region_name, self.version, self.reason) if c is not None)
+        extra = (self.region_name, self.version, self.reason, self.lists.long_list, self.lists.long_votes)
+        named.extend(c for c in extra if c is not None)
         for source in self.counts.values():
             named.extend(source.columns)
         return tuple(named)
@@ -123,7 +127,7 @@ def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | Non
         return InputError(f"layout: unknown field {column!r}", file=file, column=column, rule="unknown_field")
     message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
     if error.validator == "oneOf" and path == "lists":
-        message = "give exactly one of columns, from_position (with to_position) or other_columns"
+        message = "give exactly one of columns, from_position (with to_position), other_columns or long"
     return InputError(
         f"layout: {path or 'layout'}: {message}",
         file=file,
@@ -170,6 +174,8 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         to_position=raw_lists.get("to_position"),
         other_columns=bool(raw_lists.get("other_columns", False)),
         ids=dict(raw_lists["ids"]) if "ids" in raw_lists else None,
+        long_list=raw_lists["long"]["list_column"] if "long" in raw_lists else None,
+        long_votes=raw_lists["long"]["votes_column"] if "long" in raw_lists else None,
     )
     if lists.from_position and lists.to_position and lists.to_position < lists.from_position:
         raise InputError(

@@ -159,11 +159,10 @@ def _list_positions(header: Sequence[str], layout: NativeLayout, named: set[int]
     return [n for n in range(len(header)) if n not in named]
 
 
-def _lists(header: Sequence[str], layout: NativeLayout, positions: Sequence[int]) -> tuple[NativeList, ...]:
+def _lists(names: Sequence[str], layout: NativeLayout, positions: Sequence[int]) -> tuple[NativeList, ...]:
     ids = layout.lists.ids or {}
     out = []
-    for order, position in enumerate(positions, start=1):
-        name = header[position]
+    for order, (name, position) in enumerate(zip(names, positions, strict=True), start=1):
         list_id = ids.get(name) or _slug(name) or f"list_{order}"
         out.append(NativeList(list_id, name, position))
     return tuple(out)
@@ -197,32 +196,12 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
         if isinstance(found, str):
             return FormatRejection("missing_column", f"line {head.line}: {found}")
         positions[ref] = found
-    list_positions = _list_positions(header, layout, set(positions.values()))
-    if isinstance(list_positions, str):
-        return FormatRejection("missing_column", f"line {head.line}: {list_positions}")
-    lists = _lists(header, layout, list_positions)
-    if not lists:
-        return FormatRejection("missing_column", f"line {head.line}: the layout finds no list column")
-    clash = sorted({n for n in list_positions if n in positions.values()})
-    if clash:
-        return FormatRejection(
-            LAYOUT_MISFIT, f"column {header[clash[0]]!r} is both a list and a figure in the layout"
-        )
-    seen: dict[str, str] = {}
-    for item in lists:
-        if item.list_id in seen:
-            return FormatRejection(
-                LAYOUT_MISFIT,
-                f"columns {seen[item.list_id]!r} and {item.name!r} both give list id {item.list_id!r}: "
-                "name them in the layout's lists.ids",
-            )
-        seen[item.list_id] = item.name
     body = records[layout.skip_rows + 1 :]
     if not body:
         return FormatRejection("no_data_rows", "the file has a header but no data rows")
     width = len(header)
     good = [r for r in body if len(r.fields) == width]
-    problems = tuple(
+    problems = [
         RowFormatProblem(
             r.line,
             "field_count",
@@ -231,8 +210,99 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
         )
         for r in body
         if len(r.fields) != width
-    )
-    return NativeFile(layout, header, positions, lists, tuple(good), problems)
+    ]
+    if layout.lists.long_list is not None:
+        return _widened(NativeFile(layout, header, positions, (), tuple(good), tuple(problems)))
+    list_positions = _list_positions(header, layout, set(positions.values()))
+    if isinstance(list_positions, str):
+        return FormatRejection("missing_column", f"line {head.line}: {list_positions}")
+    lists = _lists([header[n] for n in list_positions], layout, list_positions)
+    clash = sorted({n for n in list_positions if n in positions.values()})
+    if clash:
+        return FormatRejection(
+            LAYOUT_MISFIT, f"column {header[clash[0]]!r} is both a list and a figure in the layout"
+        )
+    refused = _ids_clash(lists)
+    if refused is not None:
+        return refused
+    return NativeFile(layout, header, positions, lists, tuple(good), tuple(problems))
+
+
+def _ids_clash(lists: Sequence[NativeList]) -> FormatRejection | None:
+    if not lists:
+        return FormatRejection("missing_column", "the layout finds no list")
+    seen: dict[str, str] = {}
+    for item in lists:
+        if item.list_id in seen:
+            return FormatRejection(
+                LAYOUT_MISFIT,
+                f"lists {seen[item.list_id]!r} and {item.name!r} both get list id {item.list_id!r}: "
+                "name them in the layout's lists.ids",
+            )
+        seen[item.list_id] = item.name
+    return None
+
+
+def _widened(long: NativeFile) -> NativeFile | FormatRejection:
+    """A long file (one record per station and list) as a wide one: one record per station, at its
+    first record's line, its lists' votes as columns after the file's own. A station whose records
+    disagree on a figure, name a list twice or lack one is a row problem and left out."""
+    layout = long.layout
+    assert layout.lists.long_list is not None and layout.lists.long_votes is not None
+    name_at, votes_at = long.positions[layout.lists.long_list], long.positions[layout.lists.long_votes]
+    key_at = [long.positions[ref] for ref in layout.precinct_columns]
+    stations: dict[tuple[str, ...], list[NativeRecord]] = {}
+    for record in long.records:
+        stations.setdefault(tuple(record.fields[n].strip() for n in key_at), []).append(record)
+    names = list(dict.fromkeys(r.fields[name_at].strip() for r in long.records))
+    width = len(long.header)
+    lists = _lists(names, layout, range(width, width + len(names)))
+    refused = _ids_clash(lists)
+    if refused is not None:
+        return refused
+    same = [n for n in range(width) if n not in (name_at, votes_at)]
+    problems = list(long.problems)
+    wide: list[NativeRecord] = []
+    for rows in stations.values():
+        first = rows[0]
+        votes: dict[str, str] = {}
+        problem = None
+        for row in rows:
+            differs = next((n for n in same if row.fields[n].strip() != first.fields[n].strip()), None)
+            name = row.fields[name_at].strip()
+            if differs is not None:
+                message = (
+                    f"the station's records disagree: {first.fields[differs].strip()!r} on line {first.line}"
+                )
+                problem = RowFormatProblem(
+                    row.line, "long_rows_disagree", message, row.fields[differs], long.column_name(differs)
+                )
+            elif name in votes:
+                problem = RowFormatProblem(
+                    row.line,
+                    "duplicate_list",
+                    "the station names this list twice",
+                    name,
+                    long.column_name(name_at),
+                )
+            if problem is not None:
+                break
+            votes[name] = row.fields[votes_at]
+        missing = [n for n in names if n not in votes]
+        if problem is None and missing:
+            problem = RowFormatProblem(
+                first.line,
+                "missing_list",
+                "the station has no record of this list",
+                missing[0],
+                long.column_name(name_at),
+            )
+        if problem is not None:
+            problems.append(problem)
+            continue
+        wide.append(NativeRecord(first.line, (*first.fields, *(votes[n] for n in names))))
+    header = (*long.header, *names)
+    return NativeFile(layout, header, long.positions, lists, tuple(wide), tuple(problems))
 
 
 def _whole_number(raw: str, layout: NativeLayout) -> int | tuple[str, str]:

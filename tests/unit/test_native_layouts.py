@@ -191,3 +191,46 @@ def test_protocol_v1_layout_reads_a_protocol_file_with_optional_columns_absent()
     assert table.frame[["precinct_id", "ballots_cast", "amanat", "auyl"]].values.tolist() == [
         ["P-1", "980", "700", "268"]
     ]
+
+
+LONG_LAYOUT = {
+    "layout_id": "long-test",
+    "precinct_id": "station",
+    "region": "region",
+    "registered_voters": "registered",
+    "ballots_cast": "cast",
+    "invalid_ballots": "invalid",
+    "lists": {"long": {"list_column": "party", "votes_column": "votes"}, "ids": {"Alpha Party": "alpha"}},
+}
+
+
+def test_a_long_file_is_widened_one_station_a_row_and_its_inconsistent_stations_named() -> None:
+    data = "\n".join(
+        [
+            "station,region,registered,cast,invalid,party,votes",
+            "S1,north,1000,600,10,Alpha Party,300",
+            "S1,north,1000,600,10,Beta,290",
+            "S2,north,800,500,5,Alpha Party,200",
+            "S2,north,800,500,5,Beta,295",
+            "S3,north,700,400,5,Alpha Party,100",
+            "S3,north,701,400,5,Beta,295",
+            "S4,south,500,300,0,Alpha Party,300",
+            "S5,south,500,300,0,Alpha Party,100",
+            "S5,south,500,300,0,Alpha Party,200",
+            "",
+        ]
+    ).encode()
+    native = read_native(data, parse_layout(LONG_LAYOUT))
+    assert isinstance(native, NativeFile), native
+    assert [(i.list_id, i.name) for i in native.lists] == [("alpha", "Alpha Party"), ("beta", "Beta")]
+    table = protocol_table(native, election_id="e", list_ids=["alpha", "beta"])
+    assert isinstance(table, RawTable)
+    assert table.frame[["row", "precinct_id", "alpha", "beta"]].values.tolist() == [
+        [2, "S1", "300", "290"],
+        [4, "S2", "200", "295"],
+    ]
+    assert [(p.row, p.rule, p.column, p.value) for p in table.row_problems] == [
+        (7, "long_rows_disagree", "registered", "701"),
+        (8, "missing_list", "party", "Beta"),
+        (10, "duplicate_list", "party", "Alpha Party"),
+    ]
