@@ -33,21 +33,26 @@ from pipelines.ingestion.ingest import (
 from pipelines.rules.rule_profiles import is_profile_id, parse_profile, profile_data
 
 
-def read_sources(paths: Sequence[Path]) -> list[NativeSource]:
+def read_sources(paths: Sequence[Path], *, refuse: bool = True) -> list[NativeSource]:
     """The named files and the files of the named folders, read as intake reads them (never through
-    a link, regular files within the size limit); the first refused refuses the command."""
+    a link, regular files within the size limit); the first refused refuses the command, or with
+    `refuse=False` is left out (ingestion then quarantines it unread, as any refused path)."""
     sources = []
     for found in collect_files(paths):
+        if found.name.endswith(DECLARATION_SUFFIX):
+            continue  # a declaration sent along is read as one, never through the layout
         data = read_intake_file(found)
         if isinstance(data, Refusal):
-            raise InputError(data.message, file=str(found.path), rule=data.rule)
+            if refuse:
+                raise InputError(data.message, file=str(found.path), rule=data.rule)
+            continue
         sources.append(NativeSource(found.name, data))
     return sources
 
 
 def check_fit(paths: Sequence[Path], layout: NativeLayout) -> None:
     """Refuse (InputError) when the layout does not fit one of the files, before anything is written."""
-    fitted(read_sources(paths), layout)
+    fitted(read_sources(paths, refuse=False), layout)
 
 
 def _profile_reference(rules: str, folder: Path) -> str:

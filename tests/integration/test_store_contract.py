@@ -1,7 +1,7 @@
 """One contract for every path that appends to the log, written once and run against each of them
 (in the style of eventsourcing's persistence tests): declarations, protocols, amendments, annulments,
-refused rows and files, refusals of unread paths, OpenElections files, publications, certification,
-its revocation and rules amendments.
+refused rows and files, refusals of unread paths, native files read through a layout, OpenElections
+files, publications, certification, its revocation and rules amendments.
 
 Each path, through its own entry point on a real warehouse, must append
 
@@ -27,6 +27,7 @@ import pytest
 from pipelines.core.errors import InputError
 from pipelines.core.paths import WarehousePaths
 from pipelines.domain.events import canonical_json
+from pipelines.gate.native_layout import load_layout
 from pipelines.ingestion.ingest import Ingestor, ingest_paths
 from pipelines.ingestion.openelections_ingest import OpenElectionsIngestor
 from pipelines.ingestion.operator_actions import perform
@@ -71,6 +72,13 @@ def _protocols(name: str, rows: list[dict[str, object]]) -> Step:
         return Ingestor(store, paths).ingest_file(write_protocols(folder, name, rows), received_at=AT)
 
     return step
+
+
+def _native(store: EventStore, paths: WarehousePaths, folder: Path) -> object:
+    """Protocols read through a native layout (the shipped protocol-v1 one), a bad row among them."""
+    path = write_protocols(folder, "native.csv", [ROWS[10], {**ROWS[11], "ballots_cast": 1}])
+    ingestor = Ingestor(store, paths, layout=load_layout("protocol-v1"))
+    return ingestor.ingest_file(path, election_hint=ELECTION_ID, received_at=AT)
 
 
 def _openelections(store: EventStore, paths: WarehousePaths, folder: Path) -> object:
@@ -126,6 +134,7 @@ PATHS = [
         "amendment", _protocols("amend.csv", [protocol("P002", (250, 170, 79, 25), version=2, reason="r")])
     ),
     AppendPath("quarantine", _protocols("bad.csv", [ROWS[6], {**ROWS[7], "ballots_cast": 1}, ROWS[0]])),
+    AppendPath("native-layout", _native),
     AppendPath("annulment", _annulment),
     AppendPath("unread-refusal", _unread),
     AppendPath("openelections", _openelections),
