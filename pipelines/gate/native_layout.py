@@ -157,6 +157,7 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
     encoding = str(data.get("encoding", "utf-8"))
     try:
         encoding = codecs.lookup(encoding).name
+        "a".encode(encoding)  # a text encoding, not a transform such as hex or zlib (LookupError)
     except LookupError:
         raise InputError(
             "layout: unknown encoding", file=file, column="encoding", rule="encoding", value=encoding

@@ -57,6 +57,7 @@ def test_canonical_content_is_the_same_for_two_spellings_and_round_trips() -> No
     [
         ({"colour": "red"}, "unknown field 'colour'"),
         ({"encoding": "klingon"}, "unknown encoding"),
+        ({"encoding": "hex"}, "unknown encoding"),
         ({"delimiter": ";;"}, "delimiter"),
         ({"lists": {"from_position": 9, "other_columns": True}}, "exactly one of"),
         ({"thousands_separator": ";"}, "thousands separator must differ"),
