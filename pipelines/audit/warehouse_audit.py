@@ -51,13 +51,14 @@ from pipelines.store.event_store import (
 )
 from pipelines.store.migrations import apply_migrations, apply_views, first_row
 from pipelines.store.projections import PROJECTION_TABLES, rebuild_projections
-from pipelines.store.queries import query
+from pipelines.store.queries import query, statement
 from pipelines.store.raw_archive import RawArchive
 
 REPORT_FORMAT = "elections-verify/1"
 VERIFY_MEMORY_ENV = "ELECTIONS_VERIFY_MEMORY"
 CHECKS = ("schema", "chain", "anchors", "expected_head", "archive", "receipts", "projections", "publications")
-_LIVE = "warehouse"  # the name the checked warehouse is attached under
+# The name the checked warehouse is attached under (create_projection_differences.sql names it too).
+_LIVE = "warehouse"
 _HEAD = re.compile(r"^(?:(\d+):)?([0-9a-f]{64})$")
 
 
@@ -330,8 +331,11 @@ def _projection_differences(conn: duckdb.DuckDBPyConnection) -> list[Finding]:
             )
             continue
         names = [c for c, _ in columns]
-        live_only = _first_row_only_in(conn, f"{_LIVE}.main.{table}", f"memory.main.{table}")
-        rebuilt_only = _first_row_only_in(conn, f"memory.main.{table}", f"{_LIVE}.main.{table}")
+        conn.execute(statement("create_projection_differences", table=[table]))
+        live_only, rebuilt_only = (
+            first_row(conn.execute(query("first_projection_difference"), {"live": live}))
+            for live in (True, False)
+        )
         if live_only is None and rebuilt_only is None:
             continue
         parts = []
@@ -347,14 +351,6 @@ def _projection_differences(conn: duckdb.DuckDBPyConnection) -> list[Finding]:
             )
         )
     return found
-
-
-def _first_row_only_in(conn: duckdb.DuckDBPyConnection, table: str, other: str) -> tuple[Any, ...] | None:
-    return first_row(
-        conn.execute(
-            f"SELECT * FROM (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {other}) ORDER BY ALL LIMIT 1"
-        )
-    )
 
 
 def _row_text(names: list[str], row: tuple[Any, ...]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -108,6 +109,12 @@ def test_a_changed_projection_row_is_named(
     assert code == EXIT_FAILURE
     assert "proj_region_list_votes differs from the projection rebuilt from the log" in out
     assert "proj_seat_table differs" in out and "list_id='alpha'" in out
+    # A changed row is one only in the warehouse and one only in the rebuild: both are named.
+    seat_line = next(line for line in out.splitlines() if "proj_seat_table differs" in line)
+    assert "the live row (" in seat_line and ") is not in the rebuild" in seat_line
+    assert "the rebuilt row (" in seat_line and ") is not in the live table" in seat_line
+    live_seats, rebuilt_seats = (int(n) for n in re.findall(r"\bseats=(\d+)", seat_line))
+    assert live_seats == rebuilt_seats + 1  # the live row is the one changed
 
 
 def _hash_in_sql_with_stored_lp(conn: duckdb.DuckDBPyConnection) -> None:
