@@ -1,7 +1,8 @@
 """An election declared and ingested from a commission's own files through a native layout unlike
 protocol-v1 (Windows-1251, ';', a title line, thousands "1 520", composed precinct ids, ballots cast
 derived as valid + invalid): seats, rows quarantined by name, a misfit refused before anything is
-written, and a replay that reads each file with its journaled layout, not the file on disk."""
+written, the commission's summary reconciled against the warehouse, and a replay that reads each file
+with its journaled layout, not the file on disk (issue 18's first "done when")."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_QUARANTINED
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_DIFFERENCES, EXIT_OK, EXIT_QUARANTINED
 from pipelines.core.paths import WarehousePaths
 from pipelines.gate.native_layout import load_layout
 
@@ -37,6 +38,27 @@ seats: 10
 method: hare
 threshold_percent: "5"
 threshold_base: valid_list_votes
+"""
+# The commission's summary as published: national and regional protocols, the electorate of every
+# station (reported or not), the figures of the stations counted.
+SUMMARY = """scope,region,measure,list,value,note
+national,,precincts,,6,
+national,,registered_voters,,9 720,
+national,,ballots_cast,,4 524,
+national,,invalid_ballots,,62,
+national,,votes,Партия «Заря»,2 100,
+national,,votes,narodny,1 800,
+national,,votes,Zelenye Party,562,
+national,,seats,zarya,5,
+national,,seats,narodny,4,
+national,,seats,zelenye_party,1,
+region,Северная область,registered_voters,,4 520,
+region,Северная область,ballots_cast,,2 524,
+region,Северная область,votes,zarya,1 400,
+region,Южная область,registered_voters,,5 200,
+region,Южная область,ballots_cast,,2 000,
+region,02,invalid_ballots,,30,
+region,02,votes,Народный союз,1 000,
 """
 LOG_COLUMNS = "position, stream_id, stream_version, event_type, occurred_at, recorded_at, payload, event_hash"
 
@@ -112,6 +134,18 @@ def test_declare_and_ingest_native_files_then_replay_with_the_layout_edited(
     ]
     seats = query(paths, "SELECT list_id, votes, seats FROM proj_seat_table ORDER BY ballot_order")
     assert seats == [("zarya", 2100, 5), ("narodny", 1800, 4), ("zelenye_party", 562, 1)]
+    # An observer checks the commission's summary (typed by hand: names, spaced digits) against the
+    # warehouse built from the stations' own protocols: the quarantined rows are not counted.
+    summary = tmp_path / "official.csv"
+    summary.write_text(SUMMARY, encoding="utf-8")
+    assert cli("reconcile", summary, "--election", ELECTION, *where) == EXIT_OK
+    assert "all 17 figures agree" in capsys.readouterr().out
+    summary.write_text(
+        SUMMARY.replace("region,Южная область,ballots_cast,,2 000", "region,02,ballots_cast,,2 700")
+    )
+    assert cli("reconcile", summary, "--election", ELECTION, *where) == EXIT_DIFFERENCES
+    differences = capsys.readouterr().out
+    assert "2700" in differences and "2000" in differences and "1 of 17 figures differ" in differences
     # The log says which layout read each native file: its content and SHA-256 in the file's receipt.
     noted = query(
         paths,
