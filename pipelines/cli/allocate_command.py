@@ -32,11 +32,14 @@ def register(subparsers: Any) -> None:
         "--votes",
         required=True,
         metavar="FILE.csv",
-        help="columns party,votes; optional order,name,candidates",
+        help="columns party,votes; optional order,name,candidates,kind",
     )
     parser.add_argument("--against-all", metavar="N", help="'against all' votes (default 0)")
     parser.add_argument("--invalid", metavar="N", help="invalid ballots")
     parser.add_argument("--ballots-cast", metavar="N", help="ballots cast (threshold base 'ballots_cast')")
+    parser.add_argument(
+        "--registered-voters", metavar="N", help="registered voters (threshold base 'registered_voters')"
+    )
     parser.add_argument("--seats", metavar="N", help="list seats (overrides the profile)")
     parser.add_argument("--method", metavar="|".join(METHODS), help="overrides the profile's method")
     parser.add_argument("--threshold", metavar="PERCENT", help="exact percentage, e.g. 7 or 2.5")
@@ -76,12 +79,20 @@ def run(args: argparse.Namespace) -> int:
     against_all = _count(args.against_all, "--against-all") or 0
     invalid = _count(args.invalid, "--invalid")
     ballots_cast = _count(args.ballots_cast, "--ballots-cast")
+    registered_voters = _count(args.registered_voters, "--registered-voters")
     seats = _count(args.seats, "--seats", minimum=1)
     profile = override_profile(
         load_profile(args.rules), method=method, threshold_percent=threshold, seats=seats
     )
     lists = read_votes_csv(Path(args.votes))
-    allocation = allocate(lists, profile, against_all=against_all, invalid=invalid, ballots_cast=ballots_cast)
+    allocation = allocate(
+        lists,
+        profile,
+        against_all=against_all,
+        invalid=invalid,
+        ballots_cast=ballots_cast,
+        registered_voters=registered_voters,
+    )
     combined = None
     if args.districts is not None:
         combined = combine_with_districts(

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from pipelines.core.errors import InputError
+from pipelines.domain.list_kinds import PARTY, is_kind
 
 _ELECTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 PRECINCT_COLUMNS = ("precinct_id", "region_id", "registered_voters")
@@ -45,6 +46,7 @@ class PartyList:
     ballot_order: int
     color: str | None = None
     candidates: int | None = None  # list length; None = long enough for any seat count
+    kind: str = PARTY  # a party, a coalition...: thresholds may differ by kind (domain/list_kinds.py)
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,8 @@ class ElectionDeclaration:
                     "ballot_order": p.ballot_order,
                     "color": p.color,
                     "candidates": p.candidates,
+                    # written only when declared otherwise, so a declaration without kinds reads as before
+                    **({} if p.kind == PARTY else {"kind": p.kind}),
                 }
                 for p in sorted(self.lists, key=lambda p: p.ballot_order)
             ],
@@ -491,6 +495,19 @@ def _election_date(data: Mapping[str, Any], file: str) -> str:
     return str(value)
 
 
+def _list_kind(item: Mapping[str, Any], where: str, file: str) -> str:
+    kind = item.get("kind", PARTY)
+    if not is_kind(kind):
+        raise InputError(
+            f"{where}: 'kind' must be a lower-case name such as party or coalition",
+            file=file,
+            column="kind",
+            rule="list_kind",
+            value=kind,
+        )
+    return str(kind)
+
+
 def parse_declaration(
     data: Mapping[str, Any], *, file: str = "<declaration>", base_dir: Path | None = None
 ) -> ElectionDeclaration:
@@ -520,6 +537,7 @@ def parse_declaration(
                 ballot_order=_require(item, "ballot_order", int, where, file),
                 color=item.get("color"),
                 candidates=item.get("candidates"),
+                kind=_list_kind(item, where, file),
             )
         )
     regions_raw = data.get("regions")

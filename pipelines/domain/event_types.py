@@ -306,6 +306,8 @@ class ResultsPublished(DomainEvent):
     # The format of its folder (publishing/publication_layout.py); None (no key): format 1, written
     # before formats were recorded.
     publication_format: int | None = field(default=None, metadata=KEY_WHEN_SET)
+    # The electorate the threshold was measured on; recorded only under the base `registered_voters`.
+    registered_voters: int | None = field(default=None, metadata=KEY_WHEN_SET)
 
 
 @dataclass(frozen=True, kw_only=True)

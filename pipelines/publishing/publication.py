@@ -28,6 +28,7 @@ from pipelines.domain.event_types import (
     ResultsPublished,
 )
 from pipelines.domain.events import CERTIFICATION_REVOKED, RESULTS_CERTIFIED, canonical_json
+from pipelines.domain.list_kinds import PARTY
 from pipelines.publishing.publication_files import check_folder_name, warehouse_of, write_publication
 from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, FIRST_PUBLICATION_FORMAT
 from pipelines.publishing.published_results import RESULT_EVENTS
@@ -169,6 +170,7 @@ def _publication_event(
             f"no precinct of {election_id} has reported yet: there is nothing to allocate"
         )
     allocation = allocate_totals(totals, profile)
+    kinds = {x.list_id: x.kind for x in totals.list_votes}
     records = allocation.to_records()
     checksum = table_checksum(records)
     check_folder_name(pub_id)
@@ -194,12 +196,15 @@ def _publication_event(
                 "ballot_order": r.ballot_order,
                 "votes": r.votes,
                 "seats": r.seats,
+                # recorded only for a list declared other than a party (its threshold may differ)
+                **({} if kinds.get(r.list_id, PARTY) == PARTY else {"kind": kinds[r.list_id]}),
             }
             for r in allocation.rows
         ),
         allocation=tuple(records),
         explanation=tuple(allocation.explanation),
         publication_format=None if publication_format == FIRST_PUBLICATION_FORMAT else publication_format,
+        registered_voters=totals.registered_voters if profile.threshold_base == "registered_voters" else None,
         **(extra or {}),
     )
     return event, Publication(pub_id, election_id, status, based_on, checksum, allocation)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pipelines.core.errors import InputError, RulesCannotDecide
 from pipelines.domain.events import canonical_json
+from pipelines.domain.list_kinds import PARTY
 from pipelines.publishing.export_tables import AGAINST_ALL, PSEUDO_ROWS
 from pipelines.publishing.publication_layout import (
     ALLOCATION_JSON,
@@ -111,6 +112,7 @@ def _recomputed(documents: dict[str, dict[str, Any]], manifest: dict[str, Any]) 
                 votes=r["votes"],
                 ballot_order=r.get("ballot_order"),
                 candidates=r.get("candidates"),
+                kind=r.get("kind", PARTY),
             )
             for r in inputs["lists"]
         ]
@@ -120,6 +122,7 @@ def _recomputed(documents: dict[str, dict[str, Any]], manifest: dict[str, Any]) 
             against_all=inputs["against_all"],
             invalid=inputs["invalid_ballots"],
             ballots_cast=inputs["ballots_cast"],
+            registered_voters=inputs.get("registered_voters"),
         ).to_records()
     except (InputError, RulesCannotDecide) as exc:
         return [f"{ALLOCATION_JSON}: the seats cannot be recomputed from its totals and rules: {exc}"]

@@ -246,6 +246,7 @@ def _allocation_inputs(
                 "ballot_order": r["ballot_order"],
                 "votes": r["votes"],
                 "candidates": candidates.get(r["list_id"]),
+                **({"kind": r["kind"]} if "kind" in r else {}),
             }
             for r in recorded
         ],
@@ -253,6 +254,10 @@ def _allocation_inputs(
             key: int(payload.get(key, national.figures[key]))
             for key in ("ballots_cast", "invalid_ballots", "against_all")
         },
+        # Only publications under a threshold on registered voters recorded (and need) them.
+        **(
+            {"registered_voters": int(payload["registered_voters"])} if "registered_voters" in payload else {}
+        ),
     }
 
 

@@ -8,6 +8,7 @@ come from the log too: `pipelines.store.election_rules.rules_in_force` at the sa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,8 @@ import duckdb
 
 from pipelines.core.errors import InputError, NoResultsAsOf
 from pipelines.core.timestamps import parse_utc
+from pipelines.domain.events import ELECTION_DECLARED
+from pipelines.domain.list_kinds import PARTY
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.rules.seat_allocation import Allocation, ListVotes, allocate
 from pipelines.store.migrations import first_row
@@ -30,6 +33,7 @@ class NationalTotals:
     invalid_ballots: int
     against_all: int
     list_votes: tuple[ListVotes, ...]  # in ballot order
+    registered_voters: int = 0  # of every declared precinct: the electorate, whoever reported
 
 
 def resolve_as_of(conn: duckdb.DuckDBPyConnection, as_of: str | int | None) -> int | None:
@@ -61,6 +65,8 @@ def national_totals(
     if not lists:
         raise InputError(f"election {election_id!r} is not declared in this warehouse", value=election_id)
     head = first_row(conn.execute(query("log_head_position")))
+    electorate = first_row(conn.execute(query("declared_registered_voters"), {"election": election_id}))
+    kinds = declared_list_kinds(conn, election_id)
     return NationalTotals(
         election_id=election_id,
         as_of_position=as_of if as_of is not None else int(str(head[0])) if head else 0,
@@ -70,10 +76,16 @@ def national_totals(
         against_all=figures[3],
         list_votes=tuple(
             ListVotes(
-                list_id=l_id, name=name, votes=int(votes.get(l_id, 0)), ballot_order=order, candidates=cand
+                list_id=l_id,
+                name=name,
+                votes=int(votes.get(l_id, 0)),
+                ballot_order=order,
+                candidates=cand,
+                kind=kinds.get(l_id, PARTY),
             )
             for l_id, name, order, _color, cand in lists
         ),
+        registered_voters=int(str(electorate[0])) if electorate else 0,
     )
 
 
@@ -122,6 +134,20 @@ def require_results_by(
     )
 
 
+def declared_list_kinds(conn: duckdb.DuckDBPyConnection, election_id: str) -> dict[str, str]:
+    """The kind of each list declared other than a party, read from the election's ElectionDeclared
+    event in the log (its payload carries `kind` only for such lists)."""
+    row = first_row(
+        conn.execute(
+            query("election_declaration_payload"), {"election": election_id, "declared": ELECTION_DECLARED}
+        )
+    )
+    if row is None:
+        return {}
+    lists = json.loads(str(row[0])).get("lists", [])
+    return {str(item["list_id"]): str(item["kind"]) for item in lists if item.get("kind", PARTY) != PARTY}
+
+
 def allocate_totals(totals: NationalTotals, profile: RuleProfile) -> Allocation:
     return allocate(
         totals.list_votes,
@@ -129,6 +155,7 @@ def allocate_totals(totals: NationalTotals, profile: RuleProfile) -> Allocation:
         against_all=totals.against_all,
         invalid=totals.invalid_ballots,
         ballots_cast=totals.ballots_cast,
+        registered_voters=totals.registered_voters,
     )
 
 

@@ -21,6 +21,7 @@ from pipelines.rules.divisors import DHondtDivisors, ModifiedSainteLagueDivisors
 from pipelines.rules.quotas import DroopQuota, HareQuota
 from pipelines.rules.thresholds import (
     BallotsCast,
+    RegisteredVoters,
     ThresholdBase,
     ValidListVotes,
     ValidListVotesPlusAgainstAll,
@@ -78,6 +79,7 @@ THRESHOLD_BASES: Registry[ThresholdBase] = Registry("threshold_base")
 THRESHOLD_BASES.register("valid_list_votes", ValidListVotes())
 THRESHOLD_BASES.register("valid_list_votes_plus_against_all", ValidListVotesPlusAgainstAll())
 THRESHOLD_BASES.register("ballots_cast", BallotsCast())
+THRESHOLD_BASES.register("registered_voters", RegisteredVoters())
 
 GUARANTEES: Registry[GuaranteeFactory] = Registry("guarantee.variant")
 GUARANTEES.register("none", lambda index, minimum_seats, minimum_lists: NoAdmissionRule())

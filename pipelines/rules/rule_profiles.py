@@ -21,6 +21,7 @@ import yaml
 
 from pipelines.core.errors import InputError
 from pipelines.core.paths import RULE_PROFILE_SCHEMA, RULES_DIR
+from pipelines.domain.list_kinds import PARTY, is_kind
 from pipelines.rules import registry
 
 SCHEMA_PATH: Final = RULE_PROFILE_SCHEMA
@@ -90,6 +91,8 @@ class RuleProfile:
     source: str = ""
     represented_share: RepresentedShare | None = None
     consolation: tuple[ConsolationBand, ...] = ()
+    # Thresholds of lists declared of another kind than a party, by kind, sorted: (("coalition", 8/100),)
+    kind_thresholds: tuple[tuple[str, Fraction], ...] = ()
 
     def __post_init__(self) -> None:
         _check_semantics(self, file=None)
@@ -127,6 +130,7 @@ def _check_semantics(profile: RuleProfile, file: str | None) -> None:
     registry.GUARANTEES[g.variant](g.index, g.minimum_seats, g.minimum_lists)  # its own checks
     _check_represented_share(profile.represented_share, bad)
     _check_consolation(profile, bad)
+    _check_kind_thresholds(profile, bad)
     if profile.tie_break not in registry.TIE_BREAKS:
         raise unregistered("tie_break", profile.tie_break, registry.TIE_BREAKS)
     if profile.vacant_seats not in registry.VACANCY_RULES:
@@ -197,6 +201,27 @@ def _check_consolation(profile: RuleProfile, bad: _Bad) -> None:
                 f"consolation_seats[{m}].from_percent",
                 exact_text(later.low * 100),
             )
+
+
+def _check_kind_thresholds(profile: RuleProfile, bad: _Bad) -> None:
+    kinds = [kind for kind, _ in profile.kind_thresholds]
+    if kinds != sorted(set(kinds)):
+        raise bad("kind_thresholds must name each kind once, in order", "kind_thresholds", ", ".join(kinds))
+    for kind, share in profile.kind_thresholds:
+        column = f"kind_thresholds.{kind}"
+        if kind == PARTY:
+            raise bad("a party's threshold is threshold_percent, not kind_thresholds.party", column, kind)
+        if not is_kind(kind):
+            raise bad("a list kind is a lower-case name such as coalition", column, kind)
+        if not isinstance(share, Fraction) or not 0 <= share <= 1:
+            raise bad("a kind's threshold must be an exact percentage from 0 to 100", column, share)
+    if profile.kind_thresholds and profile.consolation:
+        # No law we know combines them, and it is not said which kind's threshold the bands lie below.
+        raise bad(
+            "consolation_seats and kind_thresholds cannot be combined: the bands lie below one threshold",
+            "kind_thresholds",
+            ", ".join(kinds),
+        )
 
 
 def exact_number(value: object, *, file: str | None, column: str) -> Fraction:
@@ -311,6 +336,10 @@ def parse_profile(data: object, *, file: str | None = None) -> RuleProfile:
             source=data.get("source", ""),
             represented_share=_represented_share(data.get("represented_share"), file),
             consolation=_consolation(data.get("consolation_seats", ()), file),
+            kind_thresholds=tuple(
+                (kind, exact_number(value, file=file, column=f"kind_thresholds.{kind}") / 100)
+                for kind, value in sorted(data.get("kind_thresholds", {}).items())
+            ),
         )
     except InputError as exc:
         raise InputError(exc.detail, file=file, column=exc.location.column, value=exc.value) from None
@@ -425,6 +454,10 @@ def profile_to_dict(profile: RuleProfile) -> dict[str, object]:
             }
             for band in profile.consolation
         ]
+    if profile.kind_thresholds:
+        optional["kind_thresholds"] = {
+            kind: exact_text(share * 100) for kind, share in profile.kind_thresholds
+        }
     return optional | {
         "profile_id": profile.profile_id,
         "name": profile.name,

@@ -148,3 +148,21 @@ def test_rules_cannot_decide_exits_3(tmp_path: Path, capsys: pytest.CaptureFixtu
     tie = _file(tmp_path, "party,votes\nA,1\nB,1\nC,1\n", "tie.csv")
     assert cli.main(["allocate", "--rules", "kz-mazhilis-2021", "--votes", tie, "--seats", "2"]) == 3
     assert "lists A, B, C are tied" in capsys.readouterr().err
+
+
+def test_votes_csv_kinds_and_registered_voters_reach_the_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    votes = _file(tmp_path, "party,votes,order,kind\na,600,1,\nb,250,2,coalition\nc,150,3,party\n")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'profile_id: toy\nseats: 10\nmethod: hare\nthreshold_percent: "10"\n'
+        'threshold_base: registered_voters\nkind_thresholds:\n  coalition: "30"\n',
+        encoding="utf-8",
+    )
+    args = ["allocate", "--rules", str(rules), "--votes", votes, "--format", "csv"]
+    assert cli.main([*args, "--registered-voters", "1200"]) == 0
+    seats = {r["list_id"]: int(r["seats"]) for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert seats == {"a": 8, "b": 0, "c": 2}  # b, a coalition, has 20.8% of 1,200: below its 30%
+    assert cli.main(args) == 2
+    assert "give the number of registered voters" in capsys.readouterr().err

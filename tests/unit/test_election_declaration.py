@@ -32,6 +32,27 @@ def test_a_well_formed_declaration_parses() -> None:
     assert declaration.precincts[0].registered_voters == 10
 
 
+def test_a_list_kind_is_declared_with_the_list_and_written_only_when_not_a_party() -> None:
+    lists = [
+        {"list_id": "a", "name": "A", "ballot_order": 1},
+        {"list_id": "b", "name": "B", "ballot_order": 2, "kind": "coalition"},
+        {"list_id": "c", "name": "C", "ballot_order": 3, "kind": "party"},
+    ]
+    declaration = parse_declaration(minimal(lists=lists))
+    assert [p.kind for p in declaration.lists] == ["party", "coalition", "party"]
+    written = declaration.to_json_dict(include_precincts=False)["lists"]
+    assert ["kind" in item for item in written] == [False, True, False]
+    assert parse_declaration(minimal(lists=written)).lists == declaration.lists
+
+
+@pytest.mark.parametrize("kind", ["Coalition", "", 3, "two words"])
+def test_a_list_kind_that_is_not_a_name_is_refused(kind: object) -> None:
+    lists = [{"list_id": "a", "name": "A", "ballot_order": 1, "kind": kind}]
+    with pytest.raises(InputError, match="'kind' must be a lower-case name") as error:
+        parse_declaration(minimal(lists=lists), file="e.election.json")
+    assert (error.value.location.file, error.value.location.column) == ("e.election.json", "kind")
+
+
 @pytest.mark.parametrize("bad_id", ["../escape", "a/b", ".hidden", "", "with space"])
 def test_an_election_id_that_is_not_one_plain_name_is_refused(bad_id: str) -> None:
     with pytest.raises(InputError) as error:

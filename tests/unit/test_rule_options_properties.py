@@ -22,7 +22,10 @@ DUMA_BANDS = (
 def elections(draw: st.DrawFn) -> tuple[list[ListVotes], RuleProfile]:
     count = draw(st.integers(min_value=2, max_value=9))
     votes = draw(st.lists(st.integers(min_value=0, max_value=1_000_000), min_size=count, max_size=count))
-    lists = [ListVotes(f"l{i}", f"List {i}", v, ballot_order=i + 1) for i, v in enumerate(votes)]
+    kinds = draw(st.lists(st.sampled_from(["party", "coalition"]), min_size=count, max_size=count))
+    lists = [
+        ListVotes(f"l{i}", f"List {i}", v, ballot_order=i + 1, kind=kinds[i]) for i, v in enumerate(votes)
+    ]
     share = draw(st.none() | st.integers(min_value=1, max_value=100).map(lambda p: Fraction(p, 100)))
     more_than = draw(st.booleans()) and share != 1
     threshold = Fraction(draw(st.integers(min_value=0, max_value=20)), 100)
@@ -45,6 +48,11 @@ def elections(draw: st.DrawFn) -> tuple[list[ListVotes], RuleProfile]:
         ),
         represented_share=None if share is None else RepresentedShare(share, more_than),
         consolation=consolation,
+        kind_thresholds=()
+        if consolation
+        else draw(
+            st.sampled_from([(), (("coalition", Fraction(8, 100)),), (("coalition", Fraction(3, 100)),)])
+        ),
     )
     return lists, profile
 
@@ -69,8 +77,10 @@ def test_seats_sum_lists_are_admitted_in_order_of_votes_and_bands_get_their_seat
     admitted = [r for r in allocation.rows if r.admitted]
     left_out = [r for r in allocation.rows if not r.admitted and r.votes > 0]  # consoled or not
     if left_out:
-        # whoever is admitted has at least the votes of any list left out
-        assert min(r.votes for r in admitted) >= max(r.votes for r in left_out)
+        # whoever is admitted by a rule has at least the votes of any list left out
+        by_rule = [r.votes for r in admitted if r.admitted_by_guarantee]
+        if by_rule:
+            assert min(by_rule) >= max(r.votes for r in left_out)
         rule = profile.represented_share
         if rule is not None:
             held = Fraction(sum(r.votes for r in admitted), sum(x.votes for x in lists))
@@ -79,7 +89,10 @@ def test_seats_sum_lists_are_admitted_in_order_of_votes_and_bands_get_their_seat
         if profile.guarantee.variant != "none":
             assert len(admitted) >= minimum
     base = sum(x.votes for x in lists)
+    kind_of = {x.list_id: x.kind for x in lists}
     for row in allocation.rows:
+        needed = dict(profile.kind_thresholds).get(kind_of[row.list_id], profile.threshold)
+        assert row.passed_threshold == (row.votes > 0 and Fraction(row.votes, base) >= needed)
         if not row.admitted:
             band = [
                 b.seats

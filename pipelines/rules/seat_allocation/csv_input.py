@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.core.errors import InputError
+from pipelines.domain.list_kinds import PARTY, is_kind
 from pipelines.rules.list_votes import ListVotes
 
 
@@ -68,12 +69,13 @@ def whole_number(text: str, *, file: str, row: int, column: str, minimum: int) -
 
 
 def read_votes_csv(path: Path) -> list[ListVotes]:
-    """Columns `party,votes`, optional `order` (ballot order), `name` and `candidates` (list length)."""
+    """Columns `party,votes`, optional `order` (ballot order), `name`, `candidates` (list length) and
+    `kind` (party, the default, coalition...)."""
     file = str(path)
     lists: list[ListVotes] = []
     seen: dict[str, int] = {}
     orders: dict[int, int] = {}
-    for line, row in csv_rows(path, ("party", "votes"), ("order", "name", "candidates")):
+    for line, row in csv_rows(path, ("party", "votes"), ("order", "name", "candidates", "kind")):
         party = row["party"]
         if not party:
             raise InputError("party must not be empty", file=file, row=line, column="party")
@@ -102,7 +104,16 @@ def read_votes_csv(path: Path) -> list[ListVotes]:
         candidates = None
         if row.get("candidates"):
             candidates = whole_number(row["candidates"], file=file, row=line, column="candidates", minimum=0)
-        lists.append(ListVotes(party, row.get("name") or party, votes, order, candidates))
+        kind = row.get("kind") or PARTY
+        if not is_kind(kind):
+            raise InputError(
+                "kind must be a lower-case name such as party or coalition",
+                file=file,
+                row=line,
+                column="kind",
+                value=kind,
+            )
+        lists.append(ListVotes(party, row.get("name") or party, votes, order, candidates, kind))
     if not lists:
         raise InputError("no party rows after the header", file=file, row=2)
     return lists

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from pipelines.core.errors import InputError, RulesCannotDecide
+from pipelines.domain.list_kinds import is_kind
 from pipelines.rules.apportionment import ListResult
 from pipelines.rules.list_votes import ListVotes
-from pipelines.rules.number_text import percent_text
+from pipelines.rules.number_text import approx, percent_text
 from pipelines.rules.ranking import TieRule
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.rules.seat_allocation.model import Allocation, SeatRow
@@ -44,6 +45,8 @@ def _check_lists(lists: Sequence[ListVotes]) -> None:
         _whole(item.votes, "votes", minimum=0, where=where)
         if item.candidates is not None:
             _whole(item.candidates, "candidates", minimum=0, where=where)
+        if not is_kind(item.kind):
+            raise InputError(f"{where}: kind must be a lower-case name", column="kind", value=item.kind)
         if item.ballot_order is not None:
             _whole(item.ballot_order, "ballot_order", minimum=1, where=where)
             if item.ballot_order in seen_orders:
@@ -54,7 +57,11 @@ def _check_lists(lists: Sequence[ListVotes]) -> None:
 
 
 def _vote_totals(
-    list_votes: int, against_all: int, invalid: int | None, ballots_cast: int | None
+    list_votes: int,
+    against_all: int,
+    invalid: int | None,
+    ballots_cast: int | None,
+    registered_voters: int | None,
 ) -> VoteTotals:
     counted = list_votes + against_all
     if ballots_cast is not None and invalid is not None and counted + invalid != ballots_cast:
@@ -71,7 +78,7 @@ def _vote_totals(
             column="ballots_cast",
             value=ballots_cast,
         )
-    return VoteTotals(list_votes, against_all, invalid, ballots_cast)
+    return VoteTotals(list_votes, against_all, invalid, ballots_cast, registered_voters)
 
 
 def allocate(
@@ -82,6 +89,7 @@ def allocate(
     invalid: int | None = None,
     ballots_cast: int | None = None,
     seats: int | None = None,
+    registered_voters: int | None = None,
 ) -> Allocation:
     """The list-seat table under `profile`; RulesCannotDecide when no list passes or a tie is undecidable."""
     _check_lists(lists)
@@ -90,13 +98,17 @@ def allocate(
         _whole(invalid, "invalid", minimum=0)
     if ballots_cast is not None:
         _whole(ballots_cast, "ballots_cast", minimum=0)
+    if registered_voters is not None:
+        _whole(registered_voters, "registered_voters", minimum=0)
     total_seats = profile.seats if seats is None else _whole(seats, "seats", minimum=1)
     rules = rule_set(profile)
     ordered = sorted(lists, key=lambda x: (x.ballot_order is None, x.ballot_order or 0, x.list_id))
     tie_rule = TieRule(
         rules.tie_break, {x.list_id: x.ballot_order for x in ordered}, {x.list_id: x.name for x in ordered}
     )
-    totals = _vote_totals(sum(x.votes for x in ordered), against_all, invalid, ballots_cast)
+    totals = _vote_totals(
+        sum(x.votes for x in ordered), against_all, invalid, ballots_cast, registered_voters
+    )
     base = rules.threshold.measure(totals, profile.profile_id)
     explanation = [
         f"Rules {profile.profile_id}: {total_seats} list seats by the {profile.method} method"
@@ -111,6 +123,8 @@ def allocate(
     passed = {x.list_id for x in ordered if rules.threshold.passes(x, shares[x.list_id])}
     for x in ordered:
         verdict = "passes" if x.list_id in passed else "does not pass"
+        if x.kind in dict(rules.threshold.by_kind):
+            verdict += f" the {approx(rules.threshold.share_for(x) * 100)}% of a list declared {x.kind}"
         explanation.append(
             f"{tie_rule.label(x.list_id)}: {x.votes:,} votes = {percent_text(shares[x.list_id])}%: {verdict}."
         )

@@ -40,7 +40,9 @@ def rule_set(profile: RuleProfile) -> RuleSet:
     represented = profile.represented_share
     return RuleSet(
         profile=profile,
-        threshold=ShareThreshold(profile.threshold, registry.THRESHOLD_BASES[profile.threshold_base]),
+        threshold=ShareThreshold(
+            profile.threshold, registry.THRESHOLD_BASES[profile.threshold_base], profile.kind_thresholds
+        ),
         represented_share=(
             None if represented is None else MinimumRepresentedShare(represented.share, represented.more_than)
         ),
