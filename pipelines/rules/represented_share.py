@@ -17,6 +17,11 @@ from pipelines.rules.number_text import approx, percent_text
 from pipelines.rules.ranking import TieRule, pick
 
 
+def _share(votes: int, base: int) -> Fraction:
+    """A share of the base; none of an empty base (a threshold of 0 on an electorate of 0)."""
+    return Fraction(votes, base) if base else Fraction(0)
+
+
 @dataclass(frozen=True)
 class MinimumRepresentedShare:
     """While the admitted lists hold less than `share` of the base (`more_than`: not more than it), the
@@ -27,7 +32,7 @@ class MinimumRepresentedShare:
     name: str = "represented_share"
 
     def holds(self, votes_held: int, base: int) -> bool:
-        held = Fraction(votes_held, base) if base else Fraction(0)
+        held = _share(votes_held, base)
         return held > self.share if self.more_than else held >= self.share
 
     def described(self) -> str:
@@ -38,12 +43,12 @@ class MinimumRepresentedShare:
         if self.holds(held, base):
             return Admission(
                 explanation=(
-                    f"The lists admitted hold {percent_text(Fraction(held, base))}% of the threshold base: "
+                    f"The lists admitted hold {percent_text(_share(held, base))}% of the threshold base: "
                     f"{self.described()} as the rules require.",
                 )
             )
         lines = [
-            f"The lists that passed hold {percent_text(Fraction(held, base) if base else Fraction(0))}% of "
+            f"The lists that passed hold {percent_text(_share(held, base))}% of "
             f"the threshold base; the rules require {self.described()}: the next lists by votes are admitted."
         ]
         admitted: list[str] = []
@@ -56,7 +61,7 @@ class MinimumRepresentedShare:
             held += votes[chosen]
             lines.append(
                 f"{rule.label(chosen)} ({votes[chosen]:,} votes) is admitted: the lists admitted now hold "
-                f"{percent_text(Fraction(held, base))}%."
+                f"{percent_text(_share(held, base))}%."
             )
         if not self.holds(held, base):
             lines.append("Every list with votes is admitted and the share is still not reached.")

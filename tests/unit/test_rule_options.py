@@ -9,12 +9,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from pipelines.core.errors import InputError, RulesCannotDecide
-from pipelines.rules.rule_profiles import RuleProfile, parse_profile, profile_to_dict
+from pipelines.rules.rule_profiles import RuleProfile, load_profile, parse_profile, profile_to_dict
 from pipelines.rules.seat_allocation import Allocation, ListVotes, allocate
 
 # Russia, State Duma, 2 December 2007 (Central Election Commission, as in psephos.adam-carr.net):
@@ -94,12 +95,10 @@ DUMA_2005_LAW: dict[str, Any] = {
 
 
 def test_duma_2007_gives_the_official_seats_under_the_2005_law() -> None:
-    allocation = allocate(
-        _lists(DUMA_2007),
-        _profile(**DUMA_2005_LAW),
-        invalid=DUMA_2007_INVALID,
-        ballots_cast=DUMA_2007_CAST,
-    )
+    profile = load_profile("ru-duma-2007")
+    assert profile == replace(_profile(**DUMA_2005_LAW), profile_id=profile.profile_id, name=profile.name,
+                              source=profile.source)  # fmt: skip
+    allocation = allocate(_lists(DUMA_2007), profile, invalid=DUMA_2007_INVALID, ballots_cast=DUMA_2007_CAST)
     assert _seats(allocation) == {"united_russia": 315, "kprf": 57, "ldpr": 40, "fair_russia": 38}
     assert allocation.guarantee_applied is None
     assert "The lists admitted hold 91.76% of the threshold base" in "\n".join(allocation.explanation)
@@ -209,7 +208,9 @@ def test_new_options_round_trip_through_the_canonical_form() -> None:
 
 
 def test_duma_2011_gives_the_official_seats_with_the_2009_consolation_bands() -> None:
-    profile = _profile(**DUMA_2005_LAW, **CONSOLATION_2009)
+    profile = load_profile("ru-duma-2011")
+    assert profile.consolation == _profile(**CONSOLATION_2009).consolation
+    assert profile.represented_share == _profile(**DUMA_2005_LAW).represented_share
     allocation = allocate(_lists(DUMA_2011), profile, invalid=DUMA_2011_INVALID, ballots_cast=DUMA_2011_CAST)
     assert _seats(allocation) == {"united_russia": 238, "kprf": 92, "fair_russia": 64, "ldpr": 56}
     assert not any("consolation" in line for line in allocation.explanation)
@@ -392,12 +393,9 @@ def test_sejm_2015_a_coalition_needs_8_percent_a_party_5() -> None:
 
 
 def test_armenia_2021_an_alliance_below_7_percent_enters_as_the_third_force() -> None:
-    profile = _profile(
-        seats=101,
-        threshold_percent="5",
-        kind_thresholds={"coalition": "7"},
-        guarantee={"variant": "proportional", "minimum_lists": 3},
-    )
+    # The shipped profile measures on valid list votes; with 22 lists left out, the same base is given
+    # here as ballots cast.
+    profile = replace(load_profile("am-national-assembly-2021"), threshold_base="ballots_cast")
     allocation = allocate(ARMENIA_2021, profile, ballots_cast=1_276_693)
     rows = {r.list_id: r for r in allocation.rows}
     assert [i for i, r in rows.items() if r.passed_threshold] == ["civil_contract", "armenia"]
