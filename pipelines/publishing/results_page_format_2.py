@@ -1,4 +1,4 @@
-"""The results page of publication formats 1 and 2, frozen: the page main wrote up to 70915a2, rendered
+"""The results page of publication formats 1 and 2, frozen: the page main wrote up to b77230e, rendered
 the same way to the byte so that `elections verify` still checks the folders those formats wrote.
 Newer formats render `results_page.py`.
 
@@ -128,7 +128,12 @@ def _threshold_percent(results: PublishedResults) -> Fraction:
 
 def _list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
     threshold = _threshold_percent(results)
-    rows = sorted(results.allocation, key=lambda r: (-int(r["votes"]), int(r["ballot_order"] or 0)))
+    by_kind = "kind_thresholds" in results.rules  # a coalition may fail above a party that passes
+    rows = sorted(
+        results.allocation,
+        key=lambda r: (by_kind and not r["passed_threshold"], -int(r["votes"]), int(r["ballot_order"] or 0)),
+    )
+    consoled = "consolation_seats" in results.rules
     body = []
     line_drawn = False
     width = 160
@@ -138,8 +143,11 @@ def _list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
             shown = escape(percent_text(threshold / 100))
             base = escape(str(results.rules.get("threshold_base", "the threshold base")).replace("_", " "))
             body.append(
-                f'<tr class="threshold-line"><td colspan="6">threshold {shown}% of {base}: lists below '
-                "this line take no seat unless the guarantee admits them</td></tr>"
+                f'<tr class="threshold-line"><td colspan="6">threshold {shown}% of {base}'
+                + (" (another for lists declared of another kind)" if by_kind else "")
+                + ": lists below this line take no seat unless the guarantee admits them"
+                + (" or a consolation band gives them seats" if consoled else "")
+                + "</td></tr>"
             )
             line_drawn = True
         share = Fraction(str(r["share"]))
@@ -149,6 +157,8 @@ def _list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
         status = '<span class="badge">passed</span>' if passed else '<span class="badge below">below</span>'
         if r["admitted_by_guarantee"]:
             status += ' <span class="badge guarantee" title="admitted by the guarantee">★ guarantee</span>'
+        elif consoled and not passed and int(r["seats"]):
+            status += ' <span class="badge guarantee" title="seats of a consolation band">consolation</span>'
         list_id = escape(str(r["list_id"]))
         body.append(
             f'<tr data-list-id="{list_id}"><td class="num">{escape(str(r["ballot_order"]))}</td>'
