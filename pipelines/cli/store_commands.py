@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -16,6 +16,9 @@ from pipelines.core.progress import progress
 from pipelines.store.event_store import open_read_only
 from pipelines.store.migrations import first_row
 from pipelines.store.queries import query
+
+if TYPE_CHECKING:
+    from pipelines.publishing.seat_bounds import BoundsAsOf
 
 SEAT_COLUMNS = (
     "ballot_order",
@@ -140,6 +143,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_seats(args: argparse.Namespace) -> int:
+    from pipelines.publishing.seat_bounds import bounds_as_of
     from pipelines.publishing.seat_table import (
         allocate_totals,
         national_totals,
@@ -150,6 +154,7 @@ def run_seats(args: argparse.Namespace) -> int:
     from pipelines.store.election_rules import rules_in_force
 
     paths = warehouse_paths(args)
+    bounds: BoundsAsOf | None = None
     with open_read_only(paths.snapshot) as conn:
         election_id = only_election(conn, args.election)
         position = resolve_as_of(conn, args.as_of)
@@ -162,6 +167,7 @@ def run_seats(args: argparse.Namespace) -> int:
             rules = rules_in_force(conn, election_id, based_on)
             latest = first_row(conn.execute(query("latest_publication"), {"election": election_id}))
             standing = "" if latest is None else f"{latest[1]} ({latest[0]}); "
+            certified = latest is not None and latest[1] == "certified"
         else:
             require_results_by(conn, election_id, position, args.as_of)
             rules = rules_in_force(conn, election_id, position)
@@ -169,6 +175,9 @@ def run_seats(args: argparse.Namespace) -> int:
             rows = allocate_totals(totals, rules.profile).to_records()
             based_on = position
             standing = ""
+            certified = False
+        if args.format == "table" and not certified:
+            bounds = bounds_as_of(conn, election_id, based_on, rules.profile)
     print(render(rows, SEAT_COLUMNS, args.format))
     if args.format == "table":
         total = sum(int(str(r["seats"])) for r in rows)
@@ -176,7 +185,36 @@ def run_seats(args: argparse.Namespace) -> int:
             f"\n{total} seats; {standing}{election_id}, based on log position {based_on}; "
             f"rules {rules.profile.profile_id} (sha256 {rules.sha256[:12]})"
         )
+    if bounds is not None:
+        print("\n" + bounds_text(bounds))
     return EXIT_OK
+
+
+BOUNDS_COLUMNS = ("list_id", "name", "threshold", "fewest_seats", "most_seats")
+
+
+def bounds_text(found: BoundsAsOf) -> str:
+    """What the outstanding precincts can still change: each list's threshold status and seat interval."""
+    b = found.bounds
+    rows = [
+        {
+            "list_id": x.list_id,
+            "name": found.names.get(x.list_id, x.list_id),
+            "threshold": x.status,
+            "fewest_seats": x.min_seats,
+            "most_seats": x.max_seats,
+        }
+        for x in b.lists
+    ]
+    head = (
+        f"Certainty bounds (provisional): {found.precincts_outstanding:,} precinct(s) outstanding, "
+        f"at most {b.outstanding:,} more ballot(s) (their registered voters)"
+    )
+    lines = [head, render(rows, BOUNDS_COLUMNS, "table")]
+    if b.fallback is not None:
+        lines.append(f"every list 0-{b.total_seats} seats: {b.fallback}")
+    lines.append(f"decided: {b.decided} of {b.total_seats} seats")
+    return "\n".join(lines)
 
 
 def run_rebuild(args: argparse.Namespace) -> int:

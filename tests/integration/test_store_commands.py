@@ -40,6 +40,29 @@ def test_ingest_prints_counts_and_seats_prints_the_table(
     assert [s["list_id"] for s in seats] == ["alpha", "beta", "gamma", "delta"]
 
 
+def test_seats_prints_what_the_outstanding_precincts_can_still_change(
+    loaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 6 of the 12 declared precincts reported (1,000 registered voters each): the bounds are read from
+    # the snapshot as of the table's position and contain the table's seats.
+    assert main(["seats", "--warehouse", str(loaded)]) == 0
+    out = capsys.readouterr().out
+    assert "Certainty bounds (provisional): 6 precinct(s) outstanding, at most 6,000 more ballot(s)" in out
+    table, bounds = out.split("Certainty bounds", 1)
+    seats = {
+        line.split()[1]: int(line.split()[-1]) for line in table.splitlines() if line[:12].strip().isdigit()
+    }
+    intervals = {
+        line.split()[0]: (int(line.split()[-2]), int(line.split()[-1]))
+        for line in bounds.splitlines()
+        if line.split() and line.split()[0] in seats
+    }
+    assert intervals.keys() == seats.keys()
+    assert all(low <= seats[i] <= high for i, (low, high) in intervals.items())
+    decided = sum(low for low, _ in intervals.values())
+    assert f"decided: {decided} of 98 seats" in out
+
+
 def test_sql_reads_and_refuses_writes(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         main(
