@@ -60,6 +60,7 @@ from pipelines.publishing.publication_layout import (
 )
 from pipelines.publishing.published_results import AreaTotals, PublishedResults, load_published_results
 from pipelines.publishing.results_page import render_results_page
+from pipelines.publishing.results_page_format_2 import render_results_page as render_results_page_format_2
 from pipelines.publishing.signing import configured_signing_key, sign_manifest
 from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
 from pipelines.publishing.workbook import workbook_bytes
@@ -135,7 +136,7 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
     format its event records (the folder a version wrote stays the folder this one renders)."""
     if results.publication_format == FIRST_PUBLICATION_FORMAT:
         return render_format_1(results)
-    if results.publication_format != CURRENT_PUBLICATION_FORMAT:
+    if not FIRST_PUBLICATION_FORMAT < results.publication_format <= CURRENT_PUBLICATION_FORMAT:
         raise InputError(
             f"publication {results.publication_id} is of format {results.publication_format}, which "
             f"this version cannot render (it knows formats {FIRST_PUBLICATION_FORMAT} to "
@@ -153,6 +154,8 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
         "published_at": results.published_at_text,
     }
     seats = seats_table(results)
+    # Format 3 differs from format 2 by its results page alone (docs/warehouse.md "Folder formats").
+    page = render_results_page_format_2 if results.publication_format == 2 else render_results_page
     files = {
         SEATS_CSV: table_csv(seats),
         SEATS_JSON: json_bytes(
@@ -164,7 +167,7 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
         REGIONAL_CSV: table_csv(regions),
         REGIONAL_JSON: json_bytes({**about, "regions": regions.records()}),
         CDF_JSON: report_bytes(results),
-        RESULTS_PAGE: render_results_page(results).encode("utf-8"),
+        RESULTS_PAGE: page(results).encode("utf-8"),
         ALLOCATION_JSON: json_bytes(
             {
                 **about,

@@ -4,9 +4,10 @@ folders it wrote. Publications whose event records no `publication_format` are o
 
 Nothing here may change: its CSV writer (LF line ends, only formula prefixes defused), its seat table
 columns (the allocation's record fields), its totals records, and no workbook or precinct files. It
-shares the NIST CDF and the results page with the current format, whose bytes have not changed since;
-tests/integration/test_publication_formats.py renders the folders that version wrote (kept in
-tests/fixtures/logs/night-2026-12/publications) and fails if either ever does.
+shares the NIST CDF with the current format, whose bytes have not changed since, and the results page
+with format 2 (results_page_format_2.py, frozen too); tests/integration/test_publication_formats.py
+renders the folders that version wrote (kept in tests/fixtures/logs/night-2026-12/publications) and
+fails if either ever does.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pipelines.publishing.publication_layout import (
     SEATS_PARQUET,
 )
 from pipelines.publishing.published_results import TOTAL_FIELDS, AreaTotals, ListInfo, PublishedResults
-from pipelines.publishing.results_page import render_results_page
+from pipelines.publishing.results_page_format_2 import render_results_page
 from pipelines.rules.seat_allocation.model import RECORD_FIELDS
 
 # The seat table's columns as format 1 wrote them (RECORD_FIELDS then).

@@ -20,6 +20,7 @@ WORKBOOK = "results.xlsx"
 
 # The format of a publication's folder, recorded in its event (`publication_format`) and manifest from
 # format 2 on: which files it holds and how they are written, so that verify renders each folder as
-# the version that wrote it did. An event without the key is of format 1 (publication_format_1.py).
+# the version that wrote it did. An event without the key is of format 1 (publication_format_1.py);
+# format 3 differs from 2 by its results page (results_page_format_2.py keeps the page of 1 and 2).
 FIRST_PUBLICATION_FORMAT = 1
-CURRENT_PUBLICATION_FORMAT = 2
+CURRENT_PUBLICATION_FORMAT = 3

@@ -2,6 +2,10 @@
 
 Every text that came from a file (list, region and election names) is escaped; colours are used only
 when they are plain hex codes. Geometry uses floats (it only draws); every figure shown is exact.
+Wide tables scroll within their own region on a phone, never the page.
+
+This is the page of the current publication format; formats 1 and 2 render results_page_format_2.py,
+so any change of the bytes written here needs a new format (publication_layout.py).
 """
 
 from __future__ import annotations
@@ -55,6 +59,18 @@ color:#3730a3}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 figure{margin:0}figcaption{font-size:.85rem;color:#444}
 footer{margin-top:32px;font-size:.8rem;color:#555}
+.table-scroll{overflow-x:auto}
+.named{display:inline-flex;align-items:flex-start;vertical-align:middle}
+.named .swatch{flex:none;margin-top:.2em}
+td.share{white-space:nowrap}
+.share-figure{display:inline-block;min-width:4.5em}
+svg.bar{display:inline-block;width:160px;height:10px;margin-left:8px;vertical-align:middle}
+.list-head{display:inline-block;max-width:7em;overflow-wrap:break-word;text-align:right}
+.region-name{display:inline-block;max-width:16em;overflow-wrap:break-word}
+@media (max-width:700px){main{padding:12px}.grid{grid-template-columns:1fr}
+table{font-size:.8rem}th,td{padding:4px 3px}.badge{font-size:.65rem}
+svg.bar{display:none}.share-figure{min-width:0}
+.list-head{max-width:6em}.region-name{max-width:8em}.list-name{overflow-wrap:anywhere;min-width:5em}}
 """
 
 
@@ -119,13 +135,24 @@ def hemicycle_svg(allocation: Sequence[Mapping[str, Any]], colors: Mapping[str, 
     )
 
 
+def scrolling(table: str, label: str) -> str:
+    """A table that scrolls sideways within a narrow screen instead of widening the page; focusable, so
+    that a keyboard can scroll it, and named for screen readers."""
+    return f'<div class="table-scroll" role="region" aria-label="{escape(label)}" tabindex="0">{table}</div>'
+
+
 def _threshold_percent(results: PublishedResults) -> Fraction:
     return Fraction(str(results.rules.get("threshold_percent", "0")))
 
 
 def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
     threshold = _threshold_percent(results)
-    rows = sorted(results.allocation, key=lambda r: (-int(r["votes"]), int(r["ballot_order"] or 0)))
+    by_kind = "kind_thresholds" in results.rules  # a coalition may fail above a party that passes
+    rows = sorted(
+        results.allocation,
+        key=lambda r: (by_kind and not r["passed_threshold"], -int(r["votes"]), int(r["ballot_order"] or 0)),
+    )
+    consoled = "consolation_seats" in results.rules
     body = []
     line_drawn = False
     width = 160
@@ -135,8 +162,11 @@ def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
             shown = escape(percent_text(threshold / 100))
             base = escape(str(results.rules.get("threshold_base", "the threshold base")).replace("_", " "))
             body.append(
-                f'<tr class="threshold-line"><td colspan="6">threshold {shown}% of {base}: lists below '
-                "this line take no seat unless the guarantee admits them</td></tr>"
+                f'<tr class="threshold-line"><td colspan="6">threshold {shown}% of {base}'
+                + (" (another for lists declared of another kind)" if by_kind else "")
+                + ": lists below this line take no seat unless the guarantee admits them"
+                + (" or a consolation band gives them seats" if consoled else "")
+                + "</td></tr>"
             )
             line_drawn = True
         share = Fraction(str(r["share"]))
@@ -146,17 +176,20 @@ def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
         status = '<span class="badge">passed</span>' if passed else '<span class="badge below">below</span>'
         if r["admitted_by_guarantee"]:
             status += ' <span class="badge guarantee" title="admitted by the guarantee">★ guarantee</span>'
+        elif consoled and not passed and int(r["seats"]):
+            status += ' <span class="badge guarantee" title="seats of a consolation band">consolation</span>'
         list_id = escape(str(r["list_id"]))
         body.append(
             f'<tr data-list-id="{list_id}"><td class="num">{escape(str(r["ballot_order"]))}</td>'
-            f'<td><span class="swatch" style="background:{colors[str(r["list_id"])]}"></span>'
-            f'<span class="list-name">{escape(str(r["name"]))}</span></td>'
+            f'<td><span class="named"><span class="swatch" style="background:{colors[str(r["list_id"])]}">'
+            f'</span><span class="list-name">{escape(str(r["name"]))}</span></span></td>'
             f'<td class="num votes">{_n(int(r["votes"]))}</td>'
-            f'<td class="num share">{escape(str(r["share_pct"]))}%'
-            f'<svg width="{width}" height="10" style="display:block" aria-hidden="true">'
+            f'<td class="num share"><span class="share-figure">{escape(str(r["share_pct"]))}%</span>'
+            # The figure says it; the bar only draws it, scaled to the cell by CSS on narrow screens.
+            f'<svg class="bar" viewBox="0 0 {width} 10" preserveAspectRatio="none" aria-hidden="true">'
             f'<rect width="{bar_px:.1f}" height="10" fill="{colors[str(r["list_id"])]}"/>'
-            f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="0" y2="10" stroke="#b91c1c" stroke-dasharray="2,1"/>'
-            "</svg></td>"
+            f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="0" y2="10" stroke="#b91c1c" stroke-dasharray="2,1" '
+            'vector-effect="non-scaling-stroke"/></svg></td>'
             f"<td>{status}</td>"
             f'<td class="num seats" data-list-id="{list_id}">{int(r["seats"])}</td></tr>'
         )
@@ -168,7 +201,10 @@ def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
         f'<tr><td></td><td>Total</td><td class="num">{_n(sum(int(r["votes"]) for r in rows))}</td>'
         f'<td></td><td></td><td class="num seats" id="seat-total">{results.total_seats}</td></tr>'
     )
-    return f'<table id="list-table"><thead>{head}</thead><tbody>{"".join(body)}{foot}</tbody></table>'
+    return scrolling(
+        f'<table id="list-table"><thead>{head}</thead><tbody>{"".join(body)}{foot}</tbody></table>',
+        "Lists and seats",
+    )
 
 
 def _progress_row(label: str, part: int, whole: int) -> str:
@@ -250,13 +286,31 @@ def projection_svg(
     )
 
 
+def projection_section(
+    history: Sequence[HistoryPoint], lists: Sequence[ListInfo], colors: Mapping[str, str]
+) -> str:
+    """The chart from the second publication on; before, one point per list says nothing a chart can
+    show, so a sentence says so (the seats are in the table above)."""
+    if len(history) < 2:
+        return (
+            '<p id="projection-single">One publication so far: the seats of each list through the night '
+            "are drawn here once there is a second. This publication's seats are in the table above.</p>"
+        )
+    return (
+        f"<figure>{projection_svg(history, lists, colors)}<figcaption>Seats of each list at each of the "
+        f"{len(history)} publications of this election up to this one, by the log position each was "
+        "based on (time of publication, UTC, below).</figcaption></figure>"
+    )
+
+
 def region_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
     lists = results.lists
     head = (
         '<tr><th>Region</th><th class="num">Reported</th><th class="num">Turnout</th>'
         + "".join(
-            f'<th class="num"><span class="swatch" style="background:{colors[i.list_id]}"></span>'
-            f"{escape(i.name)}</th>"
+            # A long name wraps within its column instead of widening it past the others.
+            f'<th class="num"><span class="list-head"><span class="swatch" '
+            f'style="background:{colors[i.list_id]}"></span>{escape(i.name)}</span></th>'
             for i in lists
         )
         + "</tr>"
@@ -272,10 +326,13 @@ def region_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
             for i in lists
         )
         body.append(
-            f'<tr><td>{escape(area.name)}</td><td class="num">{_n(f["precincts_reported"])}/'
-            f'{_n(f["precincts_expected"])}</td><td class="num">{turnout}%</td>{cells}</tr>'
+            f'<tr><td><span class="region-name">{escape(area.name)}</span></td>'
+            f'<td class="num">{_n(f["precincts_reported"])}/{_n(f["precincts_expected"])}</td>'
+            f'<td class="num">{turnout}%</td>{cells}</tr>'
         )
-    return f'<table id="region-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+    return scrolling(
+        f'<table id="region-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>', "Regions"
+    )
 
 
 def rules_section(results: PublishedResults) -> str:
@@ -357,9 +414,7 @@ def render_results_page(results: PublishedResults) -> str:
 {list_table(results, colors)}
 {rules_section(results)}
 <h2>Seat projection through election night</h2>
-<figure>{projection_svg(history, results.lists, colors)}
-<figcaption>Seats of each list at each of the {len(history)} publication(s) of this election up to this one,
-by the log position each was based on (time of publication, UTC, below).</figcaption></figure>
+{projection_section(history, results.lists, colors)}
 <h2>Regions</h2>
 {region_table(results, colors)}
 <footer>Generated from the event log by the elections pipeline. Every figure on this page can be

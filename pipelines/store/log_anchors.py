@@ -5,8 +5,13 @@ recomputed: the anchor file remembers every head the writer committed. Each line
 `{"position":N,"event_hash":"..."}`; verification requires every line to name an event of the log
 with that hash, positions never to go back, and the last line to be the log's head.
 
-A writer killed between its COMMIT and the anchor line leaves a head ahead of the last anchor; the
-next writer re-anchors it under the writer lock when it opens the log. A writer that finds the file
+The file exists before the log's first commit: a writer that opens an empty log starts it with the
+log's start (position 0 and the genesis hash, the head of an empty log), flushed with its folder. So
+the first commit is anchored like every later one, and a missing file always means a lost file.
+
+A writer killed between its COMMIT and the anchor line leaves a head ahead of the last anchor (the
+start line, when it was the first commit); the next writer re-anchors it under the writer lock when
+it opens the log. A writer that finds the file
 missing while the log holds events starts a new file whose first line says so (`"restarted"`), so
 that the loss stays visible to every later verification instead of being papered over.
 """
@@ -14,10 +19,11 @@ that the loss stays visible to every later verification instead of being papered
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines.core.durable import append_line
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -63,7 +69,7 @@ def _parse(raw: str, number: int) -> Anchor | None:
         return None
     position, event_hash = record.get("position"), record.get("event_hash")
     restarted = record.get("restarted")
-    if not isinstance(position, int) or isinstance(position, bool) or position < 1:
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         return None
     if not isinstance(event_hash, str) or not _HASH.match(event_hash):
         return None
@@ -74,26 +80,26 @@ def anchor_line(position: int, event_hash: str, *, restarted: str | None = None)
     record: dict[str, object] = {"position": position, "event_hash": event_hash}
     if restarted is not None:
         record["restarted"] = restarted
-    return json.dumps(record, separators=(",", ":")) + "\n"
+    return json.dumps(record, separators=(",", ":"))
 
 
 def append_anchor(path: Path, position: int, event_hash: str, *, restarted: str | None = None) -> None:
-    """One write of one whole line, flushed to disk: a torn line would read as a truncation."""
+    """One write of one whole line, flushed to disk (with the folder when the file is new): a torn line
+    would read as a truncation."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="ascii") as log:
-        log.write(anchor_line(position, event_hash, restarted=restarted))
-        log.flush()
-        os.fsync(log.fileno())
+    append_line(path, anchor_line(position, event_hash, restarted=restarted))
 
 
 def reanchor(path: Path, head: tuple[int, str]) -> None:
     """Under the writer lock: record a committed head that no anchor records yet (a writer killed
-    between COMMIT and its anchor). A file that cannot be read as a whole is left as it is for
-    verification to report."""
+    between COMMIT and its anchor), or start the file at an empty log's head, before its first commit.
+    A file that cannot be read as a whole is left as it is for verification to report."""
     position, event_hash = head
-    if position == 0:
-        return
     found = read_anchors(path)
+    if position == 0:
+        if found.problem is None and not found.anchors:
+            append_anchor(path, position, event_hash)
+        return
     if not found.exists:
         append_anchor(
             path,

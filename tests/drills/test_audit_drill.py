@@ -212,7 +212,9 @@ def test_events_replaced_by_a_view_are_refused(
     assert "events is a view, not the stored table of the log" in out
 
 
-@pytest.mark.parametrize("attack", ["removed", "truncated", "edited", "last line dropped"])
+@pytest.mark.parametrize(
+    "attack", ["removed", "truncated", "edited", "last line dropped", "cut to its start line"]
+)
 def test_anchor_attacks_fail_never_skip(
     original: WarehousePaths, tmp_path: Path, capsys: pytest.CaptureFixture[str], attack: str
 ) -> None:
@@ -224,6 +226,7 @@ def test_anchor_attacks_fail_never_skip(
         "truncated": "the last line is cut off",
         "edited": "is not the event recorded at that position (log_heads.jsonl line 1)",
         "last line dropped": "is not anchored",
+        "cut to its start line": "is not anchored: log_heads.jsonl ends at position 0",
     }[attack]
     if attack == "removed":
         paths.log_heads.unlink()
@@ -233,8 +236,11 @@ def test_anchor_attacks_fail_never_skip(
         first = json.loads(lines[0])
         first["event_hash"] = hashlib.sha256(b"forged").hexdigest()
         paths.log_heads.write_text(json.dumps(first) + "\n" + "".join(lines[1:]), encoding="ascii")
-    else:
+    elif attack == "last line dropped":
         paths.log_heads.write_text("".join(lines[:-1]), encoding="ascii")
+    else:  # the line the first writer wrote before the log's first commit
+        assert json.loads(lines[0]) == {"position": 0, "event_hash": GENESIS_HASH}
+        paths.log_heads.write_text(lines[0], encoding="ascii")
     code, out = verify(paths, capsys)
     assert code == EXIT_FAILURE, out
     assert expected in out

@@ -1,12 +1,14 @@
 """Publication folders written by an earlier version still verify byte for byte: the folders main wrote
 at 6a6cae9 (format 1: LF CSV, formula-only defusing, no workbook) from the fixture log
-tests/fixtures/logs/night-2026-12 are rendered again from that log by format 1's frozen renderer,
-while new publications record format 2 and render as this version does."""
+tests/fixtures/logs/night-2026-12 are rendered again from that log by format 1's frozen renderer, a
+format-2 folder (written by main at 70915a2, before format 3 changed the results page) is written again
+the same, and new publications record the current format and render as this version does."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from pipelines.store.projections import rebuild_projections
 from tests.support.old_log import FIXTURE, load_fixture_log
 
 OLD_FOLDERS = FIXTURE / "publications"
+FORMAT_2_FOLDERS = FIXTURE / "publications-format-2"
 ELECTION = "test-mazhilis"
 
 
@@ -75,6 +78,22 @@ def test_a_new_publication_beside_old_ones_records_the_current_format(old_wareho
     old_manifest = json.loads((OLD_FOLDERS / "test-mazhilis--certified--000000023" / MANIFEST).read_text())
     assert "publication_format" not in old_manifest
     assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
+
+
+def test_a_format_2_publication_is_written_as_format_2_wrote_it(old_warehouse: WarehousePaths) -> None:
+    """main at 70915a2 certified the old log at this time in format 2 and kept the folder: the same
+    certification in format 2 now writes every file of it again to the byte, results page included."""
+    [expected] = FORMAT_2_FOLDERS.iterdir()
+    with EventStore.open_writer(old_warehouse) as store:
+        publication = certify(
+            store,
+            ELECTION,
+            override_reason="P011 and P012 never reported",
+            at=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
+            publication_format=2,
+        )
+    assert publication.publication_id == expected.name
+    assert folder_bytes(old_warehouse.publications / expected.name) == folder_bytes(expected)
 
 
 @pytest.mark.slow

@@ -1,8 +1,10 @@
-"""The results page, rendered by headless Chromium from the file system: seats, status, escaping."""
+"""The results page, rendered by headless Chromium from the file system: seats, status, escaping, and
+the layout format 3 mended, measured from the browser's element boxes."""
 
 from __future__ import annotations
 
 import dataclasses
+import html as html_text
 import json
 import re
 import shutil
@@ -11,14 +13,16 @@ import subprocess
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from pipelines.core.paths import REPO_ROOT, WarehousePaths
 from pipelines.publishing.publication_layout import RESULTS_PAGE
-from pipelines.publishing.published_results import load_published_results
+from pipelines.publishing.published_results import PublishedResults, load_published_results
 from pipelines.publishing.results_page import PALETTE, render_results_page
+from pipelines.publishing.results_page_format_2 import render_results_page as render_format_2_page
 from pipelines.rules.rule_profiles import load_profile
 from tests.support.election_night import (
     DECLARED_COLOR,
@@ -208,3 +212,96 @@ def test_a_list_admitted_by_the_guarantee_is_marked_below_the_threshold_line(nig
     assert all(
         html.index(f'<tr data-list-id="{r["list_id"]}">') < line for r in allocation if r["passed_threshold"]
     )
+
+
+# Appended to each page measured (the page itself has no script): writes the boxes the browser laid out
+# into the frame's parent, whose DOM --dump-dom prints. A frame, because a headless window is never
+# narrower than 500 px, and one browser run measures every page.
+MEASURE = """<script>
+const box = (node) => {  // an element's box, or a text's (format 2 has no element round its figure)
+  const range = document.createRange(); range.selectNodeContents(node);
+  const r = node instanceof Element ? node.getBoundingClientRect() : range.getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+};
+const firstText = (cell) => document.createTreeWalker(cell, NodeFilter.SHOW_TEXT).nextNode();
+const measured = {
+  shares: [...document.querySelectorAll("#list-table td.share")].map(
+    (cell) => ({figure: box(firstText(cell)), bar: box(cell.querySelector("svg"))})),
+  regionColumns: [...document.querySelectorAll("#region-table thead th")].map(
+    (th) => th.getBoundingClientRect().width),
+  seatsRight: Math.max(...[...document.querySelectorAll("#list-table td.seats")].map(
+    (td) => td.getBoundingClientRect().right)),
+  viewport: window.innerWidth,
+  pageWidth: document.documentElement.scrollWidth,
+};
+const out = parent.document.createElement("pre"); out.className = "measured";
+out.dataset.frame = window.frameElement.id; out.textContent = JSON.stringify(measured);
+parent.document.body.append(out);
+</script>"""
+
+
+def measured_layouts(pages: dict[str, tuple[str, int]], folder: Path) -> dict[str, dict[str, Any]]:
+    """Each page (name: html, width) laid out by Chromium in a frame that wide; their measures by name."""
+    frames = "".join(
+        f'<iframe id="{name}" width="{width}" height="1600" '
+        f'srcdoc="{html_text.escape(page.replace("</body>", MEASURE + "</body>"))}"></iframe>'
+        for name, (page, width) in pages.items()
+    )
+    outer = folder / "measure.html"
+    outer.write_text(f"<!DOCTYPE html><html><body>{frames}</body></html>", encoding="utf-8")
+    dom = chromium("--dump-dom", "--window-size=1400,1000", outer.as_uri(), profile=folder / "profile").stdout
+    found = re.findall(r'<pre class="measured" data-frame="([^"]+)">(.*?)</pre>', dom, re.S)
+    assert {name for name, _ in found} == set(pages), dom[-2000:]
+    return {name: json.loads(html_text.unescape(text)) for name, text in found}
+
+
+def figures_beside_bars(layout: dict[str, Any]) -> bool:
+    """Every share figure on the line of its bar (their boxes overlap vertically), the bar after it."""
+    return all(
+        s["figure"]["top"] < s["bar"]["bottom"]
+        and s["bar"]["top"] < s["figure"]["bottom"]
+        and s["bar"]["left"] >= s["figure"]["right"]
+        for s in layout["shares"]
+    )
+
+
+def widest_list_column_over_narrowest(layout: dict[str, Any]) -> float:
+    widths = layout["regionColumns"][3:]  # region, reported, turnout, then one column per list
+    return float(max(widths) / min(widths))
+
+
+def last_results(night: ElectionNight, index: int = -1) -> PublishedResults:
+    with duckdb.connect(str(WarehousePaths(night.warehouse).snapshot), read_only=True) as conn:
+        return load_published_results(conn, night.publications[index])
+
+
+def test_format_3_puts_share_figures_beside_their_bars_and_shares_the_regions_width_fairly(
+    night: ElectionNight, tmp_path: Path
+) -> None:
+    """The night names a list with a long hostile name: format 2's page gave its regions column most of
+    the width and put every share figure above its bar; format 3 does neither, on a desktop and a phone."""
+    results = last_results(night)
+    assert len(results.lists) == 4 and HOSTILE_LIST_NAME in {i.name for i in results.lists}
+    page = render_results_page(results)
+    layouts = measured_layouts(
+        {"old": (render_format_2_page(results), 1280), "new": (page, 1280), "phone": (page, 390)}, tmp_path
+    )
+    old, new, phone = layouts["old"], layouts["new"], layouts["phone"]
+
+    assert len(new["shares"]) == len(results.allocation)
+    assert not figures_beside_bars(old) and figures_beside_bars(new)
+    assert widest_list_column_over_narrowest(old) > 3, old["regionColumns"]
+    assert widest_list_column_over_narrowest(new) < 2, new["regionColumns"]
+    # A phone scrolls a wide table within its own region, never the page; every list's seats show.
+    assert phone["viewport"] == 390 and phone["pageWidth"] <= 390, phone
+    assert phone["seatsRight"] <= 390, phone
+
+
+def test_format_3_says_one_publication_so_far_instead_of_an_empty_chart(night: ElectionNight) -> None:
+    first, last = last_results(night, 0), last_results(night)
+    assert len(first.history) == 1 and len(last.history) == len(night.publications)
+    single = read_page(render_results_page(first))
+    assert single.tags["polyline"] == 0 and 'id="projection"' not in render_results_page(first)
+    assert "One publication so far" in render_results_page(first)
+    assert 'id="projection"' in render_format_2_page(first)  # the frame format 2 drew, kept for its folders
+    assert read_page(render_results_page(last)).tags["polyline"] == len(last.lists)

@@ -82,3 +82,10 @@ def test_the_seat_table_as_of_a_position_reads_them_from_the_log(warehouse: Path
     assert {r.list_id: r.seats for r in allocate_totals(totals, profile).rows} == {
         "alpha": 8, "beta": 0, "gamma": 2, "delta": 0,
     }  # fmt: skip
+
+
+def test_the_results_page_lists_the_passing_party_above_the_coalition_that_failed(warehouse: Path) -> None:
+    page = (_folder(warehouse) / "results.html").read_text(encoding="utf-8")
+    line = page.index('class="threshold-line"')
+    assert "(another for lists declared of another kind)" in page[line : line + 300]
+    assert page.index('data-list-id="gamma"') < line < page.index('data-list-id="beta"')
