@@ -13,6 +13,11 @@ invalid ballots and 'against all' (threshold_certainty.py). The intervals are pr
   paradoxes); only the quota rule is used.
 - Sharper than floor and ceiling: a remainder above (k - 1) / k surely wins a seat and one below 1 / k
   surely does not, k the lists that may be admitted (`_fewest`, `_most`).
+- Largest remainder gives the seats to the highest seat values q − k (a list's quota less the seats it
+  has before; whole quotas give values of at least 1, remainders less): a list surely has k + 1 seats
+  when fewer than all the seats can rank at or above its smallest (k+1)-th value, at most k when all the
+  seats surely rank above its largest, each other list's values counted from its extreme quotas
+  (`_by_seat_values`).
 - Seats always add up to the total, so each list's interval is narrowed by the others' (the fewest are
   at least the total less the others' most, and so on).
 - Every other rule is bounded only where it provably cannot act: a guarantee when enough lists are
@@ -140,6 +145,41 @@ def _trivial(
     )
 
 
+def _ceil(value: Fraction) -> int:
+    return -_floor(-value)
+
+
+def _by_seat_values(
+    quotas: dict[str, tuple[Fraction, Fraction]], certain: set[str], seats: int
+) -> dict[str, tuple[int, int]]:
+    """Each list's seats bounded by ranking seat values: largest remainder gives the seats to the `seats`
+    highest values q - k (list quota q, k = 0, 1, ... its seats before), since every value of a whole
+    quota is at least 1 and the remainders below it.
+
+    `quotas`: the smallest and largest quota of every list that may be admitted (`certain`: surely
+    admitted). List i surely has k + 1 seats when its k earlier values and the others' values that can
+    reach its smallest (k+1)-th value, each list j at most floor(q_j max - v) + 1 of them, are fewer than
+    the seats; it has at most k when they and the surely admitted others' values surely above its
+    largest (k+1)-th value, ceil(q_j min - v) each, are at least the seats.
+    """
+    found: dict[str, tuple[int, int]] = {}
+    for i, (low, high) in quotas.items():
+        fewest, most = 0, seats
+        if i in certain:
+            for k in range(_floor(low), min(_floor(high), seats - 1) + 1):
+                value = low - k
+                ahead = sum(max(0, _floor(h - value) + 1) for j, (_, h) in quotas.items() if j != i)
+                if k + ahead < seats:
+                    fewest = k + 1
+        for k in range(_floor(low), min(_ceil(high), seats) + 1):
+            value = high - k
+            above = sum(max(0, _ceil(lo - value)) for j, (lo, _) in quotas.items() if j != i and j in certain)
+            if k + above >= seats:
+                most = min(most, k)
+        found[i] = (fewest, most)
+    return found
+
+
 def _narrowed(low: dict[str, int], high: dict[str, int], seats: int) -> tuple[dict[str, int], dict[str, int]]:
     """Each list's interval narrowed by the others': every decided completion fills every seat.
 
@@ -223,15 +263,19 @@ def certainty_bounds(
     possible = {i: n for i, n in votes.items() if status[i] != "out"}
     low: dict[str, int] = {}
     high: dict[str, int] = {}
+    quotas: dict[str, tuple[Fraction, Fraction]] = {}
     for i, n in votes.items():
         if status[i] == "out":
             low[i] = high[i] = 0
             continue
         others_most = sum(possible.values()) - n + outstanding
-        low[i] = _fewest(Fraction(seats * n, n + others_most), len(possible)) if status[i] == "certain" else 0
         most = n + outstanding
         others_fewest = sum(votes[j] for j in certain if j != i)
-        high[i] = _most(Fraction(seats * most, most + others_fewest), len(possible))
+        quotas[i] = (Fraction(seats * n, n + others_most), Fraction(seats * most, most + others_fewest))
+        low[i] = _fewest(quotas[i][0], len(possible)) if status[i] == "certain" else 0
+        high[i] = _most(quotas[i][1], len(possible))
+    for i, (fewest, most) in _by_seat_values(quotas, certain, seats).items():
+        low[i], high[i] = max(low[i], fewest), min(high[i], most)
     low, high = _narrowed(low, high, seats)
 
     if not isinstance(rules.vacancies, LeaveVacant):
