@@ -18,6 +18,7 @@ from pipelines.store.migrations import first_row
 from pipelines.store.queries import query
 
 if TYPE_CHECKING:
+    from pipelines.publishing.quarantine_stakes import QuarantineStakes
     from pipelines.publishing.seat_bounds import BoundsAsOf
 
 SEAT_COLUMNS = (
@@ -143,6 +144,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_seats(args: argparse.Namespace) -> int:
+    from pipelines.publishing.quarantine_stakes import quarantine_stakes
     from pipelines.publishing.seat_bounds import bounds_as_of
     from pipelines.publishing.seat_table import (
         allocate_totals,
@@ -155,6 +157,7 @@ def run_seats(args: argparse.Namespace) -> int:
 
     paths = warehouse_paths(args)
     bounds: BoundsAsOf | None = None
+    stakes: QuarantineStakes | None = None
     with open_read_only(paths.snapshot) as conn:
         election_id = only_election(conn, args.election)
         position = resolve_as_of(conn, args.as_of)
@@ -178,6 +181,10 @@ def run_seats(args: argparse.Namespace) -> int:
             certified = False
         if args.format == "table" and not certified:
             bounds = bounds_as_of(conn, election_id, based_on, rules.profile)
+            # The quarantine as it stands (after the table, too: a refused file does not republish it).
+            head = first_row(conn.execute(query("log_head_position")))
+            until = based_on if position is not None or head is None else int(str(head[0]))
+            stakes = quarantine_stakes(conn, election_id, based_on, until, rules.profile)
     print(render(rows, SEAT_COLUMNS, args.format))
     if args.format == "table":
         total = sum(int(str(r["seats"])) for r in rows)
@@ -187,7 +194,27 @@ def run_seats(args: argparse.Namespace) -> int:
         )
     if bounds is not None:
         print("\n" + bounds_text(bounds))
+    if stakes is not None and stakes.materiality is not None:
+        print(quarantine_text(stakes))
     return EXIT_OK
+
+
+def quarantine_text(stakes: QuarantineStakes) -> str:
+    """One line: whether the quarantined rows and files could change who passes or any seat."""
+    m = stakes.materiality
+    assert m is not None
+    what = f"quarantine: {stakes.entries:,} row(s) or file(s)"
+    if m.at_stake_voters is None:
+        return (
+            f"{what}, {stakes.unnamed:,} naming no declared precinct: whether it could change the table "
+            "cannot be bounded"
+        )
+    what += f" naming {stakes.precincts:,} precinct(s) of {m.at_stake_voters:,} registered voters"
+    if m.verdict == "cannot_matter":
+        return f"{what}: cannot change who passes or any seat"
+    if m.verdict == "matters":
+        return f"{what}: COULD CHANGE THE TABLE, e.g. {m.witness}"
+    return f"{what}: could change the table (not ruled out)"
 
 
 BOUNDS_COLUMNS = ("list_id", "name", "threshold", "fewest_seats", "most_seats")

@@ -63,6 +63,26 @@ def test_seats_prints_what_the_outstanding_precincts_can_still_change(
     assert f"decided: {decided} of 98 seats" in out
 
 
+def test_seats_says_whether_the_quarantine_could_change_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [protocol(pid, (400 - i, 100 + i, 60, 20)) for i, pid in enumerate(precinct_ids(6))]
+    write_declaration(tmp_path / "inbox")
+    write_protocols(tmp_path / "inbox", "batch.csv", rows)
+    warehouse = str(tmp_path / "warehouse")
+    assert main(["ingest", str(tmp_path / "inbox"), "--warehouse", warehouse]) == 0
+    bad = protocol("P007", (400, 100, 60, 20))
+    bad["beta"] = -5
+    assert main(["ingest", str(write_protocols(tmp_path, "bad.csv", [bad])), "--warehouse", warehouse]) == 4
+    capsys.readouterr()
+    assert main(["seats", "--warehouse", warehouse]) == 0
+    # P007's 1,000 registered voters, all on one list, move seats among 3,480 counted votes
+    assert (
+        "naming 1 precinct(s) of 1,000 registered voters: COULD CHANGE THE TABLE, "
+        "e.g. the precincts at stake: 1,000 to alpha" in capsys.readouterr().out
+    )
+
+
 def test_sql_reads_and_refuses_writes(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         main(

@@ -1,0 +1,49 @@
+"""Whether the quarantine of an election could change its table as of a log position, read from the log
+through the snapshot (`pipelines.rules.quarantine_materiality`, docs/seat-allocation.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.publishing.seat_table import national_totals
+from pipelines.rules.quarantine_materiality import Counted, Materiality, quarantine_materiality
+from pipelines.rules.rule_profiles import RuleProfile
+from pipelines.store.migrations import first_row
+from pipelines.store.queries import query
+
+
+@dataclass(frozen=True)
+class QuarantineStakes:
+    entries: int  # quarantined rows and files by the position
+    unnamed: int  # of them, naming no declared precinct (files refused whole...)
+    precincts: int  # declared precincts named
+    materiality: Materiality | None  # None: nothing quarantined
+
+
+def quarantine_stakes(
+    conn: duckdb.DuckDBPyConnection, election_id: str, position: int, until: int, profile: RuleProfile
+) -> QuarantineStakes:
+    """The quarantine up to log position `until` against the table at `position` (its totals and rules)."""
+    params = {"election": election_id, "as_of": position, "until": until}
+    row = first_row(conn.execute(query("quarantine_stakes_as_of"), params))
+    entries, unnamed, precincts, voters, against_all, invalid = (int(str(x)) for x in row or (0,) * 6)
+    if entries == 0:
+        return QuarantineStakes(0, 0, 0, None)
+    votes = {
+        str(i): int(n)
+        for i, n in conn.execute(query("quarantine_stakes_list_votes_as_of"), params).fetchall()
+    }
+    totals = national_totals(conn, election_id, as_of=position)
+    materiality = quarantine_materiality(
+        totals.list_votes,
+        profile,
+        None if unnamed else voters,
+        Counted(votes, against_all, invalid),
+        against_all=totals.against_all,
+        invalid=totals.invalid_ballots,
+        ballots_cast=totals.ballots_cast,
+        registered_voters=totals.registered_voters,
+    )
+    return QuarantineStakes(entries, unnamed, precincts, materiality)
