@@ -20,8 +20,11 @@ invalid ballots and 'against all' (threshold_certainty.py). The intervals are pr
   (`_by_seat_values`).
 - Seats always add up to the total, so each list's interval is narrowed by the others' (the fewest are
   at least the total less the others' most, and so on).
-- Every other rule is bounded only where it provably cannot act: a guarantee when enough lists are
-  certain to pass, a represented share the lists certain to pass hold even on the largest base,
+- The two-party guarantee (correction index, or two lists sharing) when it may act: the seats are the
+  union of those above (at least two lists pass) and those of the completions where one list passes and
+  the runner-up joins it (`guarantee_bounds`).
+- Every other rule is bounded only where it provably cannot act: a guarantee of more lists when enough
+  lists are certain to pass, a represented share the lists certain to pass hold even on the largest base,
   consolation bands no list that may fail the threshold can reach, redistribution of vacant seats when
   no list can win more seats than it has candidates. Anything else (divisor methods, Droop, a rule that
   may act, an unknown rule or base, an unbounded outstanding count) gives the trivially sound 0..all.
@@ -40,6 +43,7 @@ from fractions import Fraction
 from pipelines.rules.admission import MinimumAdmittedLists, NoAdmissionRule
 from pipelines.rules.apportionment import LargestRemainder
 from pipelines.rules.correction_index import CorrectionIndexGuarantee
+from pipelines.rules.guarantee_bounds import TwoPartyGuarantee, bounded_guarantee, guarantee_seat_ranges
 from pipelines.rules.list_votes import ListVotes
 from pipelines.rules.quotas import HareQuota
 from pipelines.rules.rule_profiles import RuleProfile
@@ -113,12 +117,16 @@ def _most(quota: Fraction, lists: int) -> int:
     return whole if quota - whole < Fraction(1, lists) else whole + 1
 
 
-def _unbounded_rule(rules: RuleSet, status: dict[str, ThresholdStatus]) -> str | None:
-    """Why the quota bounds do not apply to these rules, or None when they do (before vacancies)."""
+def _unbounded_rule(
+    rules: RuleSet, status: dict[str, ThresholdStatus]
+) -> tuple[str | None, TwoPartyGuarantee | None]:
+    """Why the quota bounds do not apply to these rules (None when they do, before vacancies), and the
+    two-party guarantee when it may act (its seats are bounded apart, `guarantee_bounds`)."""
     method = rules.apportionment
     if not (isinstance(method, LargestRemainder) and isinstance(method.quota, HareQuota)):
-        return f"the {rules.profile.method} method is not bounded (only Hare largest remainder is)"
+        return f"the {rules.profile.method} method is not bounded (only Hare largest remainder is)", None
     certain = sum(1 for s in status.values() if s == "certain")
+    acting: TwoPartyGuarantee | None = None
     for admission in rules.admission:
         if isinstance(admission, NoAdmissionRule):
             continue
@@ -127,10 +135,12 @@ def _unbounded_rule(rules: RuleSet, status: dict[str, ThresholdStatus]) -> str |
         elif isinstance(admission, MinimumAdmittedLists):
             needed = admission.minimum
         else:
-            return f"the admission rule {type(admission).__name__} is not bounded"
+            return f"the admission rule {type(admission).__name__} is not bounded", None
         if certain < needed:
-            return f"the guarantee may apply: fewer than {needed} lists are certain to pass"
-    return None
+            acting = bounded_guarantee(admission)
+            if acting is None:
+                return f"the guarantee may apply: fewer than {needed} lists are certain to pass", None
+    return None, acting
 
 
 def _trivial(
@@ -243,7 +253,7 @@ def certainty_bounds(
         return _trivial(ordered, status, seats, outstanding, "the outstanding ballots are not bounded")
     if not bounded_base(rules.threshold):
         return _trivial(ordered, status, seats, outstanding, "the threshold base is not bounded")
-    why = _unbounded_rule(rules, status)
+    why, guarantee = _unbounded_rule(rules, status)
     if why is not None:
         return _trivial(ordered, status, seats, outstanding, why)
     extremes = base_extremes(rules.threshold, totals, outstanding, profile.profile_id)
@@ -277,6 +287,11 @@ def certainty_bounds(
     for i, (fewest, most) in _by_seat_values(quotas, certain, seats).items():
         low[i], high[i] = max(low[i], fewest), min(high[i], most)
     low, high = _narrowed(low, high, seats)
+    if guarantee is not None:
+        # Either at least two lists pass (the bounds above) or one does and the guarantee acts.
+        acting = guarantee_seat_ranges(guarantee, votes, status, outstanding, seats)
+        for i, (fewest, most) in acting.items():
+            low[i], high[i] = min(low[i], fewest), max(high[i], most)
 
     if not isinstance(rules.vacancies, LeaveVacant):
         capacity = {x.list_id: x.candidates for x in ordered}

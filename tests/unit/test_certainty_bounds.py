@@ -120,6 +120,7 @@ OPTIONS: list[dict[str, object]] = [
     {},
     {"guarantee": Guarantee("proportional")},
     {"guarantee": Guarantee("correction_index", index=Fraction(7, 10), minimum_seats=1)},
+    {"guarantee": Guarantee("correction_index", index=Fraction(7, 10), minimum_seats=2)},
     {"guarantee": Guarantee("proportional", minimum_lists=3)},
     {"represented_share": RepresentedShare(Fraction(1, 2))},
     {"consolation": (ConsolationBand(Fraction(5, 100), Fraction(7, 100), 1),)},
@@ -229,7 +230,10 @@ def test_what_is_not_bounded_falls_back_to_every_seat() -> None:
     unbounded = count.bounds(checked_profile(10, "hare", 5, "valid_list_votes"), None)
     assert unbounded.fallback is not None and {b.status for b in unbounded.lists} == {"open"}
     guarantee = count.bounds(
-        checked_profile(10, "hare", 40, "valid_list_votes", guarantee=Guarantee("proportional")), 10
+        checked_profile(
+            10, "hare", 40, "valid_list_votes", guarantee=Guarantee("proportional", minimum_lists=3)
+        ),
+        10,
     )
     assert guarantee.fallback is not None and "guarantee" in guarantee.fallback
 
