@@ -184,7 +184,7 @@ def run_seats(args: argparse.Namespace) -> int:
             # The quarantine as it stands (after the table, too: a refused file does not republish it).
             head = first_row(conn.execute(query("log_head_position")))
             until = based_on if position is not None or head is None else int(str(head[0]))
-            stakes = quarantine_stakes(conn, election_id, based_on, until, rules.profile)
+            stakes = quarantine_stakes(conn, bounds.totals, until, rules.profile)
     print(render(rows, SEAT_COLUMNS, args.format))
     if args.format == "table":
         total = sum(int(str(r["seats"])) for r in rows)

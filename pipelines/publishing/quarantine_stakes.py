@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.publishing.seat_table import national_totals
+from pipelines.publishing.seat_table import NationalTotals
 from pipelines.rules.quarantine_materiality import Counted, Materiality, quarantine_materiality
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.store.migrations import first_row
@@ -23,10 +23,10 @@ class QuarantineStakes:
 
 
 def quarantine_stakes(
-    conn: duckdb.DuckDBPyConnection, election_id: str, position: int, until: int, profile: RuleProfile
+    conn: duckdb.DuckDBPyConnection, totals: NationalTotals, until: int, profile: RuleProfile
 ) -> QuarantineStakes:
-    """The quarantine up to log position `until` against the table at `position` (its totals and rules)."""
-    params = {"election": election_id, "as_of": position, "until": until}
+    """The quarantine up to log position `until` against the table over `totals` (as of their position)."""
+    params = {"election": totals.election_id, "as_of": totals.as_of_position, "until": until}
     row = first_row(conn.execute(query("quarantine_stakes_as_of"), params))
     entries, unnamed, precincts, voters, against_all, invalid = (int(str(x)) for x in row or (0,) * 6)
     if entries == 0:
@@ -35,7 +35,6 @@ def quarantine_stakes(
         str(i): int(n)
         for i, n in conn.execute(query("quarantine_stakes_list_votes_as_of"), params).fetchall()
     }
-    totals = national_totals(conn, election_id, as_of=position)
     materiality = quarantine_materiality(
         totals.list_votes,
         profile,

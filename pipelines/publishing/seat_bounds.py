@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.publishing.seat_table import national_totals
+from pipelines.publishing.seat_table import NationalTotals, national_totals
 from pipelines.rules.certainty_bounds import SeatBounds, certainty_bounds
 from pipelines.rules.rule_profiles import RuleProfile
 from pipelines.store.migrations import first_row
@@ -25,6 +25,7 @@ class BoundsAsOf:
     precincts_outstanding: int
     bounds: SeatBounds
     names: dict[str, str]  # list id -> name
+    totals: NationalTotals  # the counts they start from
 
 
 def bounds_as_of(
@@ -45,4 +46,4 @@ def bounds_as_of(
         ballots_cast=totals.ballots_cast,
         registered_voters=totals.registered_voters,
     )
-    return BoundsAsOf(position, precincts, bounds, {x.list_id: x.name for x in totals.list_votes})
+    return BoundsAsOf(position, precincts, bounds, {x.list_id: x.name for x in totals.list_votes}, totals)
