@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,14 @@ class ListRule:
 
 
 @dataclass(frozen=True)
+class SkipRule:
+    """A record whose cell in `column` (stripped) matches `matches` whole is not a station."""
+
+    column: ColumnRef
+    matches: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class NativeLayout:
     layout_id: str
     description: str
@@ -85,6 +94,7 @@ class NativeLayout:
     ignore: tuple[ColumnRef, ...]
     optional: tuple[ColumnRef, ...]  # named columns a file may lack
     lists: ListRule
+    skip_where: tuple[SkipRule, ...]  # records that are not stations (totals lines)
     content: Mapping[str, Any]  # canonical: what the journal carries
     sha256: str
 
@@ -214,6 +224,7 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
             column="thousands_separator",
             value=thousands,
         )
+    skip_where = tuple(_skip_rule(n, item, file) for n, item in enumerate(data.get("skip_where", ())))
     content: dict[str, Any] = {
         "layout_id": data["layout_id"],
         "description": str(data.get("description", "")),
@@ -233,6 +244,7 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         "ignore": list(data.get("ignore", ())),
         "optional": list(data.get("optional", ())),
         "lists": dict(raw_lists),
+        "skip_where": [dict(item) for item in data["skip_where"]] if "skip_where" in data else None,
     }
     # Absent and null are one content; the separators' null is spelled, as the schema allows it.
     content = {k: v for k, v in content.items() if v is not None or k.endswith("_separator")}
@@ -256,9 +268,24 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         ignore=tuple(content["ignore"]),
         optional=tuple(content["optional"]),
         lists=lists,
+        skip_where=skip_where,
         content=content,
         sha256=layout_sha256(content),
     )
+
+
+def _skip_rule(number: int, item: Mapping[str, Any], file: str | None) -> SkipRule:
+    try:
+        pattern = re.compile(str(item["matches"]))
+    except re.error as exc:
+        raise InputError(
+            f"layout: not a regular expression: {exc}",
+            file=file,
+            column=f"skip_where.{number}.matches",
+            rule="regex",
+            value=item["matches"],
+        ) from None
+    return SkipRule(item["column"], pattern)
 
 
 def layout_data(data: bytes, *, file: str) -> object:

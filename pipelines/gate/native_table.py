@@ -196,7 +196,13 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
         if isinstance(found, str):
             return FormatRejection("missing_column", f"line {head.line}: {found}")
         positions[ref] = found
-    body = records[layout.skip_rows + 1 :]
+    skips: list[tuple[int, re.Pattern[str]]] = []
+    for rule in layout.skip_where:
+        found = _resolve(header, rule.column)
+        if isinstance(found, str):
+            return FormatRejection("missing_column", f"line {head.line}: {found}")
+        skips.append((found, rule.matches))
+    body = [r for r in records[layout.skip_rows + 1 :] if not _not_a_station(r.fields, skips)]
     if not body:
         return FormatRejection("no_data_rows", "the file has a header but no data rows")
     width = len(header)
@@ -213,7 +219,8 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
     ]
     if layout.lists.long_list is not None:
         return _widened(NativeFile(layout, header, positions, (), tuple(good), tuple(problems)))
-    list_positions = _list_positions(header, layout, set(positions.values()))
+    named = {*positions.values(), *(n for n, _ in skips)}
+    list_positions = _list_positions(header, layout, named)
     if isinstance(list_positions, str):
         return FormatRejection("missing_column", f"line {head.line}: {list_positions}")
     lists = _lists([header[n] for n in list_positions], layout, list_positions)
@@ -226,6 +233,11 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
     if refused is not None:
         return refused
     return NativeFile(layout, header, positions, lists, tuple(good), tuple(problems))
+
+
+def _not_a_station(fields: Sequence[str], skips: Sequence[tuple[int, re.Pattern[str]]]) -> bool:
+    """Whether the layout's skip_where says this record is not a station (a totals line)."""
+    return any(n < len(fields) and pattern.fullmatch(fields[n].strip()) for n, pattern in skips)
 
 
 def _ids_clash(lists: Sequence[NativeList]) -> FormatRejection | None:

@@ -76,6 +76,38 @@ def test_missing_field_is_named() -> None:
         parse_layout(data)
 
 
+def test_totals_lines_the_layout_skips_are_not_stations() -> None:
+    """A commission's export often carries a national or regional totals line among the stations: a
+    layout's skip_where leaves it out (by a regular expression on one column), and only it."""
+    data = native_bytes(
+        "Итого;;;;4 620;3 000;2 960;36;1 800;900;260",
+        "01;3;0007;Северная;1 520;1 000;980;12;600;300;80",
+        "01;;;Всего по области;3 100;2 000;1 980;24;1 200;600;180",
+        "02;1;0001;Южная;3 100;2 000;1 980;24;1 200;600;180",
+    )
+    layout = parse_layout(
+        {
+            **layout_data(),
+            "skip_where": [{"column": "Регион", "matches": "(?i)итого"}, {"column": "УИК", "matches": ""}],
+        }
+    )
+    native = read_native(data, layout)
+    assert isinstance(native, NativeFile), native
+    assert [r.line for r in native.records] == [4, 6]
+    assert native_precinct_ids(data, layout) == ["01-3-0007", "02-1-0001"]
+    # Without the rule the totals lines are read as stations (and refused for their empty parts).
+    assert [r.line for r in read(data).records] == [3, 4, 5, 6]
+    # The rule is part of the layout's content (journaled, hashed); absent, the content is as before.
+    assert layout.content["skip_where"][0] == {"column": "Регион", "matches": "(?i)итого"}
+    assert "skip_where" not in load_layout(str(LAYOUT_FILE)).content
+    with pytest.raises(InputError, match="not a regular expression") as refused:
+        parse_layout({**layout_data(), "skip_where": [{"column": "УИК", "matches": "(unclosed"}]})
+    assert refused.value.location.column == "skip_where.0.matches"
+    missing = parse_layout({**layout_data(), "skip_where": [{"column": "Тип строки", "matches": "итог"}]})
+    refusal = read_native(data, missing)
+    assert isinstance(refusal, FormatRejection) and refusal.rule == "missing_column"
+
+
 def test_a_layout_path_is_never_followed_through_a_link(tmp_path: Path) -> None:
     link = tmp_path / "layout.yaml"
     link.symlink_to(LAYOUT_FILE)
