@@ -14,52 +14,15 @@ import pytest
 
 from pipelines.cli.main import main
 from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_DIFFERENCES, EXIT_OK, EXIT_QUARANTINED
-from pipelines.core.paths import WarehousePaths
+from pipelines.core.paths import REPO_ROOT, WarehousePaths
 from pipelines.gate.native_layout import load_layout
 
-LAYOUT = Path(__file__).resolve().parent.parent / "fixtures" / "native" / "commission-cp1251.yaml"
+# The worked example of docs/layouts.md, which the README's tour runs too: two cp1251 files with a
+# decimal in a count (north.csv row 5), a cell that is no number (south.csv row 4) and a station whose
+# lists and invalid ballots do not add up to its ballots cast (south.csv row 5).
+EXAMPLE = REPO_ROOT / "examples" / "native"
+LAYOUT = EXAMPLE / "commission-cp1251.yaml"
 ELECTION = "native-demo"
-HEADER = (
-    "Регион;ТИК;УИК;Название региона;Число избирателей;Выдано бюллетеней;Действительные;Недействительные;"
-    "Партия «Заря»;Народный союз;Zelenye Party"
-)
-NORTH = [
-    "01;3;0001;Северная область;1 520;1 050;1 012;12;600;300;112",
-    "01;3;0002;Северная область;2 100;1 500;1 480;20;800;500;180",
-    "01;4;0001;Северная область;900;600;590;10;1,5;300;90",  # a decimal in a count
-]
-SOUTH = [
-    "02;1;0001;Южная область;3 000;2 000;1 970;30;700;1 000;270",
-    "02;1;0002;Южная область;1 200;800;n/a;10;400;300;90",  # not a number
-    "02;1;0003;Южная область;1 000;700;690;10;300;300;100",  # lists + invalid != cast: the gate's rule
-]
-RULES = """profile_id: native-demo-rules
-seats: 10
-method: hare
-threshold_percent: "5"
-threshold_base: valid_list_votes
-"""
-# The commission's summary as published: national and regional protocols, the electorate of every
-# station (reported or not), the figures of the stations counted.
-SUMMARY = """scope,region,measure,list,value,note
-national,,precincts,,6,
-national,,registered_voters,,9 720,
-national,,ballots_cast,,4 524,
-national,,invalid_ballots,,62,
-national,,votes,Партия «Заря»,2 100,
-national,,votes,narodny,1 800,
-national,,votes,Zelenye Party,562,
-national,,seats,zarya,5,
-national,,seats,narodny,4,
-national,,seats,zelenye_party,1,
-region,Северная область,registered_voters,,4 520,
-region,Северная область,ballots_cast,,2 524,
-region,Северная область,votes,zarya,1 400,
-region,Южная область,registered_voters,,5 200,
-region,Южная область,ballots_cast,,2 000,
-region,02,invalid_ballots,,30,
-region,02,votes,Народный союз,1 000,
-"""
 LOG_COLUMNS = "position, stream_id, stream_version, event_type, occurred_at, recorded_at, payload, event_hash"
 
 
@@ -67,9 +30,10 @@ def cli(*args: str | Path) -> int:
     return main([str(a) for a in args])
 
 
-def native_file(path: Path, rows: list[str], encoding: str = "cp1251") -> Path:
+def native_file(path: Path, example: str, encoding: str = "cp1251") -> Path:
+    """The example file, copied (re-encoded to `encoding`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes("\r\n".join(["Итоги голосования;;;;;;;;;;", HEADER, *rows, ""]).encode(encoding))
+    path.write_bytes((EXAMPLE / example).read_bytes().decode("cp1251").encode(encoding))
     return path
 
 
@@ -90,9 +54,9 @@ def test_declare_and_ingest_native_files_then_replay_with_the_layout_edited(
     layout = tmp_path / "layouts" / "commission.yaml"
     layout.parent.mkdir()
     shutil.copyfile(LAYOUT, layout)
-    (tmp_path / "rules.yaml").write_text(RULES, encoding="utf-8")
-    north = native_file(tmp_path / "in" / "north.csv", NORTH)
-    south = native_file(tmp_path / "in" / "south.csv", SOUTH)
+    shutil.copyfile(EXAMPLE / "rules.yaml", tmp_path / "rules.yaml")
+    north = native_file(tmp_path / "in" / "north.csv", "north.csv")
+    south = native_file(tmp_path / "in" / "south.csv", "south.csv")
     where = ("--warehouse", paths.root)
 
     assert cli("declare", north, south, "--layout", layout, "--rules", tmp_path / "rules.yaml",
@@ -108,7 +72,7 @@ def test_declare_and_ingest_native_files_then_replay_with_the_layout_edited(
     capsys.readouterr()
 
     # A layout that does not fit (the same rows, UTF-8): refused before anything is written.
-    misfit = native_file(tmp_path / "misfit" / "utf8.csv", SOUTH, encoding="utf-8")
+    misfit = native_file(tmp_path / "misfit" / "utf8.csv", "south.csv", encoding="utf-8")
     head = log_rows(paths)
     receipts = paths.archive.joinpath("receipts.jsonl").read_bytes()
     assert cli("ingest", north, misfit, "--layout", layout, "--election", ELECTION, *where) == EXIT_BAD_INPUT
@@ -137,11 +101,12 @@ def test_declare_and_ingest_native_files_then_replay_with_the_layout_edited(
     # An observer checks the commission's summary (typed by hand: names, spaced digits) against the
     # warehouse built from the stations' own protocols: the quarantined rows are not counted.
     summary = tmp_path / "official.csv"
-    summary.write_text(SUMMARY, encoding="utf-8")
+    shutil.copyfile(EXAMPLE / "summary.csv", summary)
     assert cli("reconcile", summary, "--election", ELECTION, *where) == EXIT_OK
     assert "all 17 figures agree" in capsys.readouterr().out
+    published = summary.read_text(encoding="utf-8")
     summary.write_text(
-        SUMMARY.replace("region,Южная область,ballots_cast,,2 000", "region,02,ballots_cast,,2 700")
+        published.replace("region,Южная область,ballots_cast,,2 000", "region,02,ballots_cast,,2 700")
     )
     assert cli("reconcile", summary, "--election", ELECTION, *where) == EXIT_DIFFERENCES
     differences = capsys.readouterr().out

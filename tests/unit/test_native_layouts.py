@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from pipelines.core.errors import InputError
+from pipelines.core.paths import REPO_ROOT
 from pipelines.gate.native_layout import layout_from_content, load_layout, parse_layout, shipped_layouts
 from pipelines.gate.native_table import NativeFile, native_precinct_ids, protocol_table, read_native, read_row
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"
-LAYOUT_FILE = FIXTURES / "commission-cp1251.yaml"
+LAYOUT_FILE = REPO_ROOT / "examples" / "native" / "commission-cp1251.yaml"
 HEADER = (
     "Регион;ТИК;УИК;Название региона;Число избирателей;Выдано бюллетеней;Действительные;Недействительные;"
     "Партия «Заря»;Народный союз;Zelenye Party"
