@@ -20,6 +20,7 @@ from pipelines.store.queries import query
 if TYPE_CHECKING:
     from pipelines.publishing.quarantine_stakes import QuarantineStakes
     from pipelines.publishing.seat_bounds import BoundsAsOf
+    from pipelines.rules.seat_projection import SeatProjection
 
 SEAT_COLUMNS = (
     "ballot_order",
@@ -85,6 +86,15 @@ def register(subparsers: Any) -> None:
     seats.add_argument("--election", help="election id (default: the only one declared)")
     seats.add_argument("--as-of", help="log position or ISO timestamp, e.g. 2021-01-10T23:00")
     seats.add_argument("--format", choices=FORMATS, default="table")
+    seats.add_argument(
+        "--projection",
+        action="store_true",
+        help="also project the final seats from the reported precincts, with a 90%% interval "
+        "(an estimate, not a result; with --format csv/json only the projection is printed)",
+    )
+    seats.add_argument(
+        "--replicates", type=int, default=400, help="bootstrap replicates of the projection (default 400)"
+    )
     add_warehouse_option(seats)
     seats.set_defaults(func=run_seats)
 
@@ -146,6 +156,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 def run_seats(args: argparse.Namespace) -> int:
     from pipelines.publishing.quarantine_stakes import quarantine_stakes
     from pipelines.publishing.seat_bounds import bounds_as_of
+    from pipelines.publishing.seat_projection_as_of import projection_as_of
     from pipelines.publishing.seat_table import (
         allocate_totals,
         national_totals,
@@ -158,6 +169,7 @@ def run_seats(args: argparse.Namespace) -> int:
     paths = warehouse_paths(args)
     bounds: BoundsAsOf | None = None
     stakes: QuarantineStakes | None = None
+    projected: SeatProjection | None = None
     with open_read_only(paths.snapshot) as conn:
         election_id = only_election(conn, args.election)
         position = resolve_as_of(conn, args.as_of)
@@ -185,6 +197,13 @@ def run_seats(args: argparse.Namespace) -> int:
             head = first_row(conn.execute(query("log_head_position")))
             until = based_on if position is not None or head is None else int(str(head[0]))
             stakes = quarantine_stakes(conn, bounds.totals, until, rules.profile)
+        if args.projection:
+            projected = projection_as_of(
+                conn, election_id, based_on, rules.profile, replicates=args.replicates
+            )
+    if projected is not None and args.format != "table":
+        print(render(projection_records(projected), PROJECTION_COLUMNS, args.format))
+        return EXIT_OK
     print(render(rows, SEAT_COLUMNS, args.format))
     if args.format == "table":
         total = sum(int(str(r["seats"])) for r in rows)
@@ -196,7 +215,77 @@ def run_seats(args: argparse.Namespace) -> int:
         print("\n" + bounds_text(bounds))
     if stakes is not None and stakes.materiality is not None:
         print(quarantine_text(stakes))
+    if projected is not None:
+        print("\n" + projection_text(projected))
     return EXIT_OK
+
+
+PROJECTION_COLUMNS = (
+    "list_id",
+    "name",
+    "reported_share_pct",
+    "projected_votes",
+    "projected_seats",
+    "interval_low",
+    "interval_high",
+    "label",
+)
+
+
+def projection_records(p: SeatProjection) -> list[dict[str, object]]:
+    """One record per list, each labelled: the projection is an estimate, never a result."""
+    from pipelines.rules.number_text import percent_text
+
+    return [
+        {
+            "list_id": x.list_id,
+            "name": x.name,
+            "reported_share_pct": percent_text(x.reported_share),
+            "projected_votes": x.projected_votes,
+            "projected_seats": x.projected_seats,
+            "interval_low": x.low,
+            "interval_high": x.high,
+            "label": p.label,
+        }
+        for x in p.lists
+    ]
+
+
+def projection_text(p: SeatProjection) -> str:
+    """The projection under its label, above and below: what it assumes, how the interval was made."""
+    from pipelines.rules.number_text import percent_text
+
+    level = percent_text(p.level).removesuffix(".00")
+    head = (
+        f"{p.label.upper()}: estimated final seats from {p.stations_reported:,} of {p.stations:,} "
+        f"precinct(s) reported ({percent_text(p.reported_share)}% of registered voters), stratified by "
+        f"{p.regions} region(s): each region's outstanding precincts assumed to vote like its reported ones"
+    )
+    if p.regions_unreported:
+        head += f" ({p.regions_unreported} region(s) with none reported take the national ratio)"
+    rows = [
+        {
+            "list_id": x.list_id,
+            "name": x.name,
+            "reported_share_pct": percent_text(x.reported_share),
+            "projected_seats": x.projected_seats,
+            f"interval_{level}pct": str(x.low) if x.low == x.high else f"{x.low}-{x.high}",
+        }
+        for x in p.lists
+    ]
+    columns = ("list_id", "name", "reported_share_pct", "projected_seats", f"interval_{level}pct")
+    if p.replicates:
+        foot = (
+            f"{level}% interval from {p.replicates} bootstrap replicates of the reported precincts "
+            "in each region"
+        )
+        if p.replicates_undecided:
+            foot += f" ({p.replicates_undecided} the rules could not allocate, left out)"
+    else:
+        foot = "every precinct reported: the projection is the count itself"
+    return "\n".join(
+        [head, render(rows, columns, "table"), f"{foot}; {p.label}: only the count decides seats"]
+    )
 
 
 def quarantine_text(stakes: QuarantineStakes) -> str:

@@ -40,6 +40,30 @@ def test_ingest_prints_counts_and_seats_prints_the_table(
     assert [s["list_id"] for s in seats] == ["alpha", "beta", "gamma", "delta"]
 
 
+def test_seats_projection_prints_an_estimate_labelled_as_such(
+    loaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 6 of 12 precincts reported, every region's half: the projection is read from the snapshot like the
+    # table, labelled above and below, and its json records each say what they are.
+    assert main(["seats", "--warehouse", str(loaded), "--projection", "--replicates", "50"]) == 0
+    out = capsys.readouterr().out
+    projection = out.split(
+        "PROJECTION, NOT A RESULT: estimated final seats from 6 of 12 precinct(s) reported", 1
+    )[1]
+    assert "(50.00% of registered voters), stratified by 3 region(s)" in projection
+    assert "90% interval from 50 bootstrap replicates" in projection
+    assert projection.rstrip().endswith("projection, not a result: only the count decides seats")
+    assert (
+        main(["seats", "--warehouse", str(loaded), "--projection", "--replicates", "50", "--format", "json"])
+        == 0
+    )
+    records = json.loads(capsys.readouterr().out)
+    assert [r["list_id"] for r in records] == ["alpha", "beta", "gamma", "delta"]
+    assert {r["label"] for r in records} == {"projection, not a result"}
+    assert sum(r["projected_seats"] for r in records) == 98
+    assert all(r["interval_low"] <= r["projected_seats"] <= r["interval_high"] for r in records)
+
+
 def test_seats_prints_what_the_outstanding_precincts_can_still_change(
     loaded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
