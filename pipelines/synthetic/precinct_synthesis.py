@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from pipelines.synthetic.manipulation import Manipulation, manipulate
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -142,8 +144,13 @@ def synthesise(
     *,
     seed: int,
     salt: int = 0,
+    manipulation: Manipulation | None = None,
 ) -> PrecinctTable:
-    """Invent `precinct_count` precincts over `regions` whose columns sum exactly to `totals`."""
+    """Invent `precinct_count` precincts over `regions` whose columns sum exactly to `totals`.
+
+    With `manipulation` (for forensic calibration, docs/forensics.md) it is then applied in favour of
+    the list with most votes, from a random stream of its own: the sums no longer equal `totals`.
+    """
     totals.check()
     if precinct_count < len(regions):
         raise ValueError("need at least one precinct per region")
@@ -180,6 +187,18 @@ def synthesise(
     spread = [1.0] * (len(columns) - 1) + [0.5]
     filled = _fill_columns(columns, cast, region_index, len(shapes), rng, spread)
     k = len(totals.list_votes)
+    votes = filled[:, :k].copy()
+    if manipulation is not None:
+        changed = manipulate(
+            manipulation,
+            registered,
+            cast,
+            issued,
+            votes,
+            leader=int(np.argmax(totals.list_votes)),
+            rng=np.random.default_rng([seed, salt, 1]),
+        )
+        cast, issued, votes = changed.ballots_cast, changed.ballots_issued, changed.votes
     ids = tuple(
         f"{shapes[r].region_id}-{n:04d}"
         for r, count in enumerate(per_region.tolist())
@@ -194,7 +213,7 @@ def synthesise(
         ballots_cast=cast,
         invalid_ballots=filled[:, k + 1].copy(),
         against_all=filled[:, k].copy(),
-        votes=filled[:, :k].copy(),
+        votes=votes,
     )
 
 

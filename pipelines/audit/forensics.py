@@ -1,0 +1,179 @@
+"""Election forensics on polling-station counts: screening statistics, never proof of fraud.
+
+Three families of tests used by observers and researchers, on plain integer arrays (one entry per
+counted station) so they run the same on a warehouse's stations and on simulated elections:
+
+- the comet plot: a 2D histogram of turnout against the leader's share, weighted by voters
+  (ballot stuffing draws a tail towards high turnout and high leader share);
+- integer-percentage peaks (Kobak, Shpilkin and Pshenichnikov, 2016): how many stations sit exactly on
+  an integer percent of turnout or of a list's share, against a Monte-Carlo null of the same station
+  sizes (protocols rewritten to a target figure pile up there);
+- last digits (Beber and Scacco, 2012): the last digit of vote counts of 100 or more against uniform.
+
+A flag says a pattern is unlikely under the null at the stated level; many innocent causes (a
+region's customs, small stations, data entry) can raise one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+SCREENING_NOTE = (
+    "Screening, not proof: these statistics flag patterns that manipulation can leave; "
+    "innocent causes can raise them too, and their absence proves nothing."
+)
+
+# The stated level of every flag: a test flags when its p-value is below it.
+FLAG_LEVEL = 0.01
+# Monte-Carlo draws of the integer-peak null; the smallest p-value they can give is 1/(draws + 1).
+NULL_DRAWS = 200
+# The rate each null draw uses is the station's own rate blurred by this much (a share, 0..1), so a
+# station that sits on an integer percent does not carry its peak into the null.
+NULL_RATE_BLUR = 0.01
+# Last digits are uniform only for counts spread over many tens: below 100 a count's density falls
+# across its own decade (a small list's 10-50 votes favour low last digits), which the test would flag.
+LAST_DIGIT_MIN_COUNT = 100
+
+
+@dataclass(frozen=True)
+class PeakTest:
+    """Stations on an integer percent: observed, expected under the null, and the p-value."""
+
+    stations: int
+    observed: int
+    null_mean: float
+    p_value: float
+
+    @property
+    def flagged(self) -> bool:
+        return self.p_value < FLAG_LEVEL
+
+
+@dataclass(frozen=True)
+class DigitTest:
+    """Last digits of counts >= LAST_DIGIT_MIN_COUNT against uniform: per digit 0-9, chi-square (9 df), p."""
+
+    counts: tuple[int, ...]
+    chi_square: float
+    p_value: float
+
+    @property
+    def tested(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def flagged(self) -> bool:
+        return self.tested > 0 and self.p_value < FLAG_LEVEL
+
+
+def on_integer_percent(counts: IntArray, sizes: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each count is the count nearest to an integer percent of its size (exact integers).
+
+    A station of 1,234 voters cannot show exactly 60%, but 740 is the count a protocol aiming at 60%
+    would carry: it is nearest to 60% of 1,234. Stations of size 0 are never on one.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    safe = np.maximum(sizes, 1)
+    nearest_percent = (200 * counts + safe) // (2 * safe)
+    nearest_count = (2 * nearest_percent * safe + 100) // 200
+    hit: npt.NDArray[np.bool_] = (nearest_count == counts) & (sizes > 0)
+    return hit
+
+
+def integer_peak_test(
+    counts: IntArray, sizes: IntArray, *, draws: int = NULL_DRAWS, seed: int = 0
+) -> PeakTest:
+    """Are more stations on an integer percent than binomial counts of the same sizes would put there?
+
+    Each null draw gives every station a binomial count of its own size at its own rate blurred by
+    NULL_RATE_BLUR; the p-value is (1 + draws at least as high as observed) / (1 + draws).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    keep = sizes > 0
+    counts, sizes = counts[keep], sizes[keep]
+    observed = int(on_integer_percent(counts, sizes).sum())
+    if sizes.size == 0:
+        return PeakTest(0, 0, 0.0, 1.0)
+    rng = np.random.default_rng(seed)
+    rates = counts / sizes
+    null = np.empty(draws, dtype=np.int64)
+    for i in range(draws):
+        blurred = np.clip(rates + rng.normal(0.0, NULL_RATE_BLUR, rates.size), 0.0, 1.0)
+        null[i] = int(on_integer_percent(rng.binomial(sizes, blurred), sizes).sum())
+    p_value = (1 + int((null >= observed).sum())) / (1 + draws)
+    return PeakTest(int(sizes.size), observed, float(null.mean()), p_value)
+
+
+def chi_square_sf_9(x: float) -> float:
+    """P(X >= x) for a chi-square variable of 9 degrees of freedom, in closed form (odd df)."""
+    if x <= 0:
+        return 1.0
+    root = math.sqrt(x)
+    tail = math.erfc(root / math.sqrt(2))
+    term = math.sqrt(2 * x / math.pi) * math.exp(-x / 2)
+    series = 0.0
+    for j in range(1, 5):  # (9 - 1) / 2 terms: x^(j-1) / (1 * 3 * ... * (2j - 1))
+        series += x ** (j - 1) / math.prod(range(1, 2 * j, 2))
+    return min(1.0, tail + term * series)
+
+
+def last_digit_test(counts: IntArray) -> DigitTest:
+    """Chi-square of the last digits of counts >= LAST_DIGIT_MIN_COUNT against the uniform distribution."""
+    values = np.asarray(counts, dtype=np.int64).ravel()
+    values = values[values >= LAST_DIGIT_MIN_COUNT]
+    digits = np.bincount(values % 10, minlength=10).astype(np.int64)
+    tested = int(digits.sum())
+    if tested == 0:
+        return DigitTest(tuple(int(d) for d in digits), 0.0, 1.0)
+    expected = tested / 10
+    chi = float(((digits - expected) ** 2).sum() / expected)
+    return DigitTest(tuple(int(d) for d in digits), chi, chi_square_sf_9(chi))
+
+
+def shares(counts: IntArray, sizes: IntArray) -> FloatArray:
+    """count / size per station, 0 where the size is 0."""
+    sizes_f = np.asarray(sizes, dtype=np.float64)
+    out: FloatArray = np.divide(
+        np.asarray(counts, dtype=np.float64), sizes_f, out=np.zeros(sizes_f.size), where=sizes_f > 0
+    )
+    return out
+
+
+def comet_histogram(
+    turnout: FloatArray, leader_share: FloatArray, weights: IntArray, bins: int = 100
+) -> IntArray:
+    """Voters per (turnout bin, leader-share bin), bins of 1/bins over [0, 1]; 100% falls in the last bin."""
+    t = np.minimum((np.asarray(turnout) * bins).astype(np.int64), bins - 1)
+    s = np.minimum((np.asarray(leader_share) * bins).astype(np.int64), bins - 1)
+    grid = np.zeros((bins, bins), dtype=np.int64)
+    np.add.at(grid, (t, s), np.asarray(weights, dtype=np.int64))
+    return grid
+
+
+def percent_histogram(values: FloatArray, weights: IntArray | None = None) -> IntArray:
+    """Stations (or `weights`) per 0.1-point bin over 0..100%: fine enough to show integer peaks."""
+    index = np.minimum(np.rint(np.asarray(values) * 1000).astype(np.int64), 1000)
+    w = None if weights is None else np.asarray(weights, dtype=np.int64)
+    hist: IntArray = np.bincount(index, weights=w, minlength=1001).astype(np.int64)
+    return hist
+
+
+def weighted_correlation(x: FloatArray, y: FloatArray, weights: IntArray) -> float:
+    """Pearson correlation of x and y weighted by voters (0 when either does not vary)."""
+    w = np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
+    if total <= 0:
+        return 0.0
+    mx, my = float((w * x).sum()) / total, float((w * y).sum()) / total
+    cov = float((w * (x - mx) * (y - my)).sum())
+    vx, vy = float((w * (x - mx) ** 2).sum()), float((w * (y - my) ** 2).sum())
+    return 0.0 if vx <= 0 or vy <= 0 else cov / math.sqrt(vx * vy)
