@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.cli.rules_command",
     "pipelines.cli.audit_commands",
     "pipelines.cli.reconcile_command",
+    "pipelines.cli.forensics_command",
     "pipelines.cli.allocate_command",
     "pipelines.cli.history_command",
     "pipelines.cli.simulate_command",

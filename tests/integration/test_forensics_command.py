@@ -1,0 +1,66 @@
+"""`elections forensics` on a small real warehouse: the table, the files of --out, no results yet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli.main import main
+from pipelines.core.errors import EXIT_NO_RESULTS, EXIT_OK
+from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
+
+NOTE = "Screening, not proof"
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("forensics")
+    # Nine of twelve precincts report; alpha leads everywhere. P001's 600 ballots are 60% turnout.
+    rows = [protocol(pid, (480 - 7 * i, 100 + 3 * i, 60, 20 + i)) for i, pid in enumerate(precinct_ids(9))]
+    write_declaration(folder / "inbox")
+    write_protocols(folder / "inbox", "batch.csv", rows)
+    assert main(["ingest", str(folder / "inbox"), "--warehouse", str(folder / "warehouse")]) == EXIT_OK
+    return folder / "warehouse"
+
+
+def test_the_table_screens_the_nation_and_each_region_and_says_it_is_not_proof(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["forensics", "--warehouse", str(warehouse), "--draws", "100"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith(NOTE)
+    assert "9 counted stations; leader alpha" in out
+    scopes = [line.split()[0] for line in out.splitlines() if line.split()[:1] in (["(national)"], ["north"])]
+    assert scopes == ["(national)", "north"]
+    assert "Screening, not proof (docs/forensics.md)" in out.splitlines()[-1]
+
+
+def test_out_writes_images_and_tables_the_same_bytes_each_time(
+    warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("a", "b"):
+        args = ["forensics", "--warehouse", str(warehouse), "--draws", "100", "--format", "json"]
+        assert main([*args, "--out", str(tmp_path / name)]) == EXIT_OK
+    document = json.loads(capsys.readouterr().out.split("\n}\n")[0] + "\n}")
+    assert document["note"].startswith(NOTE) and document["leader"] == "alpha"
+    assert document["scopes"][0]["scope"] == "(national)" and document["scopes"][0]["stations"] == 9
+    assert sum(map(sum, document["comet"]["voters"])) == document["scopes"][0]["ballots_cast"]
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert {"comet.svg", "comet.png", "turnout.svg", "turnout.png", "share-04.png", "regions.csv"} <= set(
+        names
+    )
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "comet.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert NOTE in (tmp_path / "a" / "turnout.svg").read_text(encoding="utf-8")
+    assert (tmp_path / "a" / "regions.csv").read_text(encoding="utf-8").startswith("scope,stations,")
+
+
+def test_before_the_first_result_there_is_nothing_to_screen(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Log position 1 is the declaration: no protocol had arrived.
+    assert main(["forensics", "--warehouse", str(warehouse), "--as-of", "1"]) == EXIT_NO_RESULTS
+    assert "no results of test-mazhilis reported by log position 1" in capsys.readouterr().err
