@@ -100,7 +100,7 @@ class ScopeScreen:
             "digits_tested": self.last_digits.tested,
             "digits_chi2": round(self.last_digits.chi_square, 2),
             "digits_p": round(self.last_digits.p_value, 4),
-            "flags": " ".join(self.flags) or "-",
+            "flags": " ".join(self.flags) or "none",
         }
 
 
@@ -139,7 +139,7 @@ class ListPeaks:
             "on_int": self.peaks.observed,
             "null": round(self.peaks.null_mean, 1),
             "p": round(self.peaks.p_value, 4),
-            "flag": "share_peaks" if self.peaks.flagged else "-",
+            "flag": "share_peaks" if self.peaks.flagged else "none",
         }
 
 

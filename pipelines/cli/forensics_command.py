@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.publishing.seat_table import only_election, require_results_by, resolve_as_of
     from pipelines.store.event_store import open_read_only
 
-    if args.draws < 1:
+    if args.draws < MIN_DRAWS:
+        # With fewer draws no p-value can fall below the flag level: nothing could ever be flagged.
         raise InputError(
-            f"--draws must be at least 1, not {args.draws}", column="draws", value=str(args.draws)
+            f"--draws must be at least {MIN_DRAWS}, not {args.draws}", column="draws", value=str(args.draws)
         )
     with open_read_only(warehouse_paths(args).snapshot) as conn:
         election_id = only_election(conn, args.election)

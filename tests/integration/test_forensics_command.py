@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli.main import main
-from pipelines.core.errors import EXIT_NO_RESULTS, EXIT_OK
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
 NOTE = "Screening, not proof"
@@ -64,3 +64,10 @@ def test_before_the_first_result_there_is_nothing_to_screen(
     # Log position 1 is the declaration: no protocol had arrived.
     assert main(["forensics", "--warehouse", str(warehouse), "--as-of", "1"]) == EXIT_NO_RESULTS
     assert "no results of test-mazhilis reported by log position 1" in capsys.readouterr().err
+
+
+def test_too_few_null_draws_to_ever_flag_are_refused(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["forensics", "--warehouse", str(warehouse), "--draws", "20"]) == EXIT_BAD_INPUT
+    assert "--draws must be at least 100, not 20" in capsys.readouterr().err
