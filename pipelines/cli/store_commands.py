@@ -262,7 +262,10 @@ def projection_text(p: SeatProjection) -> str:
         f"{p.regions} region(s): each region's outstanding precincts assumed to vote like its reported ones"
     )
     if p.regions_unreported:
-        head += f" ({p.regions_unreported} region(s) with none reported take the national ratio)"
+        head += (
+            f" ({p.regions_unreported} region(s) with none reported: like every reported precinct "
+            "together; in the interval, like a reported region drawn at random)"
+        )
     rows = [
         {
             "list_id": x.list_id,

@@ -5,10 +5,11 @@ reported there, in proportion to registered voters (a ratio estimate: what the r
 per registered voter, times the region's registered voters still out, added to what they counted). A
 region with no precinct reported yet takes the ratio of every reported precinct together. The interval
 comes from a bootstrap: in each replicate the reported precincts of each region are resampled with
-replacement, the estimate recomputed, rounded to whole votes and allocated by the election's own rules
-(`seat_allocation.allocate`); the interval of a list is the central `level` of its replicate seats. Only
-the part still out is resampled, so when every precinct has reported the projection is the final table
-and every interval a single number.
+replacement and its outstanding precincts drawn from that resample (a region with none reported takes
+the resample of a reported region drawn by registered voters), the estimate recomputed, rounded to whole
+votes and allocated by the election's own rules (`seat_allocation.allocate`); the interval of a list is
+the central `level` of its replicate seats. Only the part still out is resampled, so when every precinct
+has reported the projection is the final table and every interval a single number.
 
 The vote estimates are floats (the ratio of sums); the allocation only ever sees whole votes.
 Assumptions the interval rests on, and does not test: the reported precincts of a region are like its
@@ -126,7 +127,7 @@ def project_seats(
     undecided = 0
     if outstanding:
         rng = np.random.default_rng(seed)
-        for estimate in _estimates(strata, [_resampled(st, replicates, rng) for st in strata]):
+        for estimate in _estimates(strata, [_resampled(st, replicates, rng) for st in strata], rng):
             try:
                 drawn.append(_allocate(lists, estimate, profile, electorate))
             except RulesCannotDecide:
@@ -167,14 +168,17 @@ class _Stratum:
     counted: FloatArray  # what its reported stations counted: lists, against all, invalid, registered
     reported_rows: FloatArray  # one row per reported station, the same columns
     outstanding: int  # registered voters of its stations not reported
+    outstanding_stations: int
 
 
 def _strata(stations: Sequence[Station], width: int) -> list[_Stratum]:
     rows: dict[str, list[list[float]]] = {}
     outstanding: dict[str, int] = {}
+    missing: dict[str, int] = {}
     for s in stations:
         rows.setdefault(s.region_id, [])
         outstanding.setdefault(s.region_id, 0)
+        missing.setdefault(s.region_id, 0)
         if s.reported:
             rows[s.region_id].append(
                 [
@@ -186,42 +190,65 @@ def _strata(stations: Sequence[Station], width: int) -> list[_Stratum]:
             )
         else:
             outstanding[s.region_id] += s.registered_voters
+            missing[s.region_id] += 1
     strata = []
     for region in sorted(rows):
         table = np.array(rows[region], dtype=np.float64).reshape(-1, width)
-        strata.append(_Stratum(table.sum(axis=0), table, outstanding[region]))
+        strata.append(_Stratum(table.sum(axis=0), table, outstanding[region], missing[region]))
     return strata
 
 
 def _resampled(stratum: _Stratum, replicates: int, rng: np.random.Generator) -> FloatArray:
-    """The column sums of `replicates` resamples (with replacement) of the stratum's reported stations;
-    its counts as they are when nothing there is outstanding or nothing reported."""
-    n = len(stratum.reported_rows)
+    """Per replicate, column sums the region's outstanding stations are scaled by: as many stations as are
+    outstanding, drawn from a resample (with replacement) of its reported ones. Two stages, because the
+    outstanding total is uncertain twice: in the region's mean (what the resample varies) and in which
+    stations are out (what the second draw adds; it matters more the more of the region has reported).
+    Its counts as they are when nothing there is outstanding or nothing reported."""
+    n, m = len(stratum.reported_rows), stratum.outstanding_stations
     if stratum.outstanding == 0 or n == 0:
         return np.broadcast_to(stratum.counted, (replicates, stratum.counted.size))
     sums = np.empty((replicates, stratum.counted.size), dtype=np.float64)
-    block = max(1, _CELLS_PER_BLOCK // n)
+    block = max(1, _CELLS_PER_BLOCK // max(n, m))
     for start in range(0, replicates, block):
         stop = min(replicates, start + block)
-        picks = rng.integers(0, n, size=(stop - start, n))
-        sums[start:stop] = stratum.reported_rows[picks].sum(axis=1)
+        resample = rng.integers(0, n, size=(stop - start, n))
+        drawn = np.take_along_axis(resample, rng.integers(0, n, size=(stop - start, max(m, 1))), axis=1)
+        sums[start:stop] = stratum.reported_rows[drawn].sum(axis=1)
     return sums
 
 
-def _estimates(strata: Sequence[_Stratum], samples: Sequence[FloatArray]) -> FloatArray:
+def _estimates(
+    strata: Sequence[_Stratum], samples: Sequence[FloatArray], rng: np.random.Generator | None = None
+) -> FloatArray:
     """Per replicate (row): the final counts (lists, against all, invalid) of every region, each its
     counted figures plus its outstanding registered voters times the ratio of its (resampled) reported
-    stations; a region without one takes the ratio of all regions' (resampled) stations together."""
-    pooled = sum(samples[i] for i, st in enumerate(strata) if len(st.reported_rows))
+    stations. A region without one takes the ratio of all regions' stations together for the point
+    estimate (`rng` None), and in a replicate the ratio of a region drawn at random from a resample (by
+    registered voters) of those that reported: regions differ, and which one it is like is not known."""
+    reported = [i for i, st in enumerate(strata) if len(st.reported_rows)]
+    pooled = sum(samples[i] for i in reported)
     assert isinstance(pooled, np.ndarray)
-    pooled_ratio = pooled[:, :-1] / np.maximum(pooled[:, -1:], 1.0)
-    total = np.zeros((pooled.shape[0], pooled.shape[1] - 1), dtype=np.float64)
+    rows = pooled.shape[0]
+    total = np.zeros((rows, pooled.shape[1] - 1), dtype=np.float64)
+    weights = np.array([strata[i].counted[-1] for i in reported], dtype=np.float64)
+    # The regions reported, resampled by registered voters once per replicate: the pool a region with
+    # nothing reported is drawn from (two stages again: which regions are like it, then which one it is).
+    like = (
+        rng.choice(len(reported), size=(rows, len(reported)), p=weights / weights.sum())
+        if rng is not None and weights.sum() > 0
+        else None
+    )
     for st, sample in zip(strata, samples, strict=True):
         total += st.counted[:-1]
         if st.outstanding == 0:
             continue
-        has_voters = sample[:, -1:] > 0
-        ratio = np.where(has_voters, sample[:, :-1] / np.maximum(sample[:, -1:], 1.0), pooled_ratio)
+        if len(st.reported_rows) == 0:
+            if like is None or rng is None:
+                sample = pooled
+            else:
+                drawn = like[np.arange(rows), rng.integers(0, len(reported), size=rows)]
+                sample = np.stack([samples[reported[j]][row] for row, j in enumerate(drawn.tolist())])
+        ratio = sample[:, :-1] / np.maximum(sample[:, -1:], 1.0)
         total += st.outstanding * ratio
     return total
 
