@@ -422,13 +422,80 @@ def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatP
 def native_precinct_ids(data: bytes, layout: NativeLayout) -> list[str]:
     """The precinct ids a native file names, as far as they can be read (the gate says the rest)."""
     native = read_native(data, layout)
-    if isinstance(native, FormatRejection):
-        return []
-    ids = []
-    for record in native.records:
-        parts = [record.fields[native.positions[ref]].strip() for ref in layout.precinct_columns]
-        ids.append(layout.precinct_separator.join(parts))
-    return ids
+    return [] if isinstance(native, FormatRejection) else precinct_ids_of(native)
+
+
+def _column(native: NativeFile, position: int) -> list[str]:
+    return [record.fields[position] for record in native.records]
+
+
+def _stripped(native: NativeFile, position: int) -> list[str]:
+    return [record.fields[position].strip() for record in native.records]
+
+
+def precinct_ids_of(native: NativeFile) -> list[str]:
+    """The precinct ids a native file's records name, as far as they can be read (the gate says the
+    rest)."""
+    layout = native.layout
+    parts = [_stripped(native, native.positions[ref]) for ref in layout.precinct_columns]
+    return [layout.precinct_separator.join(cells) for cells in zip(*parts, strict=True)]
+
+
+@dataclass(frozen=True)
+class _CountColumn:
+    """A count column read once per distinct cell text: each record's value (None where its text is
+    no whole number) and whether its cell is empty once stripped."""
+
+    values: np.ndarray  # object: int, or None where `bad`
+    bad: np.ndarray  # bool: the text is no whole number
+    empty: np.ndarray  # bool
+
+    def texts(self) -> np.ndarray:
+        return np.array([str(value) for value in self.values], dtype=object)
+
+
+def _count_column(native: NativeFile, position: int) -> _CountColumn:
+    codes, distinct = pd.factorize(np.array(_column(native, position), dtype=object))
+    read = [native.whole_number(text) for text in distinct]
+    # Index 0 stands for no text at all (pandas' code -1), which a csv record never has.
+    values = np.array([None, *(None if isinstance(v, tuple) else v for v in read)], dtype=object)
+    bad = np.array([True, *(isinstance(v, tuple) for v in read)], dtype=bool)
+    empty = np.array([True, *(not text.strip() for text in distinct)], dtype=bool)
+    return _CountColumn(values[codes + 1], bad[codes + 1], empty[codes + 1])
+
+
+class _Columns:
+    """A native file's records column by column: ids stripped, counts read (each once)."""
+
+    def __init__(self, native: NativeFile) -> None:
+        self.native = native
+        self.rows = len(native.records)
+        self._counts: dict[int, _CountColumn] = {}
+
+    def position_count(self, position: int) -> _CountColumn:
+        if position not in self._counts:
+            self._counts[position] = _count_column(self.native, position)
+        return self._counts[position]
+
+
+def _figure(columns: _Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A figure's cells as the protocol's text ("" when an optional one is left empty) and which
+    records cannot give it (`read_row` refuses them)."""
+    native = columns.native
+    parts = [columns.position_count(native.positions[ref]) for ref in native.layout.counts[name].columns]
+    bad = np.logical_or.reduce([part.bad for part in parts])
+    if name in REQUIRED_COUNTS:
+        left_empty = np.zeros(columns.rows, dtype=bool)
+    else:  # an optional figure left empty takes the protocol's default
+        left_empty = np.logical_and.reduce([part.empty for part in parts])
+    if len(parts) == 1:
+        texts = parts[0].texts()
+    else:
+        total = np.where(parts[0].bad, 0, parts[0].values)
+        for part in parts[1:]:
+            total = total + np.where(part.bad, 0, part.values)
+        texts = np.array([str(value) for value in total], dtype=object)
+    return np.where(left_empty, "", texts), bad & ~left_empty
 
 
 def protocol_table(
@@ -436,7 +503,10 @@ def protocol_table(
 ) -> RawTable | FormatRejection:
     """The native file as the protocol-v1 reader would give it: text cells in the protocol's columns
     and the declared lists', rows numbered by the native file's lines; records the layout cannot read
-    are row problems naming their native column and raw value."""
+    are row problems naming their native column and raw value.
+
+    Read column by column (each distinct count text once); a record some cell of which cannot be
+    read is read again alone by `read_row`, which names the problem, so the problems are its own."""
     found = [item.list_id for item in native.lists]
     missing = [i for i in list_ids if i not in found]
     if missing:
@@ -450,46 +520,67 @@ def protocol_table(
         return FormatRejection(
             "unknown_column", f"column {name!r} is list {unknown[0]!r}, which the election does not declare"
         )
+    layout = native.layout
     present = native.counts_present
     optional = [n for n in ("ballots_issued", "against_all") if n in present]
-    amendments = ["version", "reason"] if native.has(native.layout.version) else []
+    amendments = ["version", "reason"] if native.has(layout.version) else []
     figures = ["registered_voters", "ballots_cast", "invalid_ballots", *optional]
     columns = ["election_id", "precinct_id", "region", *figures, *amendments, *list_ids]
-    cells: dict[str, list[str]] = {name: [] for name in columns}
-    lines: list[int] = []
+    read = _Columns(native)
+    refused = np.zeros(read.rows, dtype=bool)
+    ids = [_stripped(native, native.positions[ref]) for ref in (*layout.precinct_columns, layout.region)]
+    for part in ids:
+        refused |= np.array([not text for text in part], dtype=bool)
+    cells: dict[str, Sequence[str] | np.ndarray] = {
+        "election_id": [election_id] * read.rows,
+        "precinct_id": [layout.precinct_separator.join(p) for p in zip(*ids[:-1], strict=True)],
+        "region": ids[-1],
+    }
+    for name in present:
+        texts, bad = _figure(read, name)
+        refused |= bad
+        if name in figures:
+            cells[name] = texts
+    for name in amendments:
+        ref = layout.version if name == "version" else layout.reason
+        has = ref is not None and native.has(ref)
+        cells[name] = (
+            _stripped(native, native.positions[ref]) if has and ref is not None else [""] * read.rows
+        )
+    votes = [read.position_count(item.position) for item in native.lists]
+    for vote in votes:
+        refused |= vote.bad
+    for list_id in list_ids:
+        cells[list_id] = votes[found.index(list_id)].texts()
     problems = list(native.problems)
-    order = [found.index(i) for i in list_ids]
-    for record in native.records:
-        row = read_row(native, record)
+    keep = ~refused
+    for index in np.flatnonzero(refused):
+        row = read_row(native, native.records[index])
         if isinstance(row, RowFormatProblem):
             problems.append(row)
-            continue
-        lines.append(row.line)
-        cells["election_id"].append(election_id)
-        cells["precinct_id"].append(row.precinct_id)
-        cells["region"].append(row.region)
-        for name in figures:
-            cells[name].append(str(row.counts[name]) if name in row.counts else "")
-        if amendments:
-            cells["version"].append(row.version)
-            cells["reason"].append(row.reason)
-        for list_id, index in zip(list_ids, order, strict=True):
-            cells[list_id].append(str(row.votes[index]))
-    frame: dict[str, object] = {"row": np.array(lines, dtype=np.int64)}
-    frame.update({name: pd.Series(values, dtype="str") for name, values in cells.items()})
+        else:  # never expected: every cell read_row reads was read here, and it reads them alike
+            keep[index] = True
+    lines = np.array([record.line for record in native.records], dtype=np.int64)
+    frame: dict[str, object] = {"row": lines[keep]}
+    frame.update(
+        {name: pd.Series(np.asarray(cells[name], dtype=object)[keep], dtype="str") for name in columns}
+    )
     problems.sort(key=lambda p: p.row)
     return RawTable("protocol", tuple(columns), pd.DataFrame(frame), tuple(problems), False, "none")
 
 
 def native_protocol_table(
-    path: Path, layout: NativeLayout, election: ElectionDeclaration
+    path: Path, layout: NativeLayout, election: ElectionDeclaration, native: NativeFile | None = None
 ) -> RawTable | FormatRejection:
-    """A received native file as the gate's protocol table for `election`, or why it cannot be one."""
+    """A received native file as the gate's protocol table for `election`, or why it cannot be one;
+    `native`: the file as read through `layout` already, from the bytes archived at `path`."""
+    if native is not None and native.layout.sha256 == layout.sha256:
+        return protocol_table(native, election_id=election.election_id, list_ids=election.list_ids)
     try:
         data = path.read_bytes()
     except OSError as exc:
         return FormatRejection("unreadable_file", f"cannot read the file: {exc.strerror or exc}")
-    native = read_native(data, layout)
-    if isinstance(native, FormatRejection):
-        return FormatRejection(native.rule, f"{layout.describe()} does not fit this file: {native.message}")
-    return protocol_table(native, election_id=election.election_id, list_ids=election.list_ids)
+    read = read_native(data, layout)
+    if isinstance(read, FormatRejection):
+        return FormatRejection(read.rule, f"{layout.describe()} does not fit this file: {read.message}")
+    return protocol_table(read, election_id=election.election_id, list_ids=election.list_ids)

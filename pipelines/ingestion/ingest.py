@@ -61,8 +61,8 @@ from pipelines.gate.intake import (
     walk,
 )
 from pipelines.gate.native_layout import NativeLayout, layout_options
-from pipelines.gate.native_table import native_precinct_ids, native_protocol_table
-from pipelines.gate.protocol_format import sniff_kind_of
+from pipelines.gate.native_table import NativeFile, native_protocol_table, precinct_ids_of, read_native
+from pipelines.gate.protocol_format import FormatRejection, sniff_kind_of
 from pipelines.gate.validation import (
     FileRejection,
     FileToValidate,
@@ -286,6 +286,9 @@ class Ingestor:
         self.read_limit: int | None = None  # intake's size limit; a replay reads what was accepted
         self._elections: dict[str, ElectionDeclaration] = {}
         self._waiting: list[ResultsFile] = []
+        # A native file read through the layout when its precincts were sniffed, by the SHA-256 its
+        # archived copy is stored under (the same bytes): the gate's translation reads it from here.
+        self._natives: dict[str, NativeFile] = {}
         self._in_gate: _GroupInGate | None = None
         self.validated_files = 0
 
@@ -341,14 +344,21 @@ class Ingestor:
     ) -> FileToValidate:
         """A results file for the gate: a native file as the protocol table its layout reads."""
         archived = file.archived
-        table = None if self.layout is None else native_protocol_table(archived.path, self.layout, judged_by)
+        table = None
+        if self.layout is not None:
+            native = self._natives.pop(archived.sha256, None)
+            table = native_protocol_table(archived.path, self.layout, judged_by, native)
         return FileToValidate(archived.path, archived.original_name, judged_by, reported, table)
 
-    def precinct_ids(self, data: bytes) -> frozenset[str]:
+    def precinct_ids(self, data: bytes, sha256: str) -> frozenset[str]:
         """The precinct ids a results file names, as far as they can be read."""
-        if self.layout is not None:
-            return frozenset(native_precinct_ids(data, self.layout))
-        return frozenset(sniff_precinct_ids(data))
+        if self.layout is None:
+            return frozenset(sniff_precinct_ids(data))
+        native = read_native(data, self.layout)
+        if isinstance(native, FormatRejection):
+            return frozenset()
+        self._natives[sha256] = native
+        return frozenset(precinct_ids_of(native))
 
     def ingest_file(
         self,
@@ -462,7 +472,9 @@ class Ingestor:
         looked_at = bool(self._waiting) and self._waiting[0].election.election_id == election.election_id
         if not looked_at and certification_in_force(self.store.conn, election.election_id) is not None:
             return None
-        return ResultsFile(archived, election, received_at, taken_at, self.precinct_ids(data))
+        return ResultsFile(
+            archived, election, received_at, taken_at, self.precinct_ids(data, archived.sha256)
+        )
 
     def _may_join(self, file: ResultsFile) -> bool:
         """Whether `file` may be validated and appended with the files waiting: the same election,
@@ -519,7 +531,7 @@ class Ingestor:
         ):  # still certified: the same refusal again adds nothing
             return FileOutcome(name, archived.sha256, "duplicate", election_id)
         taken_at = self.store.recording_time()
-        precincts = self.precinct_ids(data)
+        precincts = self.precinct_ids(data, archived.sha256)
         return self._ingest_results([ResultsFile(archived, election, received_at, taken_at, precincts)])[0]
 
     def refuse_unread(
