@@ -20,6 +20,7 @@ from pipelines.gate.native_table import (
     count_of,
     id_parts,
     read_native,
+    stations,
 )
 from pipelines.gate.protocol_format import FormatRejection, RowFormatProblem
 
@@ -91,15 +92,25 @@ def declaration_from_native(
         _same_lists(lists, native.lists, source.name)
         if native.problems:
             raise _problem(source.name, native.problems[0])
-        for record in native.records:
-            parts = id_parts(native, record)
-            if isinstance(parts, RowFormatProblem):
-                raise _problem(source.name, parts)
-            precinct_id, region, region_name = parts
-            registered = count_of(native, record, "registered_voters")
-            if isinstance(registered, RowFormatProblem):
-                raise _problem(source.name, registered)
-            assert registered is not None  # a required figure: the layout fits, so its column is there
+        read = stations(native)
+        for record, precinct_id, region, region_name, registered, unread in zip(
+            native.records,
+            read.precinct_ids,
+            read.regions,
+            read.region_names,
+            read.registered_voters,
+            read.unread,
+            strict=True,
+        ):
+            if unread:  # the record read alone, for the problem it names
+                parts = id_parts(native, record)
+                if isinstance(parts, RowFormatProblem):
+                    raise _problem(source.name, parts)
+                counted = count_of(native, record, "registered_voters")
+                if isinstance(counted, RowFormatProblem):
+                    raise _problem(source.name, counted)
+                assert counted is not None  # a required figure: the layout fits, so its column is there
+                (precinct_id, region, region_name), registered = parts, counted
             if precinct_id in where:
                 first_file, first_row = where[precinct_id]
                 raise InputError(

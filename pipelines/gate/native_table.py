@@ -449,14 +449,13 @@ class _CountColumn:
 class _Columns:
     """A native file's count columns, every distinct cell text among them read once."""
 
-    def __init__(self, native: NativeFile) -> None:
+    def __init__(self, native: NativeFile, figures: Sequence[str], *, votes: bool = True) -> None:
         self.native = native
         self.rows = len(native.records)
         layout = native.layout
-        named = (ref for name in native.counts_present for ref in layout.counts[name].columns)
-        self.positions = sorted(
-            {*(native.positions[ref] for ref in named), *(i.position for i in native.lists)}
-        )
+        named = (ref for name in figures for ref in layout.counts[name].columns)
+        lists = (i.position for i in native.lists) if votes else ()
+        self.positions = sorted({*(native.positions[ref] for ref in named), *lists})
         by_position = list(zip(*(record.fields for record in native.records), strict=True))
         cells = [cell for position in self.positions for cell in by_position[position]] if self.rows else []
         codes, distinct = pd.factorize(np.array(cells, dtype=object))
@@ -474,6 +473,17 @@ class _Columns:
         at = self._at[position]
         values, bad, empty, texts = self._read
         return _CountColumn(values[at], bad[at], empty[at], texts[at])
+
+
+def _figure_values(columns: _Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A required figure's values (a sum where derived; meaningless where it cannot be read) and
+    which records cannot give it."""
+    native = columns.native
+    parts = [columns.count(native.positions[ref]) for ref in native.layout.counts[name].columns]
+    total = np.where(parts[0].bad, 0, parts[0].values)
+    for part in parts[1:]:
+        total = total + np.where(part.bad, 0, part.values)
+    return total, np.logical_or.reduce([part.bad for part in parts])
 
 
 def _figure(columns: _Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -494,6 +504,46 @@ def _figure(columns: _Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
             total = total + np.where(part.bad, 0, part.values)
         texts = np.array([str(value) for value in total], dtype=object)
     return np.where(left_empty, "", texts), bad & ~left_empty
+
+
+def _id_columns(native: NativeFile) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """Each record's composed precinct id, region and region name, as `id_parts` gives them, and
+    which records have an empty id part (`id_parts` names it)."""
+    layout = native.layout
+    ids = [_stripped(native, native.positions[ref]) for ref in (*layout.precinct_columns, layout.region)]
+    empty = np.zeros(len(native.records), dtype=bool)
+    for part in ids:
+        empty |= np.array([not text for text in part], dtype=bool)
+    regions = ids[-1]
+    names = regions
+    if native.has(layout.region_name) and layout.region_name is not None:
+        given = _stripped(native, native.positions[layout.region_name])
+        names = [name or region for name, region in zip(given, regions, strict=True)]
+    precinct_ids = [layout.precinct_separator.join(p) for p in zip(*ids[:-1], strict=True)]
+    return precinct_ids, regions, names, empty
+
+
+@dataclass(frozen=True)
+class Stations:
+    """A native file's records as stations, for a declaration: each one's composed precinct id,
+    region, region name and registered voters. `unread`: the records one of whose cells cannot be
+    read (an empty id part, registered voters no whole number), whose values here mean nothing;
+    `id_parts` and `count_of` name the problem."""
+
+    precinct_ids: list[str]
+    regions: list[str]
+    region_names: list[str]
+    registered_voters: list[int]
+    unread: np.ndarray  # bool
+
+
+def stations(native: NativeFile) -> Stations:
+    """Every record's station figures, read column by column."""
+    precinct_ids, regions, names, unread = _id_columns(native)
+    registered, bad = _figure_values(
+        _Columns(native, ["registered_voters"], votes=False), "registered_voters"
+    )
+    return Stations(precinct_ids, regions, names, registered.tolist(), unread | bad)
 
 
 def protocol_table(
@@ -524,15 +574,12 @@ def protocol_table(
     amendments = ["version", "reason"] if native.has(layout.version) else []
     figures = ["registered_voters", "ballots_cast", "invalid_ballots", *optional]
     columns = ["election_id", "precinct_id", "region", *figures, *amendments, *list_ids]
-    read = _Columns(native)
-    refused = np.zeros(read.rows, dtype=bool)
-    ids = [_stripped(native, native.positions[ref]) for ref in (*layout.precinct_columns, layout.region)]
-    for part in ids:
-        refused |= np.array([not text for text in part], dtype=bool)
+    read = _Columns(native, present)
+    precinct_ids, regions, _, refused = _id_columns(native)
     cells: dict[str, Sequence[str] | np.ndarray] = {
         "election_id": [election_id] * read.rows,
-        "precinct_id": [layout.precinct_separator.join(p) for p in zip(*ids[:-1], strict=True)],
-        "region": ids[-1],
+        "precinct_id": precinct_ids,
+        "region": regions,
     }
     for name in present:
         texts, bad = _figure(read, name)

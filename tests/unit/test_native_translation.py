@@ -17,7 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.gate.native_layout import NativeLayout, load_layout
-from pipelines.gate.native_table import NativeFile, protocol_table, read_native, read_row
+from pipelines.gate.native_table import (
+    NativeFile,
+    count_of,
+    id_parts,
+    protocol_table,
+    read_native,
+    read_row,
+    stations,
+)
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"
@@ -89,7 +97,7 @@ def _cells(draw: st.DrawFn, strategies: Sequence[st.SearchStrategy[str]], separa
 @st.composite
 def commission_file(draw: st.DrawFn) -> bytes:
     rows = [
-        _cells(draw, [ID_PART, ID_PART, ID_PART, st.just("Обл"), *[COUNT] * 7], ";")
+        _cells(draw, [ID_PART, ID_PART, ID_PART, st.sampled_from(["Обл", "", " "]), *[COUNT] * 7], ";")
         for _ in range(draw(st.integers(1, 25)))
     ]
     return "\r\n".join(["Итоги;;;;;;;;;;", COMMISSION_HEADER, *rows, ""]).encode("cp1251")
@@ -114,13 +122,30 @@ def assert_alike(data: bytes, layout: NativeLayout, list_ids: Sequence[str]) -> 
     pd.testing.assert_frame_equal(fast.frame, oracle.frame)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(commission_file())
 def test_commission_layout_translates_as_the_per_row_reader(data: bytes) -> None:
     assert_alike(data, COMMISSION, ["zarya", "narodny", "zelenye_party"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(protocol_v1_file())
 def test_protocol_v1_layout_translates_as_the_per_row_reader(data: bytes) -> None:
     assert_alike(data, PROTOCOL_V1, ["b", "a"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(commission_file())
+def test_stations_read_column_wise_are_the_records_read_one_by_one(data: bytes) -> None:
+    native = read_native(data, COMMISSION)
+    if isinstance(native, FormatRejection):
+        return
+    read = stations(native)
+    for n, record in enumerate(native.records):
+        parts = id_parts(native, record)
+        registered = count_of(native, record, "registered_voters")
+        unread = isinstance(parts, RowFormatProblem) or isinstance(registered, RowFormatProblem)
+        assert read.unread[n] == unread
+        if not unread:
+            assert parts == (read.precinct_ids[n], read.regions[n], read.region_names[n])
+            assert registered == read.registered_voters[n]
