@@ -9,13 +9,13 @@ empty id parts; records that do not line up; optional figures left empty) must c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.core.paths import REPO_ROOT
 from pipelines.gate.native_layout import NativeLayout, load_layout
 from pipelines.gate.native_table import (
     NativeFile,
@@ -28,8 +28,7 @@ from pipelines.gate.native_table import (
 )
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"
-COMMISSION = load_layout(str(FIXTURES / "commission-cp1251.yaml"))
+COMMISSION = load_layout(str(REPO_ROOT / "examples" / "native" / "commission-cp1251.yaml"))
 PROTOCOL_V1 = load_layout("protocol-v1")
 COMMISSION_HEADER = (
     "Регион;ТИК;УИК;Название региона;Число избирателей;Выдано бюллетеней;Действительные;Недействительные;"
