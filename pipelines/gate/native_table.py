@@ -611,7 +611,9 @@ def protocol_table(
         {name: pd.Series(np.asarray(cells[name], dtype=object)[keep], dtype="str") for name in columns}
     )
     problems.sort(key=lambda p: p.row)
-    return RawTable("protocol", tuple(columns), pd.DataFrame(frame), tuple(problems), False, "none")
+    return RawTable(
+        "protocol", tuple(columns), pd.DataFrame(frame, copy=False), tuple(problems), False, "none"
+    )
 
 
 def native_protocol_table(

@@ -286,9 +286,10 @@ class Ingestor:
         self.read_limit: int | None = None  # intake's size limit; a replay reads what was accepted
         self._elections: dict[str, ElectionDeclaration] = {}
         self._waiting: list[ResultsFile] = []
-        # A native file read through the layout when its precincts were sniffed, by the SHA-256 its
-        # archived copy is stored under (the same bytes): the gate's translation reads it from here.
-        self._natives: dict[str, NativeFile] = {}
+        # Native files read through the layout (by the fit check, or when their precincts were
+        # sniffed), by the SHA-256 of their bytes, under which the archive stores them: the sniff and
+        # the gate's translation take them from here instead of reading the bytes again.
+        self.natives: dict[str, NativeFile] = {}
         self._in_gate: _GroupInGate | None = None
         self.validated_files = 0
 
@@ -346,7 +347,7 @@ class Ingestor:
         archived = file.archived
         table = None
         if self.layout is not None:
-            native = self._natives.pop(archived.sha256, None)
+            native = self.natives.pop(archived.sha256, None)
             table = native_protocol_table(archived.path, self.layout, judged_by, native)
         return FileToValidate(archived.path, archived.original_name, judged_by, reported, table)
 
@@ -354,10 +355,10 @@ class Ingestor:
         """The precinct ids a results file names, as far as they can be read."""
         if self.layout is None:
             return frozenset(sniff_precinct_ids(data))
-        native = read_native(data, self.layout)
+        native = self.natives.get(sha256) or read_native(data, self.layout)
         if isinstance(native, FormatRejection):
             return frozenset()
-        self._natives[sha256] = native
+        self.natives[sha256] = native
         return frozenset(precinct_ids_of(native))
 
     def ingest_file(
@@ -1150,10 +1151,12 @@ def ingest_paths(
     ended_at: datetime | None = None,
     wait_seconds: float = 300.0,
     layout: NativeLayout | None = None,
+    natives: Mapping[str, NativeFile] | None = None,
 ) -> IngestSummary:
     """Ingest files or folders into a warehouse and publish what changed. Quarantine is normal;
     only a failure of the pipeline itself raises. `ended_at` (default: now) is the time of the run's
-    end and of its publications; with `layout`, results files are native files read through it."""
+    end and of its publications; with `layout`, results files are native files read through it
+    (`natives`: files read through it already, by the SHA-256 of their bytes)."""
     files = collect_files(paths)
     return ingest_sources(
         lambda: files,
@@ -1165,6 +1168,7 @@ def ingest_paths(
         ended_at=ended_at,
         wait_seconds=wait_seconds,
         layout=layout,
+        natives=natives,
     )
 
 
@@ -1180,6 +1184,7 @@ def ingest_sources(
     wait_seconds: float = 300.0,
     leave_changed: bool = False,
     layout: NativeLayout | None = None,
+    natives: Mapping[str, NativeFile] | None = None,
 ) -> IngestSummary:
     """Ingest the files `select` names once the writer lock is held (the inbox claims its files
     there, so no other run can take them meanwhile), and publish what changed."""
@@ -1188,6 +1193,7 @@ def ingest_sources(
     with EventStore.open_writer(wpaths, wait_seconds=wait_seconds) as store:
         files = select()
         ingestor = Ingestor(store, wpaths, policy=policy, leave_changed=leave_changed, layout=layout)
+        ingestor.natives.update(natives or {})
         taken: list[FileOutcome] = []
         with progress("ingest", len(files), unit="file") as bar:
             for source in files:

@@ -21,16 +21,19 @@ from pipelines.core.errors import InputError
 from pipelines.gate.intake import Refusal, read_intake_file
 from pipelines.gate.native_declaration import NativeSource, declaration_from_native, fitted
 from pipelines.gate.native_layout import NativeLayout
+from pipelines.gate.native_table import NativeFile
 from pipelines.gate.validation import ValidationPolicy
 from pipelines.ingestion.ingest import (
     DECLARATION_SUFFIX,
     PRECINCTS_SUFFIX,
     PROFILE_MAX_BYTES,
+    WAITING_ROWS,
     IngestSummary,
     collect_files,
     ingest_paths,
 )
 from pipelines.rules.rule_profiles import is_profile_id, parse_profile, profile_data
+from pipelines.store.raw_archive import sha256_bytes
 
 
 def read_sources(paths: Sequence[Path], *, refuse: bool = True) -> list[NativeSource]:
@@ -50,9 +53,19 @@ def read_sources(paths: Sequence[Path], *, refuse: bool = True) -> list[NativeSo
     return sources
 
 
-def check_fit(paths: Sequence[Path], layout: NativeLayout) -> None:
-    """Refuse (InputError) when the layout does not fit one of the files, before anything is written."""
-    fitted(read_sources(paths, refuse=False), layout)
+def check_fit(paths: Sequence[Path], layout: NativeLayout) -> dict[str, NativeFile]:
+    """Refuse (InputError) when the layout does not fit one of the files, before anything is written.
+    The files read, by the SHA-256 of their bytes, for ingestion to take up instead of reading them
+    again: the first ones, as many records as ingestion validates together at most (holding a whole
+    delivery's would cost memory in proportion to it)."""
+    sources = read_sources(paths, refuse=False)
+    kept: dict[str, NativeFile] = {}
+    records = 0
+    for source, native in zip(sources, fitted(sources, layout), strict=True):
+        records += len(native.records)
+        if records <= WAITING_ROWS:
+            kept[sha256_bytes(source.data)] = native
+    return kept
 
 
 def _profile_reference(rules: str, folder: Path) -> str:
@@ -123,5 +136,7 @@ def ingest_native(
     policy: ValidationPolicy | None = None,
 ) -> IngestSummary:
     """Ingest native results files of a declared election through `layout`."""
-    check_fit(paths, layout)
-    return ingest_paths(paths, warehouse=warehouse, election_id=election_id, policy=policy, layout=layout)
+    natives = check_fit(paths, layout)
+    return ingest_paths(
+        paths, warehouse=warehouse, election_id=election_id, policy=policy, layout=layout, natives=natives
+    )
