@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -314,9 +314,6 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
     return NativeFile(layout, header, long.positions, lists, tuple(wide), tuple(problems))
 
 
-# Each distinct count text read once: the files of a delivery share most of theirs (100,000 stations
-# with 14 lists, 1.5 million cells: a few thousand texts).
-@lru_cache(maxsize=1 << 16)
 def _whole_number(raw: str, thousands: str | None, decimal: str | None) -> int | tuple[str, str]:
     """A count as an int, or (rule, message) when it is none."""
     text = raw.strip()
