@@ -102,7 +102,7 @@ def calibrate(elections: int, stations: int, seed: int, draws: int) -> list[dict
                 **{flag: national[flag] / elections for flag in FLAGS},
                 "any national flag": any_national / elections,
                 f"any of {REGIONS} regions flagged": any_region / elections,
-                "comet corr (median)": float(np.median(correlations)),
+                "comet corr (mean)": float(np.mean(correlations)),
             }
         )
         print(f"{scenario.name}: done", file=sys.stderr)
