@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EXIT_OK = 0
-EXIT_FAILURE = 1
+EXIT_FAILURE = 1  # also: the reader of the output closed it early (`| head`), silently
 # `elections reconcile` found figures that differ, as diff(1) says so with 1; they are listed on stdout,
 # whereas a failure of the command itself prints `error: ...` on stderr.
 EXIT_DIFFERENCES = 1
