@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -32,7 +32,10 @@ _NAMES = (
     r"|sat(urday)?|sun(day)?"
 )
 _CLOCK = r"(?<=\d)\s*[ap]\.?m?\.?(?![^\W\d_])"  # 5 pm, 5pm, 5 a: only after a number
-_NUMBER = re.compile(r"\(?[-+]?\s*[$€£¥]?\s*[-+]?[\d,]*\.?\d*(e[-+]?\d+)?\s*%?\)?", re.IGNORECASE)
+# A number has a digit before its exponent: "E0" is no number to any spreadsheet.
+_NUMBER = re.compile(
+    r"\(?[-+]?\s*[$€£¥]?\s*[-+]?(?=[\d,]*\.?\d)[\d,]*\.?\d*(e[-+]?\d+)?\s*%?\)?", re.IGNORECASE
+)
 
 
 def spreadsheet_guess(cell: str) -> str:
@@ -85,6 +88,8 @@ _TEXT = st.one_of(_COERCIBLE, st.text(max_size=30), st.tuples(st.text(max_size=8
 
 @settings(max_examples=300, deadline=None)
 @given(_TEXT)
+@example("E0")  # drawn once on a fresh clone: the model then took a bare exponent for a number
+@example("1e5")
 def test_no_text_cell_is_guessed_as_anything_but_itself(text: str) -> None:
     cell = spreadsheet_safe(text)
     assert isinstance(cell, str)
