@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import jsonschema
 import yaml
 
 from pipelines.core.errors import InputError
 from pipelines.core.paths import LAYOUT_SCHEMA, LAYOUTS_DIR
+from pipelines.core.schema_errors import error_path, first_schema_error, missing_field, unknown_field
 from pipelines.domain.events import canonical_json
 from pipelines.gate.intake import Refusal, read_intake_file
 
@@ -121,19 +121,15 @@ def _schema() -> dict[str, Any]:
 
 
 def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | None:
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    if not errors:
+    error = first_schema_error(_schema(), data)
+    if error is None:
         return None
-    error = errors[0]
-    path = ".".join(str(p) for p in error.absolute_path) or None
+    path = error_path(error) or None
     if error.validator == "required":
-        missing = next((name for name in error.validator_value if name not in error.instance), "?")
-        column = f"{path}.{missing}" if path else missing
+        column = missing_field(error)
         return InputError(f"layout: missing field {column!r}", file=file, column=column, rule="required")
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        column = ".".join(p for p in (path, extra[0] if extra else None) if p)
+        column = unknown_field(error)
         return InputError(f"layout: unknown field {column!r}", file=file, column=column, rule="unknown_field")
     message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
     if error.validator == "oneOf" and path == "lists":

@@ -16,11 +16,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
-import jsonschema
 import yaml
 
 from pipelines.core.errors import InputError
 from pipelines.core.paths import RULE_PROFILE_SCHEMA, RULES_DIR
+from pipelines.core.schema_errors import error_path, first_schema_error, missing_field, unknown_field
 from pipelines.domain.list_kinds import PARTY, is_kind
 from pipelines.rules import registry
 
@@ -259,22 +259,18 @@ def _schema() -> dict[str, Any]:
 
 
 def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | None:
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    if not errors:
+    error = first_schema_error(_schema(), data)
+    if error is None:
         return None
-    error = errors[0]
-    path = ".".join(str(p) for p in error.absolute_path)
+    path = error_path(error)
     if error.validator == "required":
-        missing = next((name for name in error.validator_value if name not in error.instance), "?")
-        column = f"{path}.{missing}" if path else missing
+        column = missing_field(error)
         return InputError(
             f"rule profile: missing field {column!r}", file=file, column=column, rule="required"
         )
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        column = f"{path}.{extra[0]}" if path and extra else (extra[0] if extra else path)
+        column = unknown_field(error)
         return InputError(
             f"rule profile: unknown field {column!r}; allowed: {', '.join(allowed)}",
             file=file,
