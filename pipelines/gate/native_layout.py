@@ -40,15 +40,40 @@ REQUIRED_COUNTS: Final = frozenset({"registered_voters", "ballots_cast", "invali
 ColumnRef = str | int  # header text, or 1-based position
 
 
+# What `sum_of` may add up: the figures a station always has a value for, and its lists' votes.
+LIST_VOTES: Final = "list_votes"
+SUM_OF_TERMS: Final = (LIST_VOTES, "registered_voters", "ballots_cast", "invalid_ballots", "against_all")
+
+
+@dataclass(frozen=True)
+class RowsRule:
+    """Long form: the records whose cell in `column` (stripped) matches `matches` whole carry a
+    figure of their station in the votes column (summed when several do), and are no list."""
+
+    column: ColumnRef
+    matches: re.Pattern[str]
+
+
 @dataclass(frozen=True)
 class CountSource:
-    """A figure: the value of one column, or the sum of several (`derived`)."""
+    """A figure: the value of one column, or the sum of several (`derived`); or the sum of other
+    figures and the lists' votes (`sum_of`), a fixed `value`, or (long form) its station's `rows`,
+    with what it is `otherwise` for a station that has none."""
 
-    columns: tuple[ColumnRef, ...]
+    columns: tuple[ColumnRef, ...] = ()
+    sum_of: tuple[str, ...] = ()
+    value: int | None = None
+    rows: RowsRule | None = None
+    otherwise: CountSource | None = None
 
     @property
     def derived(self) -> bool:
-        return len(self.columns) > 1
+        return len(self.columns) > 1 or bool(self.sum_of)
+
+    def named_columns(self) -> tuple[ColumnRef, ...]:
+        """The file's own columns this figure reads (a rows rule's, an otherwise's too)."""
+        own = (*self.columns, *((self.rows.column,) if self.rows is not None else ()))
+        return own + (self.otherwise.named_columns() if self.otherwise is not None else ())
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,7 @@ class NativeLayout:
     optional: tuple[ColumnRef, ...]  # named columns a file may lack
     lists: ListRule
     skip_where: tuple[SkipRule, ...]  # records that are not stations (totals lines)
+    keep_where: tuple[SkipRule, ...]  # when given, only records one of these matches (one contest)
     content: Mapping[str, Any]  # canonical: what the journal carries
     sha256: str
 
@@ -107,8 +133,8 @@ class NativeLayout:
         extra = (self.region_name, self.version, self.reason, self.lists.long_list, self.lists.long_votes)
         named.extend(c for c in extra if c is not None)
         for source in self.counts.values():
-            named.extend(source.columns)
-        return tuple(named)
+            named.extend(source.named_columns())
+        return tuple(dict.fromkeys(named))
 
 
 def layout_sha256(content: Mapping[str, Any]) -> str:
@@ -143,14 +169,67 @@ def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | Non
     )
 
 
-def _count(raw: Any) -> CountSource:
-    if isinstance(raw, Mapping):
+def _count(raw: Any, field: str, long_list: ColumnRef | None, file: str | None) -> CountSource:
+    if not isinstance(raw, Mapping):
+        return CountSource((raw,))
+    if "sum" in raw:
         return CountSource(tuple(raw["sum"]))
-    return CountSource((raw,))
+    if "sum_of" in raw:
+        return CountSource(sum_of=tuple(raw["sum_of"]))
+    if "value" in raw:
+        return CountSource(value=int(raw["value"]))
+    if long_list is None:
+        raise InputError(
+            f"layout: {field}: rows carry a figure only in long form (lists: long)",
+            file=file,
+            column=f"{field}.rows",
+            rule="rows_need_long",
+        )
+    rows = raw["rows"]
+    otherwise = raw.get("otherwise")
+    matches = _pattern(rows["matches"], f"{field}.rows.matches", file)
+    return CountSource(
+        rows=RowsRule(rows.get("column", long_list), matches),
+        otherwise=None if otherwise is None else _count(otherwise, f"{field}.otherwise", long_list, file),
+    )
 
 
 def _canonical_count(source: CountSource) -> Any:
+    if source.rows is not None:
+        rows = {"column": source.rows.column, "matches": source.rows.matches.pattern}
+        canonical: dict[str, Any] = {"rows": rows}
+        if source.otherwise is not None:
+            canonical["otherwise"] = _canonical_count(source.otherwise)
+        return canonical
+    if source.sum_of:
+        return {"sum_of": list(source.sum_of)}
+    if source.value is not None:
+        return {"value": source.value}
     return {"sum": list(source.columns)} if source.derived else source.columns[0]
+
+
+def _check_sums(counts: Mapping[str, CountSource], file: str | None) -> None:
+    """No figure is a part of its own `sum_of`, however indirectly (a term the layout does not place
+    is against_all, which then counts 0: the schema requires the others)."""
+
+    def parts(source: CountSource) -> tuple[str, ...]:
+        return source.sum_of + (parts(source.otherwise) if source.otherwise is not None else ())
+
+    for name, source in counts.items():
+        seen, todo = {name}, [t for t in parts(source) if t in counts]
+        while todo:
+            term = todo.pop()
+            if term == name:
+                raise InputError(
+                    f"layout: {name} is a part of itself through sum_of",
+                    file=file,
+                    column=name,
+                    rule="sum_of_cycle",
+                    value=term,
+                )
+            if term not in seen:
+                seen.add(term)
+                todo.extend(t for t in parts(counts[term]) if t in counts)
 
 
 def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
@@ -191,9 +270,10 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
             column="lists.to_position",
             value=lists.to_position,
         )
-    counts = {name: _count(data[name]) for name in COUNT_FIELDS if name in data}
+    counts = {name: _count(data[name], name, lists.long_list, file) for name in COUNT_FIELDS if name in data}
+    _check_sums(counts, file)
     for name in REQUIRED_COUNTS:
-        needed = [c for c in counts[name].columns if c in data.get("optional", ())]
+        needed = [c for c in counts[name].named_columns() if c in data.get("optional", ())]
         if needed:
             raise InputError(
                 f"layout: {name} is required, its column cannot be optional",
@@ -221,6 +301,9 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
             value=thousands,
         )
     skip_where = tuple(_skip_rule(n, item, file) for n, item in enumerate(data.get("skip_where", ())))
+    keep_where = tuple(
+        _skip_rule(n, item, file, field="keep_where") for n, item in enumerate(data.get("keep_where", ()))
+    )
     content: dict[str, Any] = {
         "layout_id": data["layout_id"],
         "description": str(data.get("description", "")),
@@ -241,6 +324,9 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         "optional": list(data.get("optional", ())),
         "lists": dict(raw_lists),
         "skip_where": [dict(item) for item in data["skip_where"]] if "skip_where" in data else None,
+        # Fields added later are left out of the content when absent, so the content (and SHA-256)
+        # of a layout that does not use them is what it was before they existed.
+        "keep_where": [dict(item) for item in data["keep_where"]] if "keep_where" in data else None,
     }
     # Absent and null are one content; the separators' null is spelled, as the schema allows it.
     content = {k: v for k, v in content.items() if v is not None or k.endswith("_separator")}
@@ -265,23 +351,23 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         optional=tuple(content["optional"]),
         lists=lists,
         skip_where=skip_where,
+        keep_where=keep_where,
         content=content,
         sha256=layout_sha256(content),
     )
 
 
-def _skip_rule(number: int, item: Mapping[str, Any], file: str | None) -> SkipRule:
+def _pattern(text: object, field: str, file: str | None) -> re.Pattern[str]:
     try:
-        pattern = re.compile(str(item["matches"]))
+        return re.compile(str(text))
     except re.error as exc:
         raise InputError(
-            f"layout: not a regular expression: {exc}",
-            file=file,
-            column=f"skip_where.{number}.matches",
-            rule="regex",
-            value=item["matches"],
+            f"layout: not a regular expression: {exc}", file=file, column=field, rule="regex", value=text
         ) from None
-    return SkipRule(item["column"], pattern)
+
+
+def _skip_rule(number: int, item: Mapping[str, Any], file: str | None, field: str = "skip_where") -> SkipRule:
+    return SkipRule(item["column"], _pattern(item["matches"], f"{field}.{number}.matches", file))
 
 
 def layout_data(data: bytes, *, file: str) -> object:

@@ -13,8 +13,8 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 
 from pipelines.domain.election import ElectionDeclaration
-from pipelines.gate.native_layout import REQUIRED_COUNTS, ColumnRef, CountSource, NativeLayout
+from pipelines.gate.native_layout import (
+    COUNT_FIELDS,
+    LIST_VOTES,
+    REQUIRED_COUNTS,
+    ColumnRef,
+    CountSource,
+    NativeLayout,
+)
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
 # Counts are whole numbers: digits, optionally signed (a negative count is the gate's to refuse).
@@ -60,6 +67,34 @@ class NativeRow:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure as one file gives it: the sum of the cells at `positions`, of other figures (`parts`,
+    each with whether it is optional: left empty, it counts 0) and a fixed `value`; where every cell
+    at `positions` is empty, what `otherwise` gives."""
+
+    label: str  # how a problem names what the cell is a part of: "Valid+Invalid", "list_votes+..."
+    positions: tuple[int, ...] = ()
+    parts: tuple[tuple[Figure, bool], ...] = ()
+    value: int = 0
+    otherwise: Figure | None = None
+
+    @property
+    def derived(self) -> bool:
+        return len(self.positions) + len(self.parts) > 1
+
+    @property
+    def plain(self) -> bool:
+        """One column, as it stands."""
+        return len(self.positions) == 1 and not self.parts and not self.value and self.otherwise is None
+
+    def all_positions(self) -> set[int]:
+        found = set(self.positions)
+        for part, _ in self.parts:
+            found |= part.all_positions()
+        return found | (self.otherwise.all_positions() if self.otherwise is not None else set())
+
+
+@dataclass(frozen=True)
 class NativeFile:
     layout: NativeLayout
     header: tuple[str, ...]
@@ -67,6 +102,8 @@ class NativeFile:
     lists: tuple[NativeList, ...]
     records: tuple[NativeRecord, ...]
     problems: tuple[RowFormatProblem, ...]  # records that cannot be lined up with the header
+    # Long form: the column (after the lists') holding each figure its station's records carry.
+    row_figures: Mapping[str, int] = field(default_factory=dict)
 
     def column_name(self, position: int) -> str:
         return self.header[position] or f"column {position + 1}"
@@ -76,10 +113,46 @@ class NativeFile:
         return ref is not None and ref in self.positions
 
     @cached_property
+    def figures(self) -> dict[str, Figure]:
+        """The figures this file gives (those whose every column it has), as it gives them."""
+        resolved: dict[str, Figure] = {}
+        for name in COUNT_FIELDS:
+            source = self.layout.counts.get(name)
+            figure = None if source is None else resolved.get(name) or self._figure(name, source, resolved)
+            if figure is not None:
+                resolved[name] = figure
+        return resolved
+
+    def _figure(self, name: str, source: CountSource, resolved: dict[str, Figure]) -> Figure | None:
+        if source.rows is not None:
+            if name not in self.row_figures:
+                return None
+            otherwise = None if source.otherwise is None else self._figure(name, source.otherwise, resolved)
+            return Figure(name, (self.row_figures[name],), otherwise=otherwise)
+        if source.sum_of:
+            parts: list[tuple[Figure, bool]] = []
+            for term in source.sum_of:
+                if term == LIST_VOTES:
+                    parts.append((Figure(LIST_VOTES, tuple(i.position for i in self.lists)), False))
+                    continue
+                if term not in resolved and term in self.layout.counts:  # sum_of has no cycle
+                    part = self._figure(term, self.layout.counts[term], resolved)
+                    if part is not None:
+                        resolved[term] = part
+                if term in resolved:  # else an optional figure the file lacks: 0
+                    parts.append((resolved[term], term not in REQUIRED_COUNTS))
+            return Figure("+".join(source.sum_of), parts=tuple(parts))
+        if source.value is not None:
+            return Figure(str(source.value), value=source.value)
+        if not all(self.has(c) for c in source.columns):
+            return None
+        label = "+".join(map(str, source.columns))
+        return Figure(label, tuple(self.positions[c] for c in source.columns))
+
+    @property
     def counts_present(self) -> tuple[str, ...]:
         """The figures this file gives: those whose every column it has."""
-        counts = self.layout.counts.items()
-        return tuple(name for name, source in counts if all(self.has(c) for c in source.columns))
+        return tuple(self.figures)
 
     def whole_number(self, raw: str) -> int | tuple[str, str]:
         """A count cell as an int, or (rule, message) when it is none."""
@@ -192,12 +265,16 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
             return FormatRejection("missing_column", f"line {head.line}: {found}")
         positions[ref] = found
     skips: list[tuple[int, re.Pattern[str]]] = []
-    for rule in layout.skip_where:
-        found = _resolve(header, rule.column)
-        if isinstance(found, str):
-            return FormatRejection("missing_column", f"line {head.line}: {found}")
-        skips.append((found, rule.matches))
+    keeps: list[tuple[int, re.Pattern[str]]] = []
+    for rules, out in ((layout.skip_where, skips), (layout.keep_where, keeps)):
+        for rule in rules:
+            found = _resolve(header, rule.column)
+            if isinstance(found, str):
+                return FormatRejection("missing_column", f"line {head.line}: {found}")
+            out.append((found, rule.matches))
     body = records[layout.skip_rows + 1 :]
+    if keeps:
+        body = [r for r in body if _kept(r.fields, keeps)]
     if skips:
         body = [r for r in body if not _not_a_station(r.fields, skips)]
     if not body:
@@ -216,7 +293,7 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
     ]
     if layout.lists.long_list is not None:
         return _widened(NativeFile(layout, header, positions, (), tuple(good), tuple(problems)))
-    named = {*positions.values(), *(n for n, _ in skips)}
+    named = {*positions.values(), *(n for n, _ in (*skips, *keeps))}
     list_positions = _list_positions(header, layout, named)
     if isinstance(list_positions, str):
         return FormatRejection("missing_column", f"line {head.line}: {list_positions}")
@@ -237,6 +314,12 @@ def _not_a_station(fields: Sequence[str], skips: Sequence[tuple[int, re.Pattern[
     return any(n < len(fields) and pattern.fullmatch(fields[n].strip()) for n, pattern in skips)
 
 
+def _kept(fields: Sequence[str], keeps: Sequence[tuple[int, re.Pattern[str]]]) -> bool:
+    """Whether the layout's keep_where keeps this record; one too short to tell is kept, so that it
+    is reported (field_count) rather than dropped unseen."""
+    return any(n >= len(fields) or pattern.fullmatch(fields[n].strip()) for n, pattern in keeps)
+
+
 def _ids_clash(lists: Sequence[NativeList]) -> FormatRejection | None:
     if not lists:
         return FormatRejection("missing_column", "the layout finds no list")
@@ -254,49 +337,61 @@ def _ids_clash(lists: Sequence[NativeList]) -> FormatRejection | None:
 
 def _widened(long: NativeFile) -> NativeFile | FormatRejection:
     """A long file (one record per station and list) as a wide one: one record per station, at its
-    first record's line, its lists' votes as columns after the file's own. A station whose records
-    disagree on a figure, name a list twice or lack one is a row problem and left out."""
+    first list record's line, its lists' votes as columns after the file's own, then the figures its
+    records carry (the layout's `rows`: their votes summed, "" when it has none). A station whose
+    records disagree on a figure, name a list twice or lack one, a figure's record whose votes are no
+    whole number, or a required figure with no record and no `otherwise`, is a row problem and left
+    out."""
     layout = long.layout
     assert layout.lists.long_list is not None and layout.lists.long_votes is not None
     name_at, votes_at = long.positions[layout.lists.long_list], long.positions[layout.lists.long_votes]
     key_at = [long.positions[ref] for ref in layout.precinct_columns]
-    stations: dict[tuple[str, ...], list[NativeRecord]] = {}
+    by_rows = [
+        (name, long.positions[source.rows.column], source)
+        for name, source in layout.counts.items()
+        if source.rows is not None and long.has(source.rows.column)
+    ]
+
+    def carries(record: NativeRecord) -> str | None:
+        """The figure this record carries, if any (it is then no list's)."""
+        for name, at, source in by_rows:
+            assert source.rows is not None
+            if source.rows.matches.fullmatch(record.fields[at].strip()):
+                return name
+        return None
+
+    stations: dict[tuple[str, ...], list[tuple[NativeRecord, str | None]]] = {}
     for record in long.records:
-        stations.setdefault(tuple(record.fields[n].strip() for n in key_at), []).append(record)
-    names = list(dict.fromkeys(r.fields[name_at].strip() for r in long.records))
+        key = tuple(record.fields[n].strip() for n in key_at)
+        stations.setdefault(key, []).append((record, carries(record) if by_rows else None))
+    names = list(
+        dict.fromkeys(r.fields[name_at].strip() for rows in stations.values() for r, f in rows if f is None)
+    )
     width = len(long.header)
     lists = _lists(names, layout, range(width, width + len(names)))
     refused = _ids_clash(lists)
     if refused is not None:
         return refused
-    same = [n for n in range(width) if n not in (name_at, votes_at)]
+    figures = [name for name, _, _ in by_rows]
     problems = list(long.problems)
     wide: list[NativeRecord] = []
     for rows in stations.values():
-        first = rows[0]
-        votes: dict[str, str] = {}
-        problem = None
-        for row in rows:
-            differs = next((n for n in same if row.fields[n].strip() != first.fields[n].strip()), None)
-            name = row.fields[name_at].strip()
-            if differs is not None:
-                message = (
-                    f"the station's records disagree: {first.fields[differs].strip()!r} on line {first.line}"
-                )
-                problem = RowFormatProblem(
-                    row.line, "long_rows_disagree", message, row.fields[differs], long.column_name(differs)
-                )
-            elif name in votes:
-                problem = RowFormatProblem(
-                    row.line,
-                    "duplicate_list",
-                    "the station names this list twice",
-                    name,
-                    long.column_name(name_at),
-                )
-            if problem is not None:
-                break
-            votes[name] = row.fields[votes_at]
+        listed = [record for record, figure in rows if figure is None]
+        first = listed[0] if listed else rows[0][0]
+        problem = _station_problem(long, first, listed, name_at)
+        votes = {r.fields[name_at].strip(): r.fields[votes_at] for r in listed}
+        carried: dict[str, int] = {}
+        for record, figure in rows:
+            if problem is not None or figure is None:
+                continue
+            value = long.whole_number(record.fields[votes_at])
+            if isinstance(value, tuple):
+                rule, message = value
+                raw, column = record.fields[votes_at], long.column_name(votes_at)
+                message = f"{message} (a record of {figure})"
+                problem = RowFormatProblem(record.line, rule, message, raw, column)
+            else:
+                carried[figure] = carried.get(figure, 0) + value
         missing = [n for n in names if n not in votes]
         if problem is None and missing:
             problem = RowFormatProblem(
@@ -306,12 +401,54 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
                 missing[0],
                 long.column_name(name_at),
             )
+        if problem is None:
+            problem = _missing_figure(long, first, [n for n, _, _ in by_rows if n not in carried])
         if problem is not None:
             problems.append(problem)
             continue
-        wide.append(NativeRecord(first.line, (*first.fields, *(votes[n] for n in names))))
-    header = (*long.header, *names)
-    return NativeFile(layout, header, long.positions, lists, tuple(wide), tuple(problems))
+        cells = (*(votes[n] for n in names), *(str(carried[f]) if f in carried else "" for f in figures))
+        wide.append(NativeRecord(first.line, (*first.fields, *cells)))
+    header = (*long.header, *names, *figures)
+    row_figures = {name: width + len(names) + n for n, name in enumerate(figures)}
+    return NativeFile(layout, header, long.positions, lists, tuple(wide), tuple(problems), row_figures)
+
+
+def _station_problem(
+    long: NativeFile, first: NativeRecord, listed: Sequence[NativeRecord], name_at: int
+) -> RowFormatProblem | None:
+    """Whether a station's list records disagree on a column other than the list's and its votes',
+    or name a list twice."""
+    layout = long.layout
+    assert layout.lists.long_list is not None and layout.lists.long_votes is not None
+    votes_at = long.positions[layout.lists.long_votes]
+    same = [n for n in range(len(long.header)) if n not in (name_at, votes_at)]
+    seen: set[str] = set()
+    for row in listed:
+        differs = next((n for n in same if row.fields[n].strip() != first.fields[n].strip()), None)
+        name = row.fields[name_at].strip()
+        if differs is not None:
+            message = (
+                f"the station's records disagree: {first.fields[differs].strip()!r} on line {first.line}"
+            )
+            return RowFormatProblem(
+                row.line, "long_rows_disagree", message, row.fields[differs], long.column_name(differs)
+            )
+        if name in seen:
+            message = "the station names this list twice"
+            return RowFormatProblem(row.line, "duplicate_list", message, name, long.column_name(name_at))
+        seen.add(name)
+    return None
+
+
+def _missing_figure(long: NativeFile, first: NativeRecord, absent: Sequence[str]) -> RowFormatProblem | None:
+    """A required figure a station has no record of, when the layout says no `otherwise`."""
+    for name in absent:
+        source = long.layout.counts[name]
+        if name in REQUIRED_COUNTS and source.otherwise is None and source.rows is not None:
+            at = long.positions[source.rows.column]
+            message = f"the station has no record of {name} (matching {source.rows.matches.pattern!r})"
+            return RowFormatProblem(first.line, "missing_figure", message, "", long.column_name(at))
+    return None
 
 
 def _whole_number(raw: str, thousands: str | None, decimal: str | None) -> int | tuple[str, str]:
@@ -331,17 +468,32 @@ def _whole_number(raw: str, thousands: str | None, decimal: str | None) -> int |
     return int(text)
 
 
-def _count(native: NativeFile, record: NativeRecord, source: CountSource) -> int | RowFormatProblem:
-    total = 0
-    for ref in source.columns:
-        position = native.positions[ref]
-        raw = record.fields[position]
+def _evaluate(
+    native: NativeFile, record: NativeRecord, figure: Figure, *, required: bool, within: str | None = None
+) -> int | RowFormatProblem | None:
+    """A figure of the record; None when it is not `required` and its cells are left empty. A cell
+    that cannot be read is named with what it is a part of (`within`, else the figure if derived)."""
+    fields = record.fields
+    if figure.positions and all(not fields[p].strip() for p in figure.positions):
+        if figure.otherwise is not None:
+            return _evaluate(native, record, figure.otherwise, required=required, within=within)
+        if not required:
+            return None
+    within = within or (figure.label if figure.derived else None)
+    total = figure.value
+    for position in figure.positions:
+        raw = fields[position]
         value = native.whole_number(raw)
         if isinstance(value, tuple):
             rule, message = value
-            where = f" (a part of {'+'.join(map(str, source.columns))})" if source.derived else ""
+            where = f" (a part of {within})" if within else ""
             return RowFormatProblem(record.line, rule, message + where, raw, native.column_name(position))
         total += value
+    for part, optional in figure.parts:
+        counted = _evaluate(native, record, part, required=not optional, within=within)
+        if isinstance(counted, RowFormatProblem):
+            return counted
+        total += counted or 0
     return total
 
 
@@ -366,14 +518,11 @@ def id_parts(native: NativeFile, record: NativeRecord) -> tuple[str, str, str] |
 
 def count_of(native: NativeFile, record: NativeRecord, name: str) -> int | RowFormatProblem | None:
     """A figure of the record; None when it is optional and left empty (or its column absent)."""
-    if name not in native.counts_present:
+    figure = native.figures.get(name)
+    if figure is None:
         return None
-    source = native.layout.counts[name]
-    if name not in REQUIRED_COUNTS and all(
-        not record.fields[native.positions[r]].strip() for r in source.columns
-    ):
-        return None  # an optional figure left empty takes the protocol's default
-    return _count(native, record, source)
+    # an optional figure left empty takes the protocol's default
+    return _evaluate(native, record, figure, required=name in REQUIRED_COUNTS)
 
 
 def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatProblem:
@@ -449,10 +598,9 @@ class _Columns:
     def __init__(self, native: NativeFile, figures: Sequence[str], *, votes: bool = True) -> None:
         self.native = native
         self.rows = len(native.records)
-        layout = native.layout
-        named = (ref for name in figures for ref in layout.counts[name].columns)
+        named = (position for name in figures for position in native.figures[name].all_positions())
         lists = (i.position for i in native.lists) if votes else ()
-        self.positions = sorted({*(native.positions[ref] for ref in named), *lists})
+        self.positions = sorted({*named, *lists})
         by_position = list(zip(*(record.fields for record in native.records), strict=True))
         cells = [cell for position in self.positions for cell in by_position[position]] if self.rows else []
         codes, distinct = pd.factorize(np.array(cells, dtype=object))
@@ -472,35 +620,51 @@ class _Columns:
         return _CountColumn(values[at], bad[at], empty[at], texts[at])
 
 
+def _values(
+    columns: _Columns, figure: Figure, *, required: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A figure's values (meaningless where it cannot be read), which records cannot give it (as
+    `_evaluate` reads them) and which leave it empty (taking `otherwise` where given)."""
+    rows = columns.rows
+    total: np.ndarray = np.full(rows, figure.value, dtype=object)
+    bad = np.zeros(rows, dtype=bool)
+    cells = [columns.count(position) for position in figure.positions]
+    for cell in cells:
+        total = total + np.where(cell.bad, 0, cell.values)
+        bad |= cell.bad
+    empty = np.logical_and.reduce([cell.empty for cell in cells]) if cells else np.zeros(rows, dtype=bool)
+    for part, optional in figure.parts:
+        values, part_bad, part_empty = _values(columns, part, required=not optional)
+        total = total + np.where(part_bad | part_empty, 0, values)
+        bad |= part_bad
+    if figure.otherwise is not None:
+        values, other_bad, other_empty = _values(columns, figure.otherwise, required=required)
+        total, bad = np.where(empty, values, total), np.where(empty, other_bad, bad)
+        empty = empty & other_empty
+    elif not required:
+        bad &= ~empty
+    return total, bad, empty
+
+
 def _figure_values(columns: _Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A required figure's values (a sum where derived; meaningless where it cannot be read) and
     which records cannot give it."""
-    native = columns.native
-    parts = [columns.count(native.positions[ref]) for ref in native.layout.counts[name].columns]
-    total = np.where(parts[0].bad, 0, parts[0].values)
-    for part in parts[1:]:
-        total = total + np.where(part.bad, 0, part.values)
-    return total, np.logical_or.reduce([part.bad for part in parts])
+    total, bad, _ = _values(columns, columns.native.figures[name], required=True)
+    return total, bad
 
 
 def _figure(columns: _Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A figure's cells as the protocol's text ("" when an optional one is left empty) and which
     records cannot give it (`read_row` refuses them)."""
-    native = columns.native
-    parts = [columns.count(native.positions[ref]) for ref in native.layout.counts[name].columns]
-    bad = np.logical_or.reduce([part.bad for part in parts])
-    if name in REQUIRED_COUNTS:
-        left_empty = np.zeros(columns.rows, dtype=bool)
-    else:  # an optional figure left empty takes the protocol's default
-        left_empty = np.logical_and.reduce([part.empty for part in parts])
-    if len(parts) == 1:
-        texts = parts[0].texts
+    figure = columns.native.figures[name]
+    required = name in REQUIRED_COUNTS
+    total, bad, empty = _values(columns, figure, required=required)
+    if figure.plain:
+        texts = columns.count(figure.positions[0]).texts
     else:
-        total = np.where(parts[0].bad, 0, parts[0].values)
-        for part in parts[1:]:
-            total = total + np.where(part.bad, 0, part.values)
         texts = np.array([str(value) for value in total], dtype=object)
-    return np.where(left_empty, "", texts), bad & ~left_empty
+    left_empty = np.zeros(columns.rows, dtype=bool) if required else empty
+    return np.where(left_empty, "", texts), bad
 
 
 def _id_columns(native: NativeFile) -> tuple[list[str], list[str], list[str], np.ndarray]:
