@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.core.paths import REPO_ROOT
-from pipelines.gate.native_layout import NativeLayout, load_layout
+from pipelines.gate.native_layout import NativeLayout, load_layout, parse_layout
 from pipelines.gate.native_table import (
     NativeFile,
     count_of,
@@ -148,3 +148,86 @@ def test_stations_read_column_wise_are_the_records_read_one_by_one(data: bytes) 
         if not unread:
             assert parts == (read.precinct_ids[n], read.regions[n], read.region_names[n])
             assert registered == read.registered_voters[n]
+
+
+# Figures derived from the lists and other figures, a fixed one, an optional part left empty.
+DERIVED = parse_layout(
+    {
+        "layout_id": "derived",
+        "precinct_id": "station",
+        "region": "region",
+        "registered_voters": {"sum_of": ["ballots_cast", "against_all"]},
+        "ballots_cast": {"sum_of": ["list_votes", "invalid_ballots", "against_all"]},
+        "invalid_ballots": {"sum": ["spoiled", "blank"]},
+        "against_all": "against",
+        "ballots_issued": {"value": 7},
+        "lists": {"columns": ["a", "b"]},
+    }
+)
+# One contest of a long file, its figures records of their own, else derived.
+LONG_FIGURES = parse_layout(
+    {
+        "layout_id": "long-figures",
+        "precinct_id": "precinct",
+        "region": "county",
+        "keep_where": [{"column": "office", "matches": "Governor|Registered"}],
+        "registered_voters": {
+            "rows": {"column": "office", "matches": "Registered"},
+            "otherwise": {"sum_of": ["ballots_cast"]},
+        },
+        "ballots_cast": {"sum_of": ["list_votes", "invalid_ballots"]},
+        "invalid_ballots": {"rows": {"matches": "Over"}, "otherwise": "spoiled"},
+        "lists": {"long": {"list_column": "candidate", "votes_column": "votes"}},
+    }
+)
+
+
+@st.composite
+def derived_file(draw: st.DrawFn) -> bytes:
+    rows = [_cells(draw, [ID_PART, ID_PART, *[COUNT] * 5], ",") for _ in range(draw(st.integers(1, 25)))]
+    return "\n".join(["station,region,spoiled,blank,against,a,b", *rows, ""]).encode()
+
+
+@st.composite
+def long_figures_file(draw: st.DrawFn) -> bytes:
+    """Stations of mostly whole records: the contest's lists, now and then an over-votes or a
+    registered-voters record, another contest's record, a defective count or record."""
+    good = st.integers(0, 900).map(str)
+    votes = st.one_of(good, good, good, good, COUNT)
+    kinds = [
+        ("Governor", "Ann"),
+        ("Governor", "Bob"),
+        ("Governor", "Over"),
+        ("Registered", ""),
+        ("Senate", "Cy"),
+    ]
+    rows = []
+    for precinct in range(draw(st.integers(1, 8))):
+        spoiled = draw(votes)  # a station's own column, the same on each of its records
+        for office, candidate in kinds:
+            if draw(st.integers(0, 9)) < (9 if candidate in ("Ann", "Bob") else 4):
+                cells = [
+                    st.just("C"),
+                    st.just(f"P{precinct}"),
+                    st.just(office),
+                    st.just(candidate),
+                    votes,
+                    st.just(spoiled),
+                ]
+                rows.append(_cells(draw, cells, ","))
+    return "\n".join(["county,precinct,office,candidate,votes,spoiled", *rows, ""]).encode()
+
+
+@settings(max_examples=40, deadline=None)
+@given(derived_file())
+def test_derived_figures_translate_as_the_per_row_reader(data: bytes) -> None:
+    assert_alike(data, DERIVED, ["a", "b"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(long_figures_file())
+def test_figures_of_their_own_records_translate_as_the_per_row_reader(data: bytes) -> None:
+    native = read_native(data, LONG_FIGURES)
+    if isinstance(native, FormatRejection):
+        return
+    assert_alike(data, LONG_FIGURES, [item.list_id for item in native.lists])
