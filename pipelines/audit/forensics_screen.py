@@ -201,7 +201,12 @@ def screen(stations: StationCounts, *, draws: int = NULL_DRAWS, regions: bool = 
         ListPeaks(
             list_id,
             100 * int(stations.votes[:, column].sum()) / total_valid,
-            integer_peak_test(stations.votes[:, column], valid, draws=draws, seed=_seed(list_id, "share")),
+            # The leader's share peaks are the national leader-share test: the same counts and sizes.
+            national.leader_peaks
+            if column == leader
+            else integer_peak_test(
+                stations.votes[:, column], valid, draws=draws, seed=_seed(list_id, "share")
+            ),
         )
         for column, list_id in enumerate(stations.list_ids)
     )

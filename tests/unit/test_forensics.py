@@ -117,3 +117,18 @@ def test_manipulation_keeps_protocols_adding_up_and_rounding_is_flagged() -> Non
     rounded = screen(small_election(Manipulation(rounding_share=0.2)), draws=100, regions=False)
     assert "turnout_peaks" in rounded.national.flags
     assert [r.scope for r in screen(small_election(None), draws=5).regions] != []
+
+
+def test_the_null_stops_early_only_where_all_its_draws_could_not_flag() -> None:
+    counts, sizes = binomial_stations(2, n=800)
+    rewritten = counts.copy()
+    rewritten[::8] = (2 * 60 * sizes[::8] + 100) // 200
+    for data in (counts, rewritten, counts[:50], rewritten[:100]):
+        for seed in range(6):
+            early = integer_peak_test(data, sizes[: data.size], draws=200, seed=seed)
+            full = integer_peak_test(data, sizes[: data.size], draws=200, seed=seed, stop_at=201)
+            assert full.draws == 200 and early.flagged == full.flagged
+            if early.draws < 200:  # stopped: 10 draws reached the observed count, p = 10 / draws made
+                assert early.p_value == 10 / early.draws >= 0.05
+            else:
+                assert early.p_value == full.p_value
