@@ -88,6 +88,8 @@ class ListRule:
     ids: Mapping[str, str] | None = None
     long_list: ColumnRef | None = None
     long_votes: ColumnRef | None = None
+    long_agree_named: bool = False  # only the columns the layout reads must agree across a station
+    long_missing_zero: bool = False  # a list a station has no record of got 0 votes there
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,10 @@ class NativeLayout:
 
     def describe(self) -> str:
         return f"layout {self.layout_id} (sha256 {self.sha256[:12]})"
+
+    def read_columns(self) -> tuple[ColumnRef, ...]:
+        """The columns the layout reads a figure, id or text from (not those it ignores)."""
+        return tuple(c for c in self.named_columns() if c not in self.ignore)
 
     def named_columns(self) -> tuple[ColumnRef, ...]:
         """Every column the layout gives a meaning other than a list's votes."""
@@ -208,6 +214,18 @@ def _canonical_count(source: CountSource) -> Any:
     return {"sum": list(source.columns)} if source.derived else source.columns[0]
 
 
+# Long-form options added later, and their defaults: a default is left out of the content (rather
+# than spelled out), so that the content of a layout written before them is what it was.
+_LONG_DEFAULTS: Final = {"agree": "all", "missing_list": "problem"}
+
+
+def _canonical_lists(raw: Mapping[str, Any]) -> dict[str, Any]:
+    lists = dict(raw)
+    if "long" in lists:
+        lists["long"] = {k: v for k, v in lists["long"].items() if _LONG_DEFAULTS.get(k) != v}
+    return lists
+
+
 def _check_sums(counts: Mapping[str, CountSource], file: str | None) -> None:
     """No figure is a part of its own `sum_of`, however indirectly (a term the layout does not place
     is against_all, which then counts 0: the schema requires the others)."""
@@ -236,6 +254,7 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
     """Check a layout's data against the schema and build it; errors name the file, field and value."""
     if not isinstance(data, Mapping):
         raise InputError("a layout must be a mapping of fields", file=file, value=type(data).__name__)
+    data = _extended(data, file)
     error = _schema_error(data, file)
     if error is not None:
         raise error
@@ -262,6 +281,8 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         ids=dict(raw_lists["ids"]) if "ids" in raw_lists else None,
         long_list=raw_lists["long"]["list_column"] if "long" in raw_lists else None,
         long_votes=raw_lists["long"]["votes_column"] if "long" in raw_lists else None,
+        long_agree_named=raw_lists.get("long", {}).get("agree") == "named",
+        long_missing_zero=raw_lists.get("long", {}).get("missing_list") == "zero",
     )
     if lists.from_position and lists.to_position and lists.to_position < lists.from_position:
         raise InputError(
@@ -322,7 +343,7 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         "reason": data.get("reason"),
         "ignore": list(data.get("ignore", ())),
         "optional": list(data.get("optional", ())),
-        "lists": dict(raw_lists),
+        "lists": _canonical_lists(raw_lists),
         "skip_where": [dict(item) for item in data["skip_where"]] if "skip_where" in data else None,
         # Fields added later are left out of the content when absent, so the content (and SHA-256)
         # of a layout that does not use them is what it was before they existed.
@@ -355,6 +376,29 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         content=content,
         sha256=layout_sha256(content),
     )
+
+
+def _extended(data: Mapping[str, Any], file: str | None, seen: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    """A layout that `extends` a shipped one: the shipped one's fields, each field it gives replacing
+    the shipped one's (a whole field: a `keep_where` replaces the shipped `keep_where`)."""
+    base_id = data.get("extends")
+    if base_id is None:
+        return data
+    if not isinstance(base_id, str) or base_id not in shipped_layouts() or base_id in seen:
+        shipped = ", ".join(shipped_layouts())
+        raise InputError(
+            f"layout: extends names no shipped layout (shipped: {shipped})",
+            file=file,
+            column="extends",
+            rule="extends",
+            value=base_id if isinstance(base_id, str | int) else None,
+        )
+    path = LAYOUTS_DIR / f"{base_id}.yaml"
+    base = layout_data(path.read_bytes(), file=path.name)
+    assert isinstance(base, Mapping)
+    merged = {**_extended(base, path.name, (*seen, base_id)), **data}
+    del merged["extends"]
+    return merged
 
 
 def _pattern(text: object, field: str, file: str | None) -> re.Pattern[str]:

@@ -373,12 +373,16 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
     if refused is not None:
         return refused
     figures = [name for name, _, _ in by_rows]
+    if layout.lists.long_agree_named:
+        same = sorted({long.positions[c] for c in layout.read_columns() if long.has(c)} - {name_at, votes_at})
+    else:
+        same = [n for n in range(width) if n not in (name_at, votes_at)]
     problems = list(long.problems)
     wide: list[NativeRecord] = []
     for rows in stations.values():
         listed = [record for record, figure in rows if figure is None]
         first = listed[0] if listed else rows[0][0]
-        problem = _station_problem(long, first, listed, name_at)
+        problem = _station_problem(long, first, listed, name_at, same)
         votes = {r.fields[name_at].strip(): r.fields[votes_at] for r in listed}
         carried: dict[str, int] = {}
         for record, figure in rows:
@@ -393,7 +397,9 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
             else:
                 carried[figure] = carried.get(figure, 0) + value
         missing = [n for n in names if n not in votes]
-        if problem is None and missing:
+        if layout.lists.long_missing_zero:
+            votes.update(dict.fromkeys(missing, "0"))
+        elif problem is None and missing:
             problem = RowFormatProblem(
                 first.line,
                 "missing_list",
@@ -414,14 +420,10 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
 
 
 def _station_problem(
-    long: NativeFile, first: NativeRecord, listed: Sequence[NativeRecord], name_at: int
+    long: NativeFile, first: NativeRecord, listed: Sequence[NativeRecord], name_at: int, same: Sequence[int]
 ) -> RowFormatProblem | None:
-    """Whether a station's list records disagree on a column other than the list's and its votes',
-    or name a list twice."""
-    layout = long.layout
-    assert layout.lists.long_list is not None and layout.lists.long_votes is not None
-    votes_at = long.positions[layout.lists.long_votes]
-    same = [n for n in range(len(long.header)) if n not in (name_at, votes_at)]
+    """Whether a station's list records disagree on a column they must agree on (`same`), or name a
+    list twice."""
     seen: set[str] = set()
     for row in listed:
         differs = next((n for n in same if row.fields[n].strip() != first.fields[n].strip()), None)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipelines.core.errors import InputError
-from pipelines.gate.native_layout import load_layout, parse_layout
+from pipelines.gate.native_layout import layout_from_content, load_layout, parse_layout
 from pipelines.gate.native_table import NativeFile, protocol_table, read_native, read_row
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
@@ -193,3 +193,48 @@ def test_a_keep_where_column_the_file_lacks_refuses_the_file() -> None:
     layout = parse_layout({**LAYOUT, "keep_where": [{"column": "contest", "matches": "Governor"}]})
     refused = read_native(data(*LONG), layout)
     assert isinstance(refused, FormatRejection) and refused.rule == "missing_column"
+
+
+def test_a_layout_extends_a_shipped_one_and_its_content_is_the_whole_layout() -> None:
+    extended = parse_layout(
+        {"layout_id": "oe-governor", "extends": "openelections", "keep_where": LAYOUT["keep_where"]}
+    )
+    shipped = load_layout("openelections")
+    assert "extends" not in extended.content
+    assert extended.content == {
+        **shipped.content,
+        "layout_id": "oe-governor",
+        "keep_where": LAYOUT["keep_where"],
+    }
+    assert layout_from_content(extended.content, extended.sha256) == extended  # replays without the file
+    with pytest.raises(InputError, match="extends names no shipped layout") as refused:
+        parse_layout({"layout_id": "x", "extends": "no-such-layout"}, file="mine.yaml")
+    assert refused.value.location.column == "extends"
+
+
+def test_long_options_at_their_defaults_leave_the_content_as_before() -> None:
+    plain = parse_layout(LAYOUT)
+    spelled = {
+        **LAYOUT,
+        "lists": {"long": {**LAYOUT["lists"]["long"], "agree": "all", "missing_list": "problem"}},
+    }
+    assert parse_layout(spelled).sha256 == plain.sha256
+    assert plain.content["lists"] == {"long": {"list_column": "candidate", "votes_column": "votes"}}
+
+
+def test_lists_a_station_omits_count_zero_and_unread_columns_may_differ_when_the_layout_says_so() -> None:
+    rows = [*LONG, "Baker,P2,Governor,Ann,5"]  # no record of Bob at Baker/P2
+    assert [p.rule for p in table(read(rows)).row_problems] == ["missing_list"]
+    lenient = {**LAYOUT, "lists": {"long": {**LAYOUT["lists"]["long"], "missing_list": "zero"}}}
+    frame = table(read(rows, lenient)).frame
+    assert frame.loc[frame["precinct_id"] == "Baker/P2", ["ann", "bob", "ballots_cast"]].values.tolist() == [
+        ["5", "0", "5"]
+    ]
+    # A party column differing per candidate: a disagreement unless only the columns read must agree.
+    header = "county,precinct,office,candidate,party,votes"
+    parties = ["Adams,P1,Governor,Ann,DEM,1", "Adams,P1,Governor,Bob,REP,2"]
+    strict = read_native("\n".join([header, *parties]).encode(), parse_layout(LAYOUT))
+    assert isinstance(strict, NativeFile) and [p.rule for p in strict.problems] == ["long_rows_disagree"]
+    named = {**LAYOUT, "lists": {"long": {**LAYOUT["lists"]["long"], "agree": "named"}}}
+    agreed = read_native("\n".join([header, *parties]).encode(), parse_layout(named))
+    assert isinstance(agreed, NativeFile) and not agreed.problems and len(agreed.records) == 1
