@@ -8,6 +8,7 @@ screening note; the PNG is the plot alone (axes from 0 to 100% on both sides, as
 from __future__ import annotations
 
 import struct
+import textwrap
 import zlib
 from html import escape
 
@@ -21,6 +22,7 @@ UInt8Array = npt.NDArray[np.uint8]
 _CELL = 4  # pixels per comet cell
 _MARGIN_LEFT, _MARGIN_TOP, _MARGIN_BOTTOM = 56, 40, 56
 _BAR_HEIGHT = 240
+_NOTE_LINE = 12  # pixels between the lines of the screening note
 
 
 def png_bytes(pixels: UInt8Array) -> bytes:
@@ -70,7 +72,8 @@ def comet_svg(comet: IntArray, *, title: str) -> str:
     levels = _intensity(comet)
     bins = comet.shape[0]
     side = bins * _CELL
-    width, height = _MARGIN_LEFT + side + 20, _MARGIN_TOP + side + _MARGIN_BOTTOM
+    width = _MARGIN_LEFT + side + 20
+    height = _MARGIN_TOP + side + _MARGIN_BOTTOM + _NOTE_LINE * (len(_note_lines(width)) - 1)
     parts = [_svg_open(width, height, title)]
     parts.append(
         f'<rect x="{_MARGIN_LEFT}" y="{_MARGIN_TOP}" width="{side}" height="{side}" '
@@ -97,7 +100,7 @@ def comet_svg(comet: IntArray, *, title: str) -> str:
         f'<text x="14" y="{_MARGIN_TOP + side // 2}" text-anchor="middle" '
         f'transform="rotate(-90 14 {_MARGIN_TOP + side // 2})">turnout (ballots cast / registered)</text>'
     )
-    parts.append(_note(height))
+    parts.append(_note(width, height))
     parts.append("</svg>\n")
     return "\n".join(parts)
 
@@ -122,7 +125,8 @@ def histogram_png(histogram: IntArray) -> bytes:
 
 def histogram_svg(histogram: IntArray, *, title: str, axis: str) -> str:
     heights = _bar_heights(histogram)
-    width, height = _MARGIN_LEFT + histogram.size + 20, _MARGIN_TOP + _BAR_HEIGHT + _MARGIN_BOTTOM
+    width = _MARGIN_LEFT + histogram.size + 20
+    height = _MARGIN_TOP + _BAR_HEIGHT + _MARGIN_BOTTOM + _NOTE_LINE * (len(_note_lines(width)) - 1)
     base = _MARGIN_TOP + _BAR_HEIGHT
     parts = [_svg_open(width, height, title)]
     # One path of vertical strokes: a thousand bars stay a small file.
@@ -145,7 +149,7 @@ def histogram_svg(histogram: IntArray, *, title: str, axis: str) -> str:
         f'<text x="{_MARGIN_LEFT - 6}" y="{_MARGIN_TOP + 4}" text-anchor="end">'
         f"{int(histogram.max(initial=0))}</text>"
     )
-    parts.append(_note(height))
+    parts.append(_note(width, height))
     parts.append("</svg>\n")
     return "\n".join(parts)
 
@@ -160,5 +164,15 @@ def _svg_open(width: int, height: int, title: str) -> str:
     )
 
 
-def _note(height: int) -> str:
-    return f'<text x="8" y="{height - 6}" font-size="10" fill="#a00">{escape(SCREENING_NOTE)}</text>'
+def _note_lines(width: int) -> list[str]:
+    # The note must be read whole: wrapped to the chart's width (10 px sans-serif, ~5.5 px a character).
+    return textwrap.wrap(SCREENING_NOTE, width=max(40, (width - 16) * 2 // 11))
+
+
+def _note(width: int, height: int) -> str:
+    lines = _note_lines(width)
+    first = height - 6 - _NOTE_LINE * (len(lines) - 1)
+    return "\n".join(
+        f'<text x="8" y="{first + _NOTE_LINE * i}" font-size="10" fill="#a00">{escape(line)}</text>'
+        for i, line in enumerate(lines)
+    )

@@ -1,8 +1,9 @@
 """A forensic screen written to a folder: images (SVG and PNG), the tables as CSV, everything as JSON.
 
 Files: comet.svg/.png, turnout.svg/.png, share-NN.svg/.png per list (NN its position in ballot
-order), regions.csv (the nation first, then the regions as ranked), lists.csv, forensics.json and
-README.txt with the screening note. Same screen, same bytes.
+order), regions.csv (the nation first, then the regions as ranked), lists.csv, forensics.json,
+forensics.html (all of it on one self-contained page: forensics_page.py) and README.txt with the
+screening note. Same screen, same bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from pipelines.audit.forensics import FLAG_LEVEL, NULL_DRAWS, SCREENING_NOTE, percent_histogram, shares
 from pipelines.audit.forensics_charts import comet_png, comet_svg, histogram_png, histogram_svg
+from pipelines.audit.forensics_page import forensics_html
 from pipelines.audit.forensics_screen import LIST_COLUMNS, SCOPE_COLUMNS, ElectionScreen, StationCounts
 from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
 
@@ -65,6 +67,7 @@ def write_report(
         "README.txt": (
             f"Forensic screen of {election_id} at log position {position}.\n{SCREENING_NOTE}\n"
             f"Flags at p < {FLAG_LEVEL}; method and measured error rates: docs/forensics.md.\n"
+            "forensics.html shows it all on one page (charts inline, nothing fetched from anywhere).\n"
         ).encode(),
         "regions.csv": _csv(scope_records(result), SCOPE_COLUMNS).encode(),
         "lists.csv": _csv([p.record() for p in result.lists], LIST_COLUMNS).encode(),
@@ -82,8 +85,10 @@ def write_report(
     ).encode()
     files["turnout.png"] = histogram_png(turnout)
     valid = stations.votes.sum(axis=1)
+    list_shares = []
     for column, list_id in enumerate(stations.list_ids):
         share = percent_histogram(shares(stations.votes[valid > 0, column], valid[valid > 0]))
+        list_shares.append((list_id, share))
         name = f"share-{column + 1:02d}"
         files[f"{name}.svg"] = histogram_svg(
             share,
@@ -91,6 +96,9 @@ def write_report(
             axis=f"{list_id}'s share",
         ).encode()
         files[f"{name}.png"] = histogram_png(share)
+    files["forensics.html"] = forensics_html(
+        result, turnout, list_shares, election_id=election_id, position=position, draws=draws
+    ).encode()
     written = []
     for name, data in files.items():
         path = out_dir / name

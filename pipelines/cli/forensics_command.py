@@ -26,7 +26,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--election", help="election id (default: the only one declared)")
     parser.add_argument("--as-of", help="screen the stations counted as of a log position or ISO timestamp")
     parser.add_argument(
-        "--out", type=Path, metavar="DIR", help="also write images (SVG, PNG) and tables (CSV, JSON)"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="also write images (SVG, PNG), tables (CSV, JSON) and forensics.html, all on one page",
     )
     parser.add_argument(
         "--draws",
