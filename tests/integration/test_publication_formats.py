@@ -2,7 +2,9 @@
 at 6a6cae9 (format 1: LF CSV, formula-only defusing, no workbook) from the fixture log
 tests/fixtures/logs/night-2026-12 are rendered again from that log by format 1's frozen renderer, a
 format-2 folder (written by main at 70915a2, before format 3 changed the results page) is written again
-the same, and new publications record the current format and render as this version does."""
+the same, so are a format-3 certification and its revocation's provisional table (written by main at
+2bd4e77, before format 4 added the certainty bounds), and new publications record the current format
+and render as this version does."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pipelines.cli.main import main
 from pipelines.core.errors import EXIT_FAILURE, EXIT_OK
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.replay import replay_archive
-from pipelines.publishing.publication import certify
+from pipelines.publishing.publication import certify, revoke_certification
 from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, MANIFEST, SEATS_CSV, WORKBOOK
 from pipelines.store.event_store import EventStore
 from pipelines.store.projections import rebuild_projections
@@ -25,6 +27,7 @@ from tests.support.old_log import FIXTURE, load_fixture_log
 
 OLD_FOLDERS = FIXTURE / "publications"
 FORMAT_2_FOLDERS = FIXTURE / "publications-format-2"
+FORMAT_3_FOLDERS = FIXTURE / "publications-format-3"
 ELECTION = "test-mazhilis"
 
 
@@ -94,6 +97,33 @@ def test_a_format_2_publication_is_written_as_format_2_wrote_it(old_warehouse: W
         )
     assert publication.publication_id == expected.name
     assert folder_bytes(old_warehouse.publications / expected.name) == folder_bytes(expected)
+
+
+def test_format_3_publications_are_written_as_format_3_wrote_them(old_warehouse: WarehousePaths) -> None:
+    """main at 2bd4e77 certified the old log in format 3, then revoked it, which published the table
+    again as provisional (precincts outstanding, rows quarantined): both folders come out the same."""
+    certified, provisional = sorted(FORMAT_3_FOLDERS.iterdir())
+    with EventStore.open_writer(old_warehouse) as store:
+        certify(
+            store,
+            ELECTION,
+            override_reason="P011 and P012 never reported",
+            at=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
+            publication_format=3,
+        )
+        revoke_certification(
+            store,
+            ELECTION,
+            reason="recount ordered",
+            decided_by="CEC",
+            occurred_at=datetime(2026, 12, 6, 12, 5, tzinfo=UTC),
+            publication_format=3,
+        )
+    for expected in (certified, provisional):
+        assert folder_bytes(old_warehouse.publications / expected.name) == folder_bytes(expected), (
+            expected.name
+        )
+    assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
 
 
 @pytest.mark.slow
