@@ -308,6 +308,12 @@ class ResultsPublished(DomainEvent):
     publication_format: int | None = field(default=None, metadata=KEY_WHEN_SET)
     # The electorate the threshold was measured on; recorded only under the base `registered_voters`.
     registered_voters: int | None = field(default=None, metadata=KEY_WHEN_SET)
+    # From format 4: what was outstanding (declared precincts with neither protocol nor annulment, and
+    # their registered voters) and what the quarantine named (its entries, the declared precincts named,
+    # their registered voters and what their protocols in force counted), the inputs of the certainty
+    # bounds and the quarantine's materiality its folder states (publishing/publication_certainty.py).
+    outstanding: Mapping[str, Any] | None = field(default=None, metadata=KEY_WHEN_SET)
+    quarantined: Mapping[str, Any] | None = field(default=None, metadata=KEY_WHEN_SET)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,8 +29,13 @@ from pipelines.domain.event_types import (
 )
 from pipelines.domain.events import CERTIFICATION_REVOKED, RESULTS_CERTIFIED, canonical_json
 from pipelines.domain.list_kinds import PARTY
+from pipelines.publishing.publication_certainty import recorded_inputs
 from pipelines.publishing.publication_files import check_folder_name, warehouse_of, write_publication
-from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, FIRST_PUBLICATION_FORMAT
+from pipelines.publishing.publication_layout import (
+    CERTAINTY_FORMAT,
+    CURRENT_PUBLICATION_FORMAT,
+    FIRST_PUBLICATION_FORMAT,
+)
 from pipelines.publishing.published_results import RESULT_EVENTS
 from pipelines.publishing.seat_table import allocate_totals, national_totals
 from pipelines.rules.rule_profiles import profile_to_dict
@@ -174,6 +179,10 @@ def _publication_event(
     records = allocation.to_records()
     checksum = table_checksum(records)
     check_folder_name(pub_id)
+    # The totals are the projections' now, so are what is outstanding and quarantined beside them.
+    outstanding, quarantined = (
+        recorded_inputs(store.conn, election_id) if publication_format >= CERTAINTY_FORMAT else (None, None)
+    )
     published = ResultsCertified if status == "certified" else ResultsPublished
     event = published(
         election_id=election_id,
@@ -205,6 +214,8 @@ def _publication_event(
         explanation=tuple(allocation.explanation),
         publication_format=None if publication_format == FIRST_PUBLICATION_FORMAT else publication_format,
         registered_voters=totals.registered_voters if profile.threshold_base == "registered_voters" else None,
+        outstanding=outstanding,
+        quarantined=quarantined,
         **(extra or {}),
     )
     return event, Publication(pub_id, election_id, status, based_on, checksum, allocation)

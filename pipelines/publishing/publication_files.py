@@ -38,10 +38,12 @@ from pipelines.publishing.export_tables import (
     seats_table,
 )
 from pipelines.publishing.nist_cdf import report_bytes
+from pipelines.publishing.publication_certainty import certainty_document
 from pipelines.publishing.publication_format_1 import render_format_1
 from pipelines.publishing.publication_layout import (
     ALLOCATION_JSON,
     CDF_JSON,
+    CERTAINTY_JSON,
     CURRENT_PUBLICATION_FORMAT,
     FIRST_PUBLICATION_FORMAT,
     MANIFEST,
@@ -61,6 +63,7 @@ from pipelines.publishing.publication_layout import (
 from pipelines.publishing.published_results import AreaTotals, PublishedResults, load_published_results
 from pipelines.publishing.results_page import render_results_page
 from pipelines.publishing.results_page_format_2 import render_results_page as render_results_page_format_2
+from pipelines.publishing.results_page_format_3 import render_results_page as render_results_page_format_3
 from pipelines.publishing.signing import configured_signing_key, sign_manifest
 from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
 from pipelines.publishing.workbook import workbook_bytes
@@ -154,8 +157,11 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
         "published_at": results.published_at_text,
     }
     seats = seats_table(results)
-    # Format 3 differs from format 2 by its results page alone (docs/warehouse.md "Folder formats").
-    page = render_results_page_format_2 if results.publication_format == 2 else render_results_page
+    # Format 3 differs from format 2 by its results page alone, format 4 by its page and certainty.json
+    # (docs/warehouse.md "Folder formats").
+    page = {2: render_results_page_format_2, 3: render_results_page_format_3}.get(
+        results.publication_format, render_results_page
+    )
     files = {
         SEATS_CSV: table_csv(seats),
         SEATS_JSON: json_bytes(
@@ -178,6 +184,9 @@ def render_files(results: PublishedResults) -> dict[str, bytes]:
             }
         ),
     }
+    if results.certainty is not None:
+        by_list = {str(r["list_id"]): r for r in results.allocation}
+        files[CERTAINTY_JSON] = json_bytes({**about, **certainty_document(results.certainty, by_list)})
     sheets = [seats, national, regions]
     precinct_results, precincts = precinct_results_table(results), precincts_table(results)
     if precinct_results is not None:

@@ -17,10 +17,15 @@ SIGNATURE = "manifest.sig"
 PRECINCTS_CSV = "precincts.csv"
 PRECINCTS_PARQUET = "precincts.parquet"
 WORKBOOK = "results.xlsx"
+CERTAINTY_JSON = "certainty.json"  # from format 4
 
 # The format of a publication's folder, recorded in its event (`publication_format`) and manifest from
 # format 2 on: which files it holds and how they are written, so that verify renders each folder as
 # the version that wrote it did. An event without the key is of format 1 (publication_format_1.py);
-# format 3 differs from 2 by its results page (results_page_format_2.py keeps the page of 1 and 2).
+# format 3 differs from 2 by its results page (results_page_format_2.py keeps the page of 1 and 2);
+# format 4 adds certainty.json (the certainty bounds and the quarantine's materiality, recorded in its
+# event) and shows them, and reporting per region on a tile map, on its page (results_page_format_3.py
+# keeps the page of 3).
 FIRST_PUBLICATION_FORMAT = 1
-CURRENT_PUBLICATION_FORMAT = 3
+CERTAINTY_FORMAT = 4
+CURRENT_PUBLICATION_FORMAT = 4

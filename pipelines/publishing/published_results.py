@@ -21,6 +21,7 @@ from pipelines.domain.events import (
     PROTOCOL_REPORTED,
 )
 from pipelines.publishing.precinct_figures import PrecinctFigures, precinct_figures_as_of
+from pipelines.publishing.publication_certainty import PublicationCertainty, publication_certainty
 from pipelines.publishing.publication_layout import FIRST_PUBLICATION_FORMAT
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import checkpoint
@@ -100,6 +101,8 @@ class PublishedResults:
     # The certification whose revocation this publication was appended with (manifest `revokes`).
     revokes: Mapping[str, Any] | None = None
     publication_format: int = FIRST_PUBLICATION_FORMAT  # how its folder is written (publication_layout)
+    # From format 4: the certainty bounds and the quarantine's materiality, from what its event recorded.
+    certainty: PublicationCertainty | None = None
 
     @property
     def total_seats(self) -> int:
@@ -151,6 +154,7 @@ def load_published_results(
     )
     publication_format = int(payload.get("publication_format", FIRST_PUBLICATION_FORMAT))
     head = first_row(conn.execute(query("event_hash_at"), {"position": based_on}))
+    allocation_inputs = _allocation_inputs(payload, national, lists)
     return PublishedResults(
         publication_id=publication_id,
         election_id=election_id,
@@ -165,7 +169,7 @@ def load_published_results(
         rules=payload.get("rules", {}),
         table_sha256=str(payload["table_sha256"]),
         allocation=payload["allocation"],
-        allocation_inputs=_allocation_inputs(payload, national, lists),
+        allocation_inputs=allocation_inputs,
         explanation=payload.get("explanation", []),
         lists=lists,
         national=national,
@@ -183,6 +187,13 @@ def load_published_results(
         if publication_format == FIRST_PUBLICATION_FORMAT
         else _revocation_published_with(conn, election_id, position),
         publication_format=publication_format,
+        certainty=(
+            publication_certainty(
+                payload["rules"], allocation_inputs, payload["outstanding"], payload["quarantined"]
+            )
+            if "outstanding" in payload
+            else None
+        ),
     )
 
 

@@ -4,8 +4,10 @@ Every text that came from a file (list, region and election names) is escaped; c
 when they are plain hex codes. Geometry uses floats (it only draws); every figure shown is exact.
 Wide tables scroll within their own region on a phone, never the page.
 
-This is the page of the current publication format; formats 1 and 2 render results_page_format_2.py,
-so any change of the bytes written here needs a new format (publication_layout.py).
+This is the page of the current publication format (4: with the certainty bounds, the quarantine's
+materiality and reporting per region on a tile map); formats 1 and 2 render results_page_format_2.py,
+format 3 results_page_format_3.py, so any change of the bytes written here needs a new format
+(publication_layout.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from fractions import Fraction
 from html import escape
 from typing import Any
 
+from pipelines.publishing.publication_certainty import (
+    PublicationCertainty,
+    at_stake_lists,
+    quarantine_statement,
+)
 from pipelines.publishing.published_results import AreaTotals, HistoryPoint, ListInfo, PublishedResults
+from pipelines.publishing.region_tiles import tiles_for
 from pipelines.rules.number_text import percent_text
 
 PALETTE = (
@@ -67,9 +75,25 @@ td.share{white-space:nowrap}
 svg.bar{display:inline-block;width:160px;height:10px;margin-left:8px;vertical-align:middle}
 .list-head{display:inline-block;max-width:7em;overflow-wrap:break-word;text-align:right}
 .region-name{display:inline-block;max-width:16em;overflow-wrap:break-word}
+.quarantine-warning{background:#fef2f2;border:2px solid #b91c1c;border-left-width:8px;padding:10px 14px;
+border-radius:4px;margin:12px 0;color:#7f1d1d}
+.quarantine-warning strong{display:block;font-size:1.1rem;margin-bottom:4px}
+.quarantine-quiet{font-size:.85rem;color:#444}
+.badge.certain{background:#dcfce7;color:#166534}.badge.out{background:#f3f4f6;color:#6b7280}
+.badge.open{background:#fef3c7;color:#92400e}
+td.range{white-space:nowrap}
+.range-figure{display:inline-block;min-width:3.5em;font-variant-numeric:tabular-nums}
+svg.range{display:inline-block;width:120px;height:12px;margin-left:8px;vertical-align:middle}
+.decided{font-size:1.05rem}
+.tiles{display:grid;gap:4px;max-width:640px}
+.tile{border-radius:4px;padding:4px;min-height:52px;font-size:.72rem;line-height:1.2;
+overflow-wrap:anywhere;border:1px solid #cbd5e1}
+.tile strong{display:block;font-size:.85rem}
+.tile-legend{display:flex;flex-wrap:wrap;gap:8px;font-size:.8rem;margin-top:6px}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:700px){main{padding:12px}.grid{grid-template-columns:1fr}
 table{font-size:.8rem}th,td{padding:4px 3px}.badge{font-size:.65rem}
-svg.bar{display:none}.share-figure{min-width:0}
+svg.bar,svg.range{display:none}.share-figure{min-width:0}.tile{font-size:.6rem;min-height:40px}
 .list-head{max-width:6em}.region-name{max-width:8em}.list-name{overflow-wrap:anywhere;min-width:5em}}
 """
 
@@ -145,8 +169,35 @@ def _threshold_percent(results: PublishedResults) -> Fraction:
     return Fraction(str(results.rules.get("threshold_percent", "0")))
 
 
+def shows_bounds(results: PublishedResults) -> PublicationCertainty | None:
+    """The certainty a provisional publication shows; None for a certified one or an older format."""
+    return results.certainty if results.status == "provisional" else None
+
+
+def _range_cell(low: int, high: int, now: int, total: int, color: str) -> str:
+    """The proven interval as text, and drawn: the range over 0..all seats, the seats now a tick."""
+    width = 120
+    scale = width / total if total else 0.0
+    text = str(low) if low == high else f"{low}–{high}"
+    return (
+        f'<td class="num range"><span class="range-figure">{text}</span>'
+        f'<svg class="range" viewBox="0 0 {width} 12" preserveAspectRatio="none" aria-hidden="true">'
+        f'<rect width="{width}" height="12" fill="#f3f4f6"/>'
+        f'<rect x="{low * scale:.1f}" width="{max((high - low) * scale, 2.0):.1f}" height="12" '
+        f'fill="{color}" fill-opacity="0.45"/>'
+        f'<line x1="{now * scale:.1f}" x2="{now * scale:.1f}" y1="0" y2="12" stroke="#111" stroke-width="2" '
+        'vector-effect="non-scaling-stroke"/></svg></td>'
+    )
+
+
+THRESHOLD_STATUS_TEXT = {"certain": "certain to pass", "out": "cannot pass", "open": "open"}
+
+
 def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
     threshold = _threshold_percent(results)
+    certainty = shows_bounds(results)
+    bounds = {} if certainty is None else {b.list_id: b for b in certainty.bounds.lists}
+    columns = 7 if bounds else 6
     by_kind = "kind_thresholds" in results.rules  # a coalition may fail above a party that passes
     rows = sorted(
         results.allocation,
@@ -162,7 +213,7 @@ def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
             shown = escape(percent_text(threshold / 100))
             base = escape(str(results.rules.get("threshold_base", "the threshold base")).replace("_", " "))
             body.append(
-                f'<tr class="threshold-line"><td colspan="6">threshold {shown}% of {base}'
+                f'<tr class="threshold-line"><td colspan="{columns}">threshold {shown}% of {base}'
                 + (" (another for lists declared of another kind)" if by_kind else "")
                 + ": lists below this line take no seat unless the guarantee admits them"
                 + (" or a consolation band gives them seats" if consoled else "")
@@ -179,6 +230,13 @@ def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
         elif consoled and not passed and int(r["seats"]):
             status += ' <span class="badge guarantee" title="seats of a consolation band">consolation</span>'
         list_id = escape(str(r["list_id"]))
+        proven = ""
+        if bounds:
+            b = bounds[str(r["list_id"])]
+            status += f' <span class="badge {b.status}">{THRESHOLD_STATUS_TEXT[b.status]}</span>'
+            proven = _range_cell(
+                b.min_seats, b.max_seats, int(r["seats"]), results.total_seats, colors[str(r["list_id"])]
+            )
         body.append(
             f'<tr data-list-id="{list_id}"><td class="num">{escape(str(r["ballot_order"]))}</td>'
             f'<td><span class="named"><span class="swatch" style="background:{colors[str(r["list_id"])]}">'
@@ -191,19 +249,125 @@ def list_table(results: PublishedResults, colors: Mapping[str, str]) -> str:
             f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="0" y2="10" stroke="#b91c1c" stroke-dasharray="2,1" '
             'vector-effect="non-scaling-stroke"/></svg></td>'
             f"<td>{status}</td>"
-            f'<td class="num seats" data-list-id="{list_id}">{int(r["seats"])}</td></tr>'
+            f'<td class="num seats" data-list-id="{list_id}">{int(r["seats"])}</td>{proven}</tr>'
         )
     head = (
         '<tr><th class="num">No.</th><th>List</th><th class="num">Votes</th><th class="num">Share</th>'
-        '<th>Threshold</th><th class="num">Seats</th></tr>'
+        '<th>Threshold</th><th class="num">Seats</th>'
+        + ('<th class="num">Final seats: proven range</th>' if bounds else "")
+        + "</tr>"
     )
     foot = (
         f'<tr><td></td><td>Total</td><td class="num">{_n(sum(int(r["votes"]) for r in rows))}</td>'
-        f'<td></td><td></td><td class="num seats" id="seat-total">{results.total_seats}</td></tr>'
+        f'<td></td><td></td><td class="num seats" id="seat-total">{results.total_seats}</td>'
+        + ("<td></td>" if bounds else "")
+        + "</tr>"
     )
     return scrolling(
         f'<table id="list-table"><thead>{head}</thead><tbody>{"".join(body)}{foot}</tbody></table>',
         "Lists and seats",
+    )
+
+
+def decided_section(results: PublishedResults) -> str:
+    """ "decided: N of M seats" under the table, and what the ranges mean (provisional tables only)."""
+    certainty = shows_bounds(results)
+    if certainty is None:
+        return ""
+    b = certainty.bounds
+    if b.exact:
+        meaning = "Every declared precinct has reported or been annulled: each range is the list's seats."
+    else:
+        meaning = (
+            f"Whatever the {_n(certainty.precincts_outstanding)} precinct(s) still to report bring (at most "
+            f"{_n(certainty.outstanding_voters)} more ballots, their registered voters), each list ends with "
+            "a number of seats within its proven range (the tick marks its seats now); the decided seats "
+            "are those no outcome can take from their list, the sum of each list's fewest. A list marked "
+            "open may still pass or fail the threshold."
+        )
+    if b.fallback is not None:
+        meaning += f" These rules are bounded only as 0 to {b.total_seats} seats: {escape(b.fallback)}."
+    return (
+        f'<p class="decided" id="decided"><strong>decided: {b.decided} of {b.total_seats} seats</strong></p>'
+        f'<p class="basis" id="bounds-meaning">{meaning}</p>'
+    )
+
+
+def quarantine_section(results: PublishedResults) -> str:
+    """Prominent when the quarantine could change the table (or that is not ruled out), one quiet line
+    when it cannot or nothing is quarantined."""
+    certainty = results.certainty
+    if certainty is None:
+        return ""
+    stakes = certainty.quarantine
+    statement = escape(quarantine_statement(stakes))
+    if not stakes.material:
+        return f'<p class="quarantine-quiet" id="quarantine">{statement}</p>'
+    now = {str(r["list_id"]): (int(r["seats"]), bool(r["passed_threshold"])) for r in results.allocation}
+    names = {info.list_id: info.name for info in results.lists}
+    at_stake = ", ".join(escape(names.get(i, i)) for i in at_stake_lists(certainty, now))
+    return (
+        '<div class="quarantine-warning" id="quarantine" role="alert">'
+        "<strong>Warning: the quarantine could change the seats</strong>"
+        f"{statement} Seats or threshold at stake: {at_stake}. The quarantined rows and files are "
+        "corrected and sent again by the commission, or annulled; until then this table may not stand."
+        "</div>"
+    )
+
+
+# Reported share of a region's precincts -> tile colour and text colour; the legend shows each band.
+TILE_BANDS: tuple[tuple[Fraction, str, str, str], ...] = (
+    (Fraction(0), "#f1f5f9", "#1b1b1b", "none"),
+    (Fraction(1, 4), "#dbeafe", "#1b1b1b", "under 25%"),
+    (Fraction(1, 2), "#93c5fd", "#1b1b1b", "25-50%"),
+    (Fraction(3, 4), "#3b82f6", "#ffffff", "50-75%"),
+    (Fraction(1), "#1d4ed8", "#ffffff", "75-100%"),
+    (Fraction(2), "#1e3a8a", "#ffffff", "all"),
+)
+
+
+def _tile_band(reported: int, expected: int) -> tuple[str, str]:
+    share = Fraction(reported, expected) if expected else Fraction(0)
+    if share == 0:
+        return TILE_BANDS[0][1], TILE_BANDS[0][2]
+    if share == 1:
+        return TILE_BANDS[-1][1], TILE_BANDS[-1][2]
+    for top, background, text, _ in TILE_BANDS[1:-1]:
+        if share < top:
+            return background, text
+    return TILE_BANDS[-2][1], TILE_BANDS[-2][2]
+
+
+def region_tiles_section(regions: Sequence[AreaTotals]) -> str:
+    """Reporting progress per region on a tile grid (schemas/region_tiles/), coloured by the share of
+    its precincts reported and saying it in text; without a layout for every region, a sentence."""
+    tiles = tiles_for([str(area.region_id) for area in regions])
+    if tiles is None:
+        return (
+            '<p id="region-tiles-none">No tile map covers these regions: reporting per region is in the '
+            "table below.</p>"
+        )
+    columns = max(tile.column for tile in tiles) + 1
+    cells = []
+    for area, tile in zip(regions, tiles, strict=True):
+        f = area.figures
+        reported, expected = f["precincts_reported"], f["precincts_expected"]
+        background, text = _tile_band(reported, expected)
+        cells.append(
+            f'<div class="tile" role="listitem" data-region-id="{escape(tile.region_id)}" '
+            f'style="grid-row:{tile.row + 1};grid-column:{tile.column + 1};background:{background};'
+            f'color:{text}" title="{escape(area.name)}"><strong>{escape(tile.label)}</strong>'
+            f'<span class="sr-only">{escape(area.name)}: </span>{_share(reported, expected)}% reported'
+            f"<br>{_n(reported)}/{_n(expected)}</div>"
+        )
+    legend = "".join(
+        f'<span><span class="swatch" style="background:{background}"></span>{label}</span>'
+        for _, background, _, label in TILE_BANDS
+    )
+    return (
+        f'<div class="tiles" id="region-tiles" role="list" aria-label="Precincts reported per region" '
+        f'style="grid-template-columns:repeat({columns},minmax(0,1fr))">{"".join(cells)}</div>'
+        f'<div class="tile-legend" aria-hidden="true">Precincts reported: {legend}</div>'
     )
 
 
@@ -404,6 +568,7 @@ def render_results_page(results: PublishedResults) -> str:
 <div class="status {escape(results.status)}" id="status">{escape(status)}</div>
 <p>{meaning}</p>
 <p class="basis" id="basis">{basis}</p>
+{quarantine_section(results)}
 {synthetic}
 <div class="grid">
 <figure>{hemicycle_svg(results.allocation, colors)}
@@ -412,9 +577,12 @@ def render_results_page(results: PublishedResults) -> str:
 </div>
 <h2>Lists and seats</h2>
 {list_table(results, colors)}
+{decided_section(results)}
 {rules_section(results)}
 <h2>Seat projection through election night</h2>
 {projection_section(history, results.lists, colors)}
+<h2>Reporting by region</h2>
+{region_tiles_section(results.regions)}
 <h2>Regions</h2>
 {region_table(results, colors)}
 <footer>Generated from the event log by the elections pipeline. Every figure on this page can be

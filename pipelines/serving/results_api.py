@@ -36,6 +36,7 @@ from pipelines.publishing.precinct_figures import precinct_figures_as_of
 from pipelines.publishing.publication_files import json_bytes
 from pipelines.publishing.publication_layout import (
     CDF_JSON,
+    CERTAINTY_JSON,
     MANIFEST,
     NATIONAL_JSON,
     REGIONAL_JSON,
@@ -243,7 +244,11 @@ def _about(folder: PublishedFolder) -> dict[str, Any]:
 
 def _links(folder: PublishedFolder) -> dict[str, str]:
     base = f"{PREFIX}/publications/{folder.publication_id}"
-    links = {view.name: f"{base}/{view.name}" for view in VIEWS if view.name}
+    links = {
+        view.name: f"{base}/{view.name}"
+        for view in VIEWS
+        if view.name and (view.requires is None or view.requires in folder.files)
+    }
     links.update({f"file:{name}": f"{base}/files/{name}" for name in sorted([*folder.files, MANIFEST])})
     return links
 
@@ -318,6 +323,18 @@ def quarantine_view(reader: ResultsReader, folder: PublishedFolder) -> Represent
     return reader.snapshot_view(folder, build)
 
 
+def certainty_view(reader: ResultsReader, folder: PublishedFolder) -> Representation:
+    """The certainty bounds and the quarantine's materiality as the publication states them (format 4
+    on: its certainty.json), never computed here."""
+    if CERTAINTY_JSON not in folder.files:
+        raise ApiError(
+            404,
+            f"{folder.publication_id} states no certainty bounds: publications state them from format 4 "
+            f"on, in their {CERTAINTY_JSON}",
+        )
+    return reader.file(folder, CERTAINTY_JSON)
+
+
 def file_view(name: str) -> Callable[[ResultsReader, PublishedFolder], Representation]:
     def build(reader: ResultsReader, folder: PublishedFolder) -> Representation:
         return reader.file(folder, name)
@@ -334,6 +351,7 @@ class View:
     # Says whether a certified publication still stands, which a later revocation changes: for a
     # certified publication this view is neither cached here nor served as immutable.
     states_revocation: bool = False
+    requires: str | None = None  # a file only some folders hold (later formats): linked only from those
 
     def may_change(self, folder: PublishedFolder) -> bool:
         return self.states_revocation and folder.status == "certified"
@@ -349,6 +367,13 @@ VIEWS: tuple[View, ...] = (
     View("turnout", "Turnout, national and per region (exact fraction and percent)", turnout_view),
     View("progress", "Reporting progress: precincts in, annulled, pending of those declared", progress_view),
     View("quarantine", "Quarantined rows and files up to the publication, by rule", quarantine_view),
+    View(
+        "certainty",
+        "What the outstanding precincts can still change (each list's threshold status and proven seat "
+        "range, the decided seats) and whether the quarantine could change the table",
+        certainty_view,
+        requires=CERTAINTY_JSON,
+    ),
     View("nist", "The NIST SP 1500-100 v2 election results report", file_view(CDF_JSON)),
     View("page", "The results page", file_view(RESULTS_PAGE), HTML),
 )
