@@ -20,8 +20,19 @@ from pipelines.core.errors import EXIT_FAILURE, EXIT_OK
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.replay import replay_archive
 from pipelines.publishing.publication import certify, revoke_certification
-from pipelines.publishing.publication_layout import CURRENT_PUBLICATION_FORMAT, MANIFEST, SEATS_CSV, WORKBOOK
-from pipelines.store.event_store import EventStore
+from pipelines.publishing.publication_layout import (
+    CERTAINTY_JSON,
+    CURRENT_PUBLICATION_FORMAT,
+    MANIFEST,
+    RESULTS_PAGE,
+    SEATS_CSV,
+    WORKBOOK,
+)
+from pipelines.publishing.published_results import load_published_results
+from pipelines.publishing.quarantine_stakes import quarantine_stakes
+from pipelines.publishing.seat_bounds import bounds_as_of
+from pipelines.store.election_rules import rules_in_force
+from pipelines.store.event_store import EventStore, open_read_only
 from pipelines.store.projections import rebuild_projections
 from tests.support.old_log import FIXTURE, load_fixture_log
 
@@ -80,6 +91,38 @@ def test_a_new_publication_beside_old_ones_records_the_current_format(old_wareho
     assert manifest["publication_format"] == CURRENT_PUBLICATION_FORMAT and WORKBOOK in manifest["files"]
     old_manifest = json.loads((OLD_FOLDERS / "test-mazhilis--certified--000000023" / MANIFEST).read_text())
     assert "publication_format" not in old_manifest
+    assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
+
+
+def test_a_format_4_publication_states_the_bounds_and_quarantine_seats_computes_as_of_it(
+    old_warehouse: WarehousePaths,
+) -> None:
+    """The figures its event records (from the projections, at publishing) give the bounds and the
+    materiality `elections seats` computes from the log as of the publication; verify checks the folder."""
+    with EventStore.open_writer(old_warehouse) as store:
+        certify(store, ELECTION, override_reason="P011 and P012 never reported")
+        provisional = revoke_certification(store, ELECTION, reason="recount ordered", decided_by="CEC")
+    assert provisional.publication is not None
+    folder = old_warehouse.publications / provisional.publication.publication_id
+    stated = json.loads((folder / CERTAINTY_JSON).read_text())
+    with open_read_only(old_warehouse.snapshot) as conn:
+        results = load_published_results(conn, provisional.publication.publication_id)
+        profile = rules_in_force(conn, ELECTION, results.based_on_position).profile
+        found = bounds_as_of(conn, ELECTION, results.based_on_position, profile)
+        stakes = quarantine_stakes(conn, found.totals, results.position - 1, profile)
+    bounds = stated["bounds"]
+    assert bounds["precincts_outstanding"] == found.precincts_outstanding == 2
+    assert bounds["decided_seats"] == found.bounds.decided < bounds["total_seats"]
+    assert [(b["list_id"], b["threshold"], b["min_seats"], b["max_seats"]) for b in bounds["lists"]] == [
+        (b.list_id, b.status, b.min_seats, b.max_seats) for b in found.bounds.lists
+    ]
+    quarantine = stated["quarantine"]
+    assert stakes.materiality is not None
+    assert (quarantine["entries"], quarantine["precincts"]) == (stakes.entries, stakes.precincts)
+    assert quarantine["verdict"] == stakes.materiality.verdict and quarantine["material"]
+    page = (folder / RESULTS_PAGE).read_text(encoding="utf-8")
+    assert f"decided: {bounds['decided_seats']} of {bounds['total_seats']} seats" in page
+    assert 'class="quarantine-warning"' in page
     assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
 
 

@@ -26,6 +26,7 @@ from pipelines.publishing.publication_layout import MANIFEST, NATIONAL_JSON, SEA
 from tests.support.election_night import (
     AMENDED_PRECINCT,
     ANNULLED_PRECINCT,
+    PENDING_PRECINCTS,
     amendment,
     first_batch,
     second_batch,
@@ -253,12 +254,21 @@ def test_200_concurrent_clients_are_served_without_error_while_ingestion_runs(ni
 def immutable_paths(night: Night) -> list[str]:
     base = f"/v1/publications/{night.published[1]}"
     views = ["", "/manifest", "/seats", "/totals/national", "/totals/regions", "/totals/precincts"]
-    views += ["/turnout", "/progress", "/quarantine", "/nist", "/page", "/files/seats.csv"]
+    views += ["/turnout", "/progress", "/quarantine", "/certainty", "/nist", "/page", "/files/seats.csv"]
     return [base + view for view in views]
 
 
 def latest_paths() -> list[str]:
-    views = ["/seats", "/totals/national", "/turnout", "/progress", "/quarantine", "/nist", "/page"]
+    views = [
+        "/seats",
+        "/totals/national",
+        "/turnout",
+        "/progress",
+        "/quarantine",
+        "/certainty",
+        "/nist",
+        "/page",
+    ]
     paths = [f"/v1/latest{view}" for view in views]
     paths += [f"/v1/elections/{ELECTION_ID}/latest{view}" for view in views]
     listings = ["/v1/elections", f"/v1/elections/{ELECTION_ID}", "/v1/publications"]
@@ -347,6 +357,25 @@ def test_quarantined_counts_are_as_of_each_publication(night: Night) -> None:
     assert counts[0]["entries"] == 0
     assert counts[1]["entries"] == counts[2]["entries"] == 1
     assert sum(r["entries"] for r in counts[1]["by_rule"]) == 1
+
+
+def test_the_certainty_each_publication_states_is_served_as_published(night: Night) -> None:
+    """The bounds and the quarantine's materiality come from the folder, as its page shows them."""
+    stated = [get(night.port, f"/v1/publications/{p}/certainty") for p in night.published]
+    for publication_id, answer in zip(night.published, stated, strict=True):
+        folder = night.publications / publication_id
+        assert answer.body == (folder / "certainty.json").read_bytes()
+        page = (folder / "results.html").read_text(encoding="utf-8")
+        document = answer.json()
+        bounds = document["bounds"]
+        assert f"decided: {bounds['decided_seats']} of {bounds['total_seats']} seats" in page
+        assert ('class="quarantine-warning"' in page) == document["quarantine"]["material"]
+    quarantine = [a.json()["quarantine"] for a in stated]
+    assert quarantine[0]["verdict"] == "nothing_quarantined"
+    assert quarantine[1]["entries"] == quarantine[2]["entries"] == 1 and quarantine[2]["precincts"] == 1
+    assert [a.json()["bounds"]["precincts_outstanding"] for a in stated][-1] == len(PENDING_PRECINCTS)
+    links = get(night.port, f"/v1/publications/{night.published[-1]}").json()["links"]
+    assert links["certainty"].endswith("/certainty")
 
 
 def test_listings_name_every_publication_in_log_order(night: Night) -> None:

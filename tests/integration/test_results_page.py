@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import html as html_text
+import itertools
 import json
 import re
 import shutil
@@ -19,8 +20,9 @@ import duckdb
 import pytest
 
 from pipelines.core.paths import REPO_ROOT, WarehousePaths
-from pipelines.publishing.publication_layout import RESULTS_PAGE
+from pipelines.publishing.publication_layout import CERTAINTY_JSON, RESULTS_PAGE
 from pipelines.publishing.published_results import PublishedResults, load_published_results
+from pipelines.publishing.region_tiles import tiles_for
 from pipelines.publishing.results_page import PALETTE, render_results_page
 from pipelines.publishing.results_page_format_2 import render_results_page as render_format_2_page
 from pipelines.rules.rule_profiles import load_profile
@@ -75,7 +77,7 @@ class PageReader(HTMLParser):
             self._in_region_table = True
         if tag == "td" and "seats" in classes and "data-list-id" in a:
             self._open.append((f"seats:{a['data-list-id']}", ""))
-        elif a.get("id") in ("status", "basis", "seat-total", "precincts-pending"):
+        elif a.get("id") in ("status", "basis", "seat-total", "precincts-pending", "decided", "quarantine"):
             self._open.append((f"id:{a['id']}", ""))
         elif tag == "span" and "list-name" in classes:
             self._open.append(("list-name", ""))
@@ -153,6 +155,10 @@ def test_chromium_renders_the_published_seats_and_a_screenshot_is_saved(
     assert results.based_on_hash in basis
     assert "kz-mazhilis-2021" in basis and results.table_sha256 in basis
     assert reader.texts["precincts-pending"].startswith("2 precinct(s)")
+    stated = json.loads((page.parent / CERTAINTY_JSON).read_text())
+    decided = f"decided: {stated['bounds']['decided_seats']} of {total} seats"
+    assert reader.texts["decided"] == decided and stated["bounds"]["precincts_outstanding"] == 2
+    assert reader.texts["quarantine"] == "Nothing is quarantined."
 
     screenshot = tmp_path / "results-page.png"
     chromium(
@@ -231,6 +237,10 @@ const measured = {
     (th) => th.getBoundingClientRect().width),
   seatsRight: Math.max(...[...document.querySelectorAll("#list-table td.seats")].map(
     (td) => td.getBoundingClientRect().right)),
+  ranges: [...document.querySelectorAll("#list-table td.range")].map(
+    (cell) => ({figure: box(cell.querySelector(".range-figure")), bar: box(cell.querySelector("svg"))})),
+  tiles: [...document.querySelectorAll("#region-tiles .tile")].map(
+    (tile) => ({id: tile.dataset.regionId, text: tile.innerText, ...box(tile)})),
   viewport: window.innerWidth,
   pageWidth: document.documentElement.scrollWidth,
 };
@@ -275,18 +285,60 @@ def last_results(night: ElectionNight, index: int = -1) -> PublishedResults:
         return load_published_results(conn, night.publications[index])
 
 
+def kazakh_regions(results: PublishedResults) -> PublishedResults:
+    """The night's results over some of Kazakhstan's regions (tests/support's regions have no tile map)."""
+    ids = ["west_kazakhstan", "aktobe", "akmola", "astana_city", "karaganda", "almaty", "almaty_city"]
+    template = results.regions[0]
+    regions = [
+        dataclasses.replace(
+            template,
+            region_id=region_id,
+            name=f"Region {region_id}",
+            figures={**template.figures, "precincts_expected": 8, "precincts_reported": i},
+        )
+        for i, region_id in enumerate(ids)
+    ]
+    return dataclasses.replace(results, regions=regions)
+
+
 def test_format_3_puts_share_figures_beside_their_bars_and_shares_the_regions_width_fairly(
     night: ElectionNight, tmp_path: Path
 ) -> None:
     """The night names a list with a long hostile name: format 2's page gave its regions column most of
-    the width and put every share figure above its bar; format 3 does neither, on a desktop and a phone."""
+    the width and put every share figure above its bar; format 3 does neither, on a desktop and a phone.
+    Format 4's proven ranges keep their figures beside their bars and its tile map lays each region out
+    where its layout says, no tile over another, each saying its share reported."""
     results = last_results(night)
     assert len(results.lists) == 4 and HOSTILE_LIST_NAME in {i.name for i in results.lists}
     page = render_results_page(results)
+    kazakh = kazakh_regions(results)
     layouts = measured_layouts(
-        {"old": (render_format_2_page(results), 1280), "new": (page, 1280), "phone": (page, 390)}, tmp_path
+        {
+            "old": (render_format_2_page(results), 1280),
+            "new": (page, 1280),
+            "phone": (page, 390),
+            "tiles": (render_results_page(kazakh), 1280),
+        },
+        tmp_path,
     )
-    old, new, phone = layouts["old"], layouts["new"], layouts["phone"]
+    old, new, phone, tiles = layouts["old"], layouts["new"], layouts["phone"], layouts["tiles"]
+    assert len(new["ranges"]) == len(results.allocation) and figures_beside_bars({"shares": new["ranges"]})
+    placed = {t.region_id: t for t in tiles_for([str(a.region_id) for a in kazakh.regions]) or []}
+    boxes = {t["id"]: t for t in tiles["tiles"]}
+    assert set(boxes) == set(placed) and new["tiles"] == []  # the night's own regions: no map
+    for a, b in itertools.combinations(boxes.values(), 2):
+        assert (
+            a["right"] <= b["left"]
+            or b["right"] <= a["left"]
+            or a["bottom"] <= b["top"]
+            or b["bottom"] <= a["top"]
+        )
+    for a, b in itertools.permutations(placed.values(), 2):
+        if a.row == b.row and a.column < b.column:
+            assert boxes[a.region_id]["right"] <= boxes[b.region_id]["left"]
+        if a.row < b.row:
+            assert boxes[a.region_id]["bottom"] <= boxes[b.region_id]["top"]
+    assert all("% reported" in t["text"] for t in boxes.values()), boxes
 
     assert len(new["shares"]) == len(results.allocation)
     assert not figures_beside_bars(old) and figures_beside_bars(new)
