@@ -112,6 +112,7 @@ def test_a_format_4_publication_states_the_bounds_and_quarantine_seats_computes_
         stakes = quarantine_stakes(conn, found.totals, results.position - 1, profile)
     bounds = stated["bounds"]
     assert bounds["precincts_outstanding"] == found.precincts_outstanding == 2
+    assert bounds["outstanding_registered_voters"] == found.bounds.outstanding  # annulled ones left out
     assert bounds["decided_seats"] == found.bounds.decided < bounds["total_seats"]
     assert [(b["list_id"], b["threshold"], b["min_seats"], b["max_seats"]) for b in bounds["lists"]] == [
         (b.list_id, b.status, b.min_seats, b.max_seats) for b in found.bounds.lists

@@ -1,8 +1,11 @@
--- Declared precincts of an election with neither a protocol in force nor an annulment now (the projections): how many, and their registered voters (what a publication records for its certainty bounds).
-SELECT count(*), coalesce(sum(d.registered_voters), 0)
-FROM proj_precincts d
-WHERE d.election_id = $election
-  AND NOT EXISTS (SELECT 1 FROM proj_precinct_results r
-                  WHERE r.election_id = d.election_id AND r.precinct_id = d.precinct_id)
-  AND NOT EXISTS (SELECT 1 FROM proj_annulments a
-                  WHERE a.election_id = d.election_id AND a.precinct_id = d.precinct_id)
+-- Declared precincts of an election with neither a protocol in force nor an annulment now, and their registered voters (what a publication records for its certainty bounds): from the running totals, less the annulled precincts' voters, instead of a pass over every precinct.
+WITH annulled AS (
+    SELECT coalesce(sum(d.registered_voters), 0) AS voters
+    FROM proj_annulments a
+    JOIN proj_precincts d ON d.election_id = a.election_id AND d.precinct_id = a.precinct_id
+    WHERE a.election_id = $election
+)
+SELECT coalesce(sum(t.precincts_pending), 0),
+       coalesce(sum(t.registered_voters) - sum(t.registered_voters_counted), 0) - (SELECT voters FROM annulled)
+FROM proj_region_totals t
+WHERE t.election_id = $election
