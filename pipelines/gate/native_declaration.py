@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pipelines.core.errors import InputError
 from pipelines.domain.election import ElectionDeclaration, PartyList, Precinct, PrecinctTable, Region
+from pipelines.domain.list_kinds import PARTY
 from pipelines.gate.native_layout import NativeLayout
 from pipelines.gate.native_table import (
     NativeFile,
@@ -68,6 +69,34 @@ def _same_lists(first: tuple[NativeList, ...], other: tuple[NativeList, ...], na
             file=name,
             rule="same_lists",
         )
+
+
+def list_kinds(lists: Sequence[NativeList], layout: NativeLayout) -> list[str]:
+    """Each list's kind as the layout's lists.kinds gives it (by the list's name, else its id), a
+    party when it names none; a name or id it gives that is no list's refuses the declaration."""
+    kinds = layout.lists.kinds or {}
+    known = {item.name for item in lists} | {item.list_id for item in lists}
+    unknown = [key for key in kinds if key not in known]
+    if unknown:
+        raise InputError(
+            f"{layout.describe()}: lists.kinds names {unknown[0]!r}, which is neither the name nor the id "
+            f"of a list of these files ({', '.join(item.name for item in lists)})",
+            column="lists.kinds",
+            rule="unknown_list",
+            value=unknown[0],
+        )
+    found = []
+    for item in lists:
+        given = {kinds[key] for key in (item.name, item.list_id) if key in kinds}
+        if len(given) > 1:
+            raise InputError(
+                f"{layout.describe()}: lists.kinds gives list {item.list_id!r} two kinds (by name, by id)",
+                column="lists.kinds",
+                rule="list_kind",
+                value=item.name,
+            )
+        found.append(given.pop() if given else PARTY)
+    return found
 
 
 def declaration_from_native(
@@ -132,7 +161,10 @@ def declaration_from_native(
         name=name,
         date=date,
         rule_profile=rule_profile,
-        lists=tuple(PartyList(i.list_id, i.name, order) for order, i in enumerate(lists, start=1)),
+        lists=tuple(
+            PartyList(item.list_id, item.name, order, kind=kind)
+            for order, (item, kind) in enumerate(zip(lists, list_kinds(lists, layout), strict=True), start=1)
+        ),
         regions=tuple(Region(region_id, region_name) for region_id, region_name in regions.items()),
         precincts=PrecinctTable.from_precincts(precincts),
         against_all_on_ballot="against_all" in layout.counts,

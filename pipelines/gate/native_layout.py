@@ -86,6 +86,7 @@ class ListRule:
     to_position: int | None = None
     other_columns: bool = False
     ids: Mapping[str, str] | None = None
+    kinds: Mapping[str, str] | None = None  # a list's kind by its name or id, for the declaration
     long_list: ColumnRef | None = None
     long_votes: ColumnRef | None = None
     long_agree_named: bool = False  # only the columns the layout reads must agree across a station
@@ -279,6 +280,7 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         to_position=raw_lists.get("to_position"),
         other_columns=bool(raw_lists.get("other_columns", False)),
         ids=dict(raw_lists["ids"]) if "ids" in raw_lists else None,
+        kinds=dict(raw_lists["kinds"]) if "kinds" in raw_lists else None,
         long_list=raw_lists["long"]["list_column"] if "long" in raw_lists else None,
         long_votes=raw_lists["long"]["votes_column"] if "long" in raw_lists else None,
         long_agree_named=raw_lists.get("long", {}).get("agree") == "named",
