@@ -660,10 +660,13 @@ def _figure(columns: _Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
     records cannot give it (`read_row` refuses them)."""
     figure = columns.native.figures[name]
     required = name in REQUIRED_COUNTS
-    total, bad, empty = _values(columns, figure, required=required)
-    if figure.plain:
-        texts = columns.count(figure.positions[0]).texts
+    if figure.plain:  # most figures: the column's own texts, no sum to form
+        cell = columns.count(figure.positions[0])
+        texts, bad, empty = cell.texts, cell.bad, cell.empty
+        if not required:
+            bad = bad & ~empty
     else:
+        total, bad, empty = _values(columns, figure, required=required)
         texts = np.array([str(value) for value in total], dtype=object)
     left_empty = np.zeros(columns.rows, dtype=bool) if required else empty
     return np.where(left_empty, "", texts), bad
