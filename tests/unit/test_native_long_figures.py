@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from pipelines.core.errors import InputError
+from pipelines.gate.native_declaration import list_kinds
 from pipelines.gate.native_layout import layout_from_content, load_layout, parse_layout
-from pipelines.gate.native_table import NativeFile, protocol_table, read_native, read_row
+from pipelines.gate.native_table import NativeFile, NativeList, protocol_table, read_native, read_row
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
 HEADER = "county,precinct,office,candidate,votes"
@@ -238,3 +239,22 @@ def test_lists_a_station_omits_count_zero_and_unread_columns_may_differ_when_the
     named = {**LAYOUT, "lists": {"long": {**LAYOUT["lists"]["long"], "agree": "named"}}}
     agreed = read_native("\n".join([header, *parties]).encode(), parse_layout(named))
     assert isinstance(agreed, NativeFile) and not agreed.problems and len(agreed.records) == 1
+
+
+def test_list_kinds_by_name_or_id_and_the_refusals() -> None:
+    lists = [NativeList("alpha", "Alpha Party", 5), NativeList("left_union", "Left Union", 6)]
+
+    def kinds(given: dict[str, str]) -> list[str]:
+        data = {**LAYOUT, "lists": {**LAYOUT["lists"], "kinds": given}}
+        return list_kinds(lists, parse_layout(data))
+
+    assert kinds({"Left Union": "coalition"}) == ["party", "coalition"]
+    assert kinds({"alpha": "minority", "left_union": "coalition"}) == ["minority", "coalition"]
+    with pytest.raises(InputError, match="names 'Right Union'") as refused:
+        kinds({"Right Union": "coalition"})
+    assert (refused.value.rule, refused.value.location.column) == ("unknown_list", "lists.kinds")
+    with pytest.raises(InputError, match="two kinds"):
+        kinds({"alpha": "minority", "Alpha Party": "coalition"})
+    with pytest.raises(InputError, match="lists"):
+        kinds({"alpha": "Coalition!"})  # not a kind's name
+    assert "kinds" not in parse_layout(LAYOUT).content["lists"]
