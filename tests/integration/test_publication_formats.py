@@ -94,11 +94,51 @@ def test_a_new_publication_beside_old_ones_records_the_current_format(old_wareho
     assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
 
 
-def test_a_format_4_publication_states_the_bounds_and_quarantine_seats_computes_as_of_it(
+def test_a_format_2_publication_is_written_as_format_2_wrote_it(old_warehouse: WarehousePaths) -> None:
+    """main at 70915a2 certified the old log at this time in format 2 and kept the folder: the same
+    certification in format 2 now writes every file of it again to the byte, results page included."""
+    [expected] = FORMAT_2_FOLDERS.iterdir()
+    with EventStore.open_writer(old_warehouse) as store:
+        publication = certify(
+            store,
+            ELECTION,
+            override_reason="P011 and P012 never reported",
+            at=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
+            publication_format=2,
+        )
+    assert publication.publication_id == expected.name
+    assert folder_bytes(old_warehouse.publications / expected.name) == folder_bytes(expected)
+
+
+def test_format_3_folders_are_written_again_and_a_format_4_one_states_the_bounds(
     old_warehouse: WarehousePaths,
 ) -> None:
-    """The figures its event records (from the projections, at publishing) give the bounds and the
-    materiality `elections seats` computes from the log as of the publication; verify checks the folder."""
+    """main at 2bd4e77 certified the old log in format 3, then revoked it, which published the table
+    again as provisional (precincts outstanding, rows quarantined): both folders come out the same."""
+    certified, provisional = sorted(FORMAT_3_FOLDERS.iterdir())
+    with EventStore.open_writer(old_warehouse) as store:
+        certify(
+            store,
+            ELECTION,
+            override_reason="P011 and P012 never reported",
+            at=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
+            publication_format=3,
+        )
+        revoke_certification(
+            store,
+            ELECTION,
+            reason="recount ordered",
+            decided_by="CEC",
+            occurred_at=datetime(2026, 12, 6, 12, 5, tzinfo=UTC),
+            publication_format=3,
+        )
+    for expected in (certified, provisional):
+        assert folder_bytes(old_warehouse.publications / expected.name) == folder_bytes(expected), (
+            expected.name
+        )
+    # Certified and revoked again, now in format 4: the figures its event records (from the projections,
+    # at publishing) give the bounds and the materiality `elections seats` computes from the log as of
+    # the publication; verify checks every folder, format 3's and 4's.
     with EventStore.open_writer(old_warehouse) as store:
         certify(store, ELECTION, override_reason="P011 and P012 never reported")
         provisional = revoke_certification(store, ELECTION, reason="recount ordered", decided_by="CEC")
@@ -124,49 +164,6 @@ def test_a_format_4_publication_states_the_bounds_and_quarantine_seats_computes_
     page = (folder / RESULTS_PAGE).read_text(encoding="utf-8")
     assert f"decided: {bounds['decided_seats']} of {bounds['total_seats']} seats" in page
     assert 'class="quarantine-warning"' in page
-    assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
-
-
-def test_a_format_2_publication_is_written_as_format_2_wrote_it(old_warehouse: WarehousePaths) -> None:
-    """main at 70915a2 certified the old log at this time in format 2 and kept the folder: the same
-    certification in format 2 now writes every file of it again to the byte, results page included."""
-    [expected] = FORMAT_2_FOLDERS.iterdir()
-    with EventStore.open_writer(old_warehouse) as store:
-        publication = certify(
-            store,
-            ELECTION,
-            override_reason="P011 and P012 never reported",
-            at=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
-            publication_format=2,
-        )
-    assert publication.publication_id == expected.name
-    assert folder_bytes(old_warehouse.publications / expected.name) == folder_bytes(expected)
-
-
-def test_format_3_publications_are_written_as_format_3_wrote_them(old_warehouse: WarehousePaths) -> None:
-    """main at 2bd4e77 certified the old log in format 3, then revoked it, which published the table
-    again as provisional (precincts outstanding, rows quarantined): both folders come out the same."""
-    certified, provisional = sorted(FORMAT_3_FOLDERS.iterdir())
-    with EventStore.open_writer(old_warehouse) as store:
-        certify(
-            store,
-            ELECTION,
-            override_reason="P011 and P012 never reported",
-            at=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
-            publication_format=3,
-        )
-        revoke_certification(
-            store,
-            ELECTION,
-            reason="recount ordered",
-            decided_by="CEC",
-            occurred_at=datetime(2026, 12, 6, 12, 5, tzinfo=UTC),
-            publication_format=3,
-        )
-    for expected in (certified, provisional):
-        assert folder_bytes(old_warehouse.publications / expected.name) == folder_bytes(expected), (
-            expected.name
-        )
     assert main(["verify", "--warehouse", str(old_warehouse.root)]) == EXIT_OK
 
 
