@@ -141,12 +141,12 @@ def test_format_3_folders_are_written_again_and_a_format_4_one_states_the_bounds
     # the publication; verify checks every folder, format 3's and 4's.
     with EventStore.open_writer(old_warehouse) as store:
         certify(store, ELECTION, override_reason="P011 and P012 never reported")
-        provisional = revoke_certification(store, ELECTION, reason="recount ordered", decided_by="CEC")
-    assert provisional.publication is not None
-    folder = old_warehouse.publications / provisional.publication.publication_id
+        revocation = revoke_certification(store, ELECTION, reason="recount ordered", decided_by="CEC")
+    assert revocation.publication is not None
+    folder = old_warehouse.publications / revocation.publication.publication_id
     stated = json.loads((folder / CERTAINTY_JSON).read_text())
     with open_read_only(old_warehouse.snapshot) as conn:
-        results = load_published_results(conn, provisional.publication.publication_id)
+        results = load_published_results(conn, revocation.publication.publication_id)
         profile = rules_in_force(conn, ELECTION, results.based_on_position).profile
         found = bounds_as_of(conn, ELECTION, results.based_on_position, profile)
         stakes = quarantine_stakes(conn, found.totals, results.position - 1, profile)
