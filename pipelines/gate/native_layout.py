@@ -40,15 +40,14 @@ REQUIRED_COUNTS: Final = frozenset({"registered_voters", "ballots_cast", "invali
 ColumnRef = str | int  # header text, or 1-based position
 
 
-# What `sum_of` may add up: the figures a station always has a value for, and its lists' votes.
+# The `sum_of` term that stands for every list's votes (the others are figures).
 LIST_VOTES: Final = "list_votes"
-SUM_OF_TERMS: Final = (LIST_VOTES, "registered_voters", "ballots_cast", "invalid_ballots", "against_all")
 
 
 @dataclass(frozen=True)
 class RowsRule:
-    """Long form: the records whose cell in `column` (stripped) matches `matches` whole carry a
-    figure of their station in the votes column (summed when several do), and are no list."""
+    """Long form: a record whose cell in `column` (stripped) matches `matches` whole carries a figure
+    of its station in the votes column (summed when several do) and is no list."""
 
     column: ColumnRef
     matches: re.Pattern[str]
@@ -63,7 +62,7 @@ class CountSource:
     columns: tuple[ColumnRef, ...] = ()
     sum_of: tuple[str, ...] = ()
     value: int | None = None
-    rows: RowsRule | None = None
+    rows: tuple[RowsRule, ...] = ()  # any one matching suffices
     otherwise: CountSource | None = None
 
     @property
@@ -72,7 +71,7 @@ class CountSource:
 
     def named_columns(self) -> tuple[ColumnRef, ...]:
         """The file's own columns this figure reads (a rows rule's, an otherwise's too)."""
-        own = (*self.columns, *((self.rows.column,) if self.rows is not None else ()))
+        own = (*self.columns, *(rule.column for rule in self.rows))
         return own + (self.otherwise.named_columns() if self.otherwise is not None else ())
 
 
@@ -192,18 +191,22 @@ def _count(raw: Any, field: str, long_list: ColumnRef | None, file: str | None) 
             column=f"{field}.rows",
             rule="rows_need_long",
         )
-    rows = raw["rows"]
+    given = raw["rows"]
+    items = [given] if isinstance(given, Mapping) else list(given)
+    rows = tuple(
+        RowsRule(item.get("column", long_list), _pattern(item["matches"], f"{field}.rows.{n}.matches", file))
+        for n, item in enumerate(items)
+    )
     otherwise = raw.get("otherwise")
-    matches = _pattern(rows["matches"], f"{field}.rows.matches", file)
     return CountSource(
-        rows=RowsRule(rows.get("column", long_list), matches),
+        rows=rows,
         otherwise=None if otherwise is None else _count(otherwise, f"{field}.otherwise", long_list, file),
     )
 
 
 def _canonical_count(source: CountSource) -> Any:
-    if source.rows is not None:
-        rows = {"column": source.rows.column, "matches": source.rows.matches.pattern}
+    if source.rows:
+        rows = [{"column": rule.column, "matches": rule.matches.pattern} for rule in source.rows]
         canonical: dict[str, Any] = {"rows": rows}
         if source.otherwise is not None:
             canonical["otherwise"] = _canonical_count(source.otherwise)

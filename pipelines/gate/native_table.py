@@ -124,7 +124,7 @@ class NativeFile:
         return resolved
 
     def _figure(self, name: str, source: CountSource, resolved: dict[str, Figure]) -> Figure | None:
-        if source.rows is not None:
+        if source.rows:
             if name not in self.row_figures:
                 return None
             otherwise = None if source.otherwise is None else self._figure(name, source.otherwise, resolved)
@@ -347,16 +347,16 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
     name_at, votes_at = long.positions[layout.lists.long_list], long.positions[layout.lists.long_votes]
     key_at = [long.positions[ref] for ref in layout.precinct_columns]
     by_rows = [
-        (name, long.positions[source.rows.column], source)
+        (name, [(long.positions[rule.column], rule.matches) for rule in source.rows])
         for name, source in layout.counts.items()
-        if source.rows is not None and long.has(source.rows.column)
+        if source.rows and all(long.has(rule.column) for rule in source.rows)
     ]
 
     def carries(record: NativeRecord) -> str | None:
         """The figure this record carries, if any (it is then no list's)."""
-        for name, at, source in by_rows:
-            assert source.rows is not None
-            if source.rows.matches.fullmatch(record.fields[at].strip()):
+        fields = record.fields
+        for name, rules in by_rows:
+            if any(pattern.fullmatch(fields[at].strip()) for at, pattern in rules):
                 return name
         return None
 
@@ -372,7 +372,7 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
     refused = _ids_clash(lists)
     if refused is not None:
         return refused
-    figures = [name for name, _, _ in by_rows]
+    figures = [name for name, _ in by_rows]
     if layout.lists.long_agree_named:
         same = sorted({long.positions[c] for c in layout.read_columns() if long.has(c)} - {name_at, votes_at})
     else:
@@ -408,7 +408,7 @@ def _widened(long: NativeFile) -> NativeFile | FormatRejection:
                 long.column_name(name_at),
             )
         if problem is None:
-            problem = _missing_figure(long, first, [n for n, _, _ in by_rows if n not in carried])
+            problem = _missing_figure(long, first, [n for n, _ in by_rows if n not in carried])
         if problem is not None:
             problems.append(problem)
             continue
@@ -446,9 +446,10 @@ def _missing_figure(long: NativeFile, first: NativeRecord, absent: Sequence[str]
     """A required figure a station has no record of, when the layout says no `otherwise`."""
     for name in absent:
         source = long.layout.counts[name]
-        if name in REQUIRED_COUNTS and source.otherwise is None and source.rows is not None:
-            at = long.positions[source.rows.column]
-            message = f"the station has no record of {name} (matching {source.rows.matches.pattern!r})"
+        if name in REQUIRED_COUNTS and source.otherwise is None and source.rows:
+            at = long.positions[source.rows[0].column]
+            patterns = " or ".join(repr(rule.matches.pattern) for rule in source.rows)
+            message = f"the station has no record of {name} (matching {patterns})"
             return RowFormatProblem(first.line, "missing_figure", message, "", long.column_name(at))
     return None
 

@@ -178,7 +178,7 @@ def test_new_fields_are_in_the_content_and_absent_ones_leave_old_contents_unchan
     assert layout.content["keep_where"][0] == {"column": "office", "matches": "Governor"}
     # rows.column defaults to the list column, spelled out in the content
     assert layout.content["invalid_ballots"] == {
-        "rows": {"column": "candidate", "matches": "(?i)(over|under) ?votes"},
+        "rows": [{"column": "candidate", "matches": "(?i)(over|under) ?votes"}],
         "otherwise": {"value": 0},
     }
     assert (
@@ -258,3 +258,21 @@ def test_list_kinds_by_name_or_id_and_the_refusals() -> None:
     with pytest.raises(InputError, match="lists"):
         kinds({"alpha": "Coalition!"})  # not a kind's name
     assert "kinds" not in parse_layout(LAYOUT).content["lists"]
+
+
+def test_a_figure_is_read_from_records_any_of_its_rules_matches() -> None:
+    """Registered voters as an office of their own in one county, as a candidate of the contest in
+    another: two rules, one figure, and neither record is a list."""
+    either = [
+        {"column": "office", "matches": "Registered Voters"},
+        {"column": "candidate", "matches": "Registered"},
+    ]
+    layout = {**LAYOUT, "registered_voters": {"rows": either}}
+    native = read([*LONG, "Adams,P2,Governor,Registered,300"], layout)
+    assert [i.name for i in native.lists] == ["Ann", "Bob"]
+    frame = table(native).frame
+    assert frame[["precinct_id", "registered_voters"]].values.tolist() == [
+        ["Adams/P1", "400"],
+        ["Adams/P2", "300"],
+        ["Baker/P1", "50"],
+    ]
