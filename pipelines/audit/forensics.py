@@ -108,25 +108,81 @@ def integer_peak_test(
     the full null's first ones, in order: it flags exactly where all the draws would.
     """
     counts = np.asarray(counts, dtype=np.int64)
+    national, _ = integer_peak_tests(
+        counts, sizes, np.zeros(counts.size, dtype=np.int64), 0, draws=draws, seed=seed, stop_at=stop_at
+    )
+    return national
+
+
+def integer_peak_tests(
+    counts: IntArray,
+    sizes: IntArray,
+    regions: IntArray,
+    region_count: int,
+    *,
+    draws: int = NULL_DRAWS,
+    seed: int = 0,
+    stop_at: int = NULL_STOP_AT,
+) -> tuple[PeakTest, tuple[PeakTest, ...]]:
+    """The integer-peak test of all the stations and of each region's (`regions`: 0..region_count-1).
+
+    One null serves them all: each draw is drawn for the stations of the scopes still drawing (every
+    station while the nation's test is), and each region's null count is the sum over its own
+    stations, so it has the law of a null drawn for that region alone. Each scope stops on its own
+    (integer_peak_test); a region whose nation has stopped draws only its stations.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
     sizes = np.asarray(sizes, dtype=np.int64)
     keep = sizes > 0
-    counts, sizes = counts[keep], sizes[keep]
-    observed = int(on_integer_percent(counts, sizes).sum())
-    if sizes.size == 0:
-        return PeakTest(0, 0, 0.0, 1.0)
-    rng = np.random.default_rng(seed)
-    rates = counts / sizes
+    counts, sizes, regions = counts[keep], sizes[keep], np.asarray(regions, dtype=np.int64)[keep]
+    hit = on_integer_percent(counts, sizes)
+    # Scope 0 is the nation, scope 1 + r region r.
+
+    def per_scope(where: IntArray, values: npt.NDArray[np.bool_]) -> IntArray:
+        by_region = np.bincount(where, weights=values, minlength=region_count)[:region_count]
+        out: IntArray = np.concatenate(([int(values.sum())], by_region)).astype(np.int64)
+        return out
+
+    stations = per_scope(regions, np.ones(sizes.size, dtype=bool))
+    observed = per_scope(regions, hit)
+    scopes = 1 + region_count
+    reached = np.zeros(scopes, dtype=np.int64)
+    made = np.zeros(scopes, dtype=np.int64)
+    null_total = np.zeros(scopes, dtype=np.int64)
+    p_value = np.ones(scopes)
+    drawing = stations > 0
     stop_at = max(stop_at, math.ceil(FLAG_LEVEL * draws - 1e-9))
-    null: list[int] = []
-    reached = 0
+    rng = np.random.default_rng(seed)
+    rates = counts / np.maximum(sizes, 1)
+    drawn: npt.NDArray[np.int64] | None = None
     for _ in range(draws):
-        blurred = np.clip(rates + rng.normal(0.0, NULL_RATE_BLUR, rates.size), 0.0, 1.0)
-        null.append(int(on_integer_percent(rng.binomial(sizes, blurred), sizes).sum()))
-        reached += null[-1] >= observed
-        if reached == stop_at:
-            return PeakTest(int(sizes.size), observed, float(np.mean(null)), stop_at / len(null), len(null))
-    p_value = (1 + reached) / (1 + draws)
-    return PeakTest(int(sizes.size), observed, float(np.mean(null)), p_value, draws)
+        if not drawing.any():
+            break
+        if drawn is None:  # the scopes drawing changed: whose stations this draw needs
+            drawn = np.arange(sizes.size) if drawing[0] else np.flatnonzero(drawing[1 + regions])
+        blurred = np.clip(rates[drawn] + rng.normal(0.0, NULL_RATE_BLUR, drawn.size), 0.0, 1.0)
+        null_hit = on_integer_percent(rng.binomial(sizes[drawn], blurred), sizes[drawn])
+        total = per_scope(regions[drawn], null_hit)
+        made += drawing
+        null_total += np.where(drawing, total, 0)
+        reached += drawing & (total >= observed)
+        stopping = drawing & (reached >= stop_at)
+        if stopping.any():
+            p_value[stopping] = stop_at / made[stopping]
+            drawing &= ~stopping
+            drawn = None
+    p_value[drawing] = (1 + reached[drawing]) / (1 + draws)
+    tests = [
+        PeakTest(
+            int(stations[s]),
+            int(observed[s]),
+            float(null_total[s] / made[s]) if made[s] else 0.0,
+            float(p_value[s]),
+            int(made[s]),
+        )
+        for s in range(scopes)
+    ]
+    return tests[0], tuple(tests[1:])
 
 
 def chi_square_sf_9(x: float) -> float:

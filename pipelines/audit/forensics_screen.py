@@ -19,6 +19,7 @@ from pipelines.audit.forensics import (
     PeakTest,
     comet_histogram,
     integer_peak_test,
+    integer_peak_tests,
     last_digit_test,
     shares,
     weighted_correlation,
@@ -160,7 +161,10 @@ def _seed(scope: str, what: str) -> int:
     return zlib.crc32(f"{scope}/{what}".encode())
 
 
-def screen_scope(stations: StationCounts, scope: str, leader: int, *, draws: int = NULL_DRAWS) -> ScopeScreen:
+def screen_scope(
+    stations: StationCounts, scope: str, leader: int, turnout_peaks: PeakTest, leader_peaks: PeakTest
+) -> ScopeScreen:
+    """The statistics of one scope, its integer-peak tests given (drawn for all scopes at once)."""
     valid = stations.votes.sum(axis=1)
     lead = stations.votes[:, leader] if stations.votes.size else np.zeros(len(stations), dtype=np.int64)
     turnout = shares(stations.ballots_cast, stations.registered)
@@ -176,10 +180,8 @@ def screen_scope(stations: StationCounts, scope: str, leader: int, *, draws: int
         turnout_pct=100 * cast / registered if registered else 0.0,
         leader_share_pct=100 * int(lead.sum()) / valid_total if valid_total else 0.0,
         comet_correlation=weighted_correlation(turnout, shares(lead, valid), stations.ballots_cast),
-        turnout_peaks=integer_peak_test(
-            stations.ballots_cast, stations.registered, draws=draws, seed=_seed(scope, "turnout")
-        ),
-        leader_peaks=integer_peak_test(lead, valid, draws=draws, seed=_seed(scope, "leader")),
+        turnout_peaks=turnout_peaks,
+        leader_peaks=leader_peaks,
         last_digits=last_digit_test(stations.votes),
     )
 
@@ -187,15 +189,35 @@ def screen_scope(stations: StationCounts, scope: str, leader: int, *, draws: int
 def screen(stations: StationCounts, *, draws: int = NULL_DRAWS, regions: bool = True) -> ElectionScreen:
     """The national screen, each region's (ranked) and each list's share peaks."""
     leader = stations.leader()
-    national = screen_scope(stations, NATIONAL, leader, draws=draws)
-    per_region: list[ScopeScreen] = []
-    if regions:
-        for index, region_id in enumerate(stations.region_ids):
-            mask = stations.region_index == index
-            if mask.any():
-                per_region.append(screen_scope(stations.subset(mask), region_id, leader, draws=draws))
-    per_region.sort(key=lambda s: (-len(s.flags), s.smallest_p, s.scope))
     valid = stations.votes.sum(axis=1)
+    lead = stations.votes[:, leader] if stations.votes.size else np.zeros(len(stations), dtype=np.int64)
+    region_count = len(stations.region_ids) if regions else 0
+    turnout_national, turnout_regions = integer_peak_tests(
+        stations.ballots_cast,
+        stations.registered,
+        stations.region_index,
+        region_count,
+        draws=draws,
+        seed=_seed(NATIONAL, "turnout"),
+    )
+    leader_national, leader_regions = integer_peak_tests(
+        lead, valid, stations.region_index, region_count, draws=draws, seed=_seed(NATIONAL, "leader")
+    )
+    national = screen_scope(stations, NATIONAL, leader, turnout_national, leader_national)
+    per_region: list[ScopeScreen] = []
+    for index in range(region_count):
+        mask = stations.region_index == index
+        if mask.any():
+            per_region.append(
+                screen_scope(
+                    stations.subset(mask),
+                    stations.region_ids[index],
+                    leader,
+                    turnout_regions[index],
+                    leader_regions[index],
+                )
+            )
+    per_region.sort(key=lambda s: (-len(s.flags), s.smallest_p, s.scope))
     total_valid = max(1, int(valid.sum()))
     lists = tuple(
         ListPeaks(

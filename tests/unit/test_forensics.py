@@ -10,6 +10,7 @@ from pipelines.audit.forensics import (
     chi_square_sf_9,
     comet_histogram,
     integer_peak_test,
+    integer_peak_tests,
     last_digit_test,
     on_integer_percent,
     percent_histogram,
@@ -132,3 +133,18 @@ def test_the_null_stops_early_only_where_all_its_draws_could_not_flag() -> None:
                 assert early.p_value == 10 / early.draws >= 0.05
             else:
                 assert early.p_value == full.p_value
+
+
+def test_one_null_serves_the_nation_and_each_region() -> None:
+    counts, sizes = binomial_stations(4)
+    regions = np.arange(counts.size, dtype=np.int64) % 3
+    rewritten = counts.copy()
+    in_region_2 = np.flatnonzero(regions == 2)[::5]  # a fifth of region 2 rewritten to 70%
+    rewritten[in_region_2] = (2 * 70 * sizes[in_region_2] + 100) // 200
+    national, by_region = integer_peak_tests(rewritten, sizes, regions, 3, draws=200, seed=4)
+    # The nation's test is the test of all the stations alone: the same draws, in the same order.
+    assert national == integer_peak_test(rewritten, sizes, draws=200, seed=4)
+    assert [r.stations for r in by_region] == [667, 667, 666]
+    assert sum(r.observed for r in by_region) == national.observed
+    assert [r.flagged for r in by_region] == [False, False, True] and national.flagged
+    assert by_region[2].draws == 200 and by_region[0].draws < 200
