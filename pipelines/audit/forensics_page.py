@@ -169,7 +169,12 @@ def forensics_html(
         '<section id="scopes">\n<h2>The nation and the regions, ranked by flags</h2>',
         "<p>The nation first, then the regions: most flags first, then the smallest p-value. "
         "Highlighted rows raise a flag.</p>",
-        _table(scopes, SCOPE_COLUMNS, flag_column="flags"),
+        # The flags beside the scope's name: the table is wider than a screen.
+        _table(
+            scopes,
+            ("scope", "flags", *(c for c in SCOPE_COLUMNS if c not in ("scope", "flags"))),
+            flag_column="flags",
+        ),
         "</section>",
         '<section id="lists">\n<h2>Each list\'s share of valid list votes: integer-percent peaks</h2>',
         _table([p.record() for p in result.lists], LIST_COLUMNS, flag_column="flag"),
