@@ -17,6 +17,7 @@ from pipelines.audit.forensics import FLAG_LEVEL, NULL_DRAWS, SCREENING_NOTE, pe
 from pipelines.audit.forensics_charts import comet_png, comet_svg, histogram_png, histogram_svg
 from pipelines.audit.forensics_page import forensics_html
 from pipelines.audit.forensics_screen import LIST_COLUMNS, SCOPE_COLUMNS, ElectionScreen, StationCounts
+from pipelines.publishing.publication_layout import FORENSICS_PAGE
 from pipelines.publishing.spreadsheet_safe import spreadsheet_safe
 
 
@@ -96,7 +97,7 @@ def write_report(
             axis=f"{list_id}'s share",
         ).encode()
         files[f"{name}.png"] = histogram_png(share)
-    files["forensics.html"] = forensics_html(
+    files[FORENSICS_PAGE] = forensics_html(
         result, turnout, list_shares, election_id=election_id, position=position, draws=draws
     ).encode()
     written = []

@@ -26,6 +26,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--election", help="election id (default: the only one declared)")
     parser.add_argument("--as-of", help="screen the stations counted as of a log position or ISO timestamp")
     parser.add_argument(
+        "--publication",
+        metavar="ID",
+        help="screen the stations counted as of this publication's based-on position and write its report "
+        "once to <warehouse>/data/forensics/ID/ (a second run does nothing)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -43,6 +49,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.publication is not None:
+        return run_publication(args)
+
     from pipelines.audit.forensics import FLAG_LEVEL, SCREENING_NOTE
     from pipelines.audit.forensics_report import report_json, scope_records, write_report
     from pipelines.audit.forensics_screen import LIST_COLUMNS, SCOPE_COLUMNS, screen
@@ -91,4 +100,37 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.format == "table":
             print(f"wrote {len(written)} files to {args.out}")
+    return EXIT_OK
+
+
+def run_publication(args: argparse.Namespace) -> int:
+    """`--publication ID`: the publication's own report, in its folder beside the publications."""
+    from pipelines.audit.forensics import NULL_DRAWS, SCREENING_NOTE
+    from pipelines.audit.forensics_publication import screen_publication
+    from pipelines.core.errors import InputError
+
+    others = {"--election": args.election, "--as-of": args.as_of, "--out": args.out}
+    given = [name for name, value in others.items() if value is not None]
+    if given or args.draws != NULL_DRAWS:
+        # A publication has one report: its position, folder and draws are fixed by the publication.
+        option = given[0] if given else "--draws"
+        raise InputError(
+            f"{option} cannot be given with --publication: a publication's report screens its election as "
+            f"of its based-on position with {NULL_DRAWS} draws, into data/forensics/<publication>/",
+            column=option.removeprefix("--"),
+        )
+    done = screen_publication(warehouse_paths(args), args.publication)
+    if done.stations == 0:
+        print(
+            f"no counted polling station of {done.election_id} at log position {done.position} "
+            f"({done.publication_id}): nothing to screen"
+        )
+        return EXIT_NO_RESULTS
+    if done.written:
+        print(
+            f"{done.publication_id}: {done.stations} counted stations screened as of log position "
+            f"{done.position}; report in {done.folder}\n{SCREENING_NOTE}"
+        )
+    else:
+        print(f"{done.publication_id} was screened already: report in {done.folder} (nothing written)")
     return EXIT_OK

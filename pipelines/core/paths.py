@@ -1,4 +1,5 @@
-"""Where a warehouse keeps its parts: the DuckDB file, the raw archive, snapshots and publications."""
+"""Where a warehouse keeps its parts: the DuckDB file, the raw archive, snapshots, publications and
+their forensic reports."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ class WarehousePaths:
     @property
     def publications(self) -> Path:
         return self.root / "data" / "publications"
+
+    @property
+    def forensics(self) -> Path:
+        """The forensic report of each publication, `<publication_id>/`, written after it (never inside
+        its folder: the seat table never waits for screening)."""
+        return self.root / "data" / "forensics"
 
     @property
     def data_docs(self) -> Path:

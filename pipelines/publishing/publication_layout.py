@@ -18,6 +18,9 @@ PRECINCTS_CSV = "precincts.csv"
 PRECINCTS_PARQUET = "precincts.parquet"
 WORKBOOK = "results.xlsx"
 CERTAINTY_JSON = "certainty.json"  # from format 4
+# Not in the folder: the page of the publication's forensic report, in WarehousePaths.forensics /
+# <publication_id>, written after the publication (format 4's page links to it).
+FORENSICS_PAGE = "forensics.html"
 
 # The format of a publication's folder, recorded in its event (`publication_format`) and manifest from
 # format 2 on: which files it holds and how they are written, so that verify renders each folder as

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.audit.forensics_publication import publication_basis
 from pipelines.cli.main import main
 from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK
+from pipelines.core.paths import WarehousePaths
+from pipelines.store.event_store import open_read_only
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
 NOTE = "Screening, not proof"
@@ -71,3 +74,38 @@ def test_too_few_null_draws_to_ever_flag_are_refused(
 ) -> None:
     assert main(["forensics", "--warehouse", str(warehouse), "--draws", "20"]) == EXIT_BAD_INPUT
     assert "--draws must be at least 100, not 20" in capsys.readouterr().err
+
+
+def test_a_publication_is_screened_once_into_its_own_report_folder(
+    warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = WarehousePaths(warehouse)
+    (publication,) = [p.name for p in paths.publications.iterdir() if not p.name.startswith(".")]
+    args = ["forensics", "--warehouse", str(warehouse), "--publication", publication]
+    assert main(args) == EXIT_OK
+    assert "9 counted stations screened as of log position" in capsys.readouterr().out
+    report = paths.forensics / publication
+    # What --out writes as of the publication's base position, byte for byte, and nothing else.
+    with open_read_only(paths.snapshot) as conn:
+        _, position = publication_basis(conn, publication)
+    out = ["forensics", "--warehouse", str(warehouse), "--as-of", str(position), "--out", str(tmp_path)]
+    assert main(out) == EXIT_OK
+    assert sorted(p.name for p in report.iterdir()) == sorted(p.name for p in tmp_path.iterdir())
+    for path in tmp_path.iterdir():
+        assert (report / path.name).read_bytes() == path.read_bytes(), path.name
+    assert not [p for p in paths.forensics.iterdir() if p.name.startswith(".")]  # no staging left behind
+    before = {p.name: p.stat().st_mtime_ns for p in report.iterdir()}
+    capsys.readouterr()
+    assert main(args) == EXIT_OK  # a second run is a no-op
+    assert "was screened already" in capsys.readouterr().out
+    assert {p.name: p.stat().st_mtime_ns for p in report.iterdir()} == before
+
+
+def test_a_publication_the_snapshot_does_not_hold_or_mixed_options_are_bad_input(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["forensics", "--warehouse", str(warehouse), "--publication"]
+    assert main([*args, "../publications"]) == EXIT_BAD_INPUT
+    assert "no publication '../publications' in the readers' snapshot" in capsys.readouterr().err
+    assert main([*args, "x--provisional--1", "--as-of", "3"]) == EXIT_BAD_INPUT
+    assert "--as-of cannot be given with --publication" in capsys.readouterr().err
