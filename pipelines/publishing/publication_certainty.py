@@ -13,39 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 
 from pipelines.domain.list_kinds import PARTY
+from pipelines.publishing.quarantine_stakes import QuarantineStakes
 from pipelines.rules.certainty_bounds import SeatBounds, certainty_bounds
 from pipelines.rules.list_votes import ListVotes
-from pipelines.rules.quarantine_materiality import Counted, Materiality, quarantine_materiality
+from pipelines.rules.quarantine_materiality import Counted, quarantine_materiality
 from pipelines.rules.rule_profiles import parse_profile
 from pipelines.store.migrations import first_row
 from pipelines.store.queries import query
-
-QuarantineVerdict = Literal["nothing_quarantined", "cannot_matter", "matters", "may_matter"]
-
-
-@dataclass(frozen=True)
-class QuarantineAtStake:
-    """The quarantine up to the publication and whether it could change the table."""
-
-    entries: int  # quarantined rows and files
-    unnamed: int  # of them, naming no declared precinct (a file refused whole...)
-    precincts: int  # declared precincts named
-    registered_voters: int  # theirs
-    materiality: Materiality | None  # None: nothing quarantined
-
-    @property
-    def verdict(self) -> QuarantineVerdict:
-        return "nothing_quarantined" if self.materiality is None else self.materiality.verdict
-
-    @property
-    def material(self) -> bool:
-        """Whether readers must be warned: the quarantine could change the table, or it is not ruled out."""
-        return self.verdict in ("matters", "may_matter")
 
 
 @dataclass(frozen=True)
@@ -53,7 +32,7 @@ class PublicationCertainty:
     precincts_outstanding: int
     outstanding_voters: int  # the registered voters of the precincts outstanding: ballots still possible
     bounds: SeatBounds
-    quarantine: QuarantineAtStake
+    quarantine: QuarantineStakes
 
 
 def recorded_inputs(
@@ -114,7 +93,7 @@ def publication_certainty(
     bounds = certainty_bounds(lists, profile, voters, **totals)
     entries = int(quarantined["entries"])
     if entries == 0:
-        stakes = QuarantineAtStake(0, 0, 0, 0, None)
+        stakes = QuarantineStakes(0, 0, 0, 0, None)
     else:
         unnamed = int(quarantined["unnamed"])
         at_stake = int(quarantined["registered_voters"])
@@ -124,7 +103,7 @@ def publication_certainty(
             int(quarantined["invalid_ballots"]),
         )
         materiality = quarantine_materiality(lists, profile, None if unnamed else at_stake, counted, **totals)
-        stakes = QuarantineAtStake(entries, unnamed, int(quarantined["precincts"]), at_stake, materiality)
+        stakes = QuarantineStakes(entries, unnamed, int(quarantined["precincts"]), at_stake, materiality)
     return PublicationCertainty(int(outstanding["precincts"]), voters, bounds, stakes)
 
 
@@ -186,7 +165,7 @@ def certainty_document(
     }
 
 
-def quarantine_statement(stakes: QuarantineAtStake) -> str:
+def quarantine_statement(stakes: QuarantineStakes) -> str:
     """One sentence: what the quarantine holds and whether it could change who passes or any seat."""
     m = stakes.materiality
     if m is None:
