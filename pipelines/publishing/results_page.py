@@ -5,7 +5,8 @@ when they are plain hex codes. Geometry uses floats (it only draws); every figur
 Wide tables scroll within their own region on a phone, never the page.
 
 This is the page of the current publication format (4: with the certainty bounds, the quarantine's
-materiality and reporting per region on a tile map); formats 1 and 2 render results_page_format_2.py,
+materiality, reporting per region on a tile map and a section linking to the forensic report written
+after the publication); formats 1 and 2 render results_page_format_2.py,
 format 3 results_page_format_3.py, so any change of the bytes written here needs a new format
 (publication_layout.py).
 """
@@ -13,17 +14,22 @@ format 3 results_page_format_3.py, so any change of the bytes written here needs
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from html import escape
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from pipelines.core.paths import WarehousePaths
 from pipelines.publishing.publication_certainty import (
     PublicationCertainty,
     at_stake_lists,
     quarantine_statement,
 )
+from pipelines.publishing.publication_layout import FORENSICS_PAGE, RESULTS_PAGE
 from pipelines.publishing.published_results import AreaTotals, HistoryPoint, ListInfo, PublishedResults
 from pipelines.publishing.region_tiles import tiles_for
 from pipelines.rules.number_text import percent_text
@@ -518,6 +524,36 @@ def rules_section(results: PublishedResults) -> str:
     )
 
 
+def forensics_href(publication_id: str) -> str:
+    """The publication's forensic report relative to this page, as one link that works both from the
+    folder on disk (data/publications/<id>/results.html -> data/forensics/<id>/forensics.html) and from
+    the results API (/v1/publications/<id>/files/results.html -> /v1/publications/forensics/<id>/...,
+    a route of the report): both are the warehouse's layout, read from WarehousePaths."""
+    layout = WarehousePaths(Path("warehouse"))
+    page = (layout.publications / publication_id / RESULTS_PAGE).as_posix()
+    report = (layout.forensics / publication_id / FORENSICS_PAGE).as_posix()
+    relative = posixpath.relpath(report, posixpath.dirname(page))
+    return "/".join(quote(part, safe="") for part in relative.split("/"))
+
+
+def forensics_section(results: PublishedResults) -> str:
+    href = escape(forensics_href(results.publication_id))
+    return (
+        '<section id="forensics"><h2>Forensic screening \u2014 screening, not proof</h2>'
+        "<p>The polling stations counted in this publication are screened for patterns that rewritten "
+        "protocols and ballot stuffing can leave: integer-percentage peaks of turnout and of each list's "
+        "share tested against a Monte-Carlo null of the same station sizes, the last digits of the vote "
+        "counts, and the turnout against leader-share &ldquo;comet&rdquo; plot, for the nation and each "
+        "region (ranked). A flag is a reason to look closer, not a finding: innocent causes raise them "
+        "too, and a clean screen proves nothing.</p>"
+        "<p>The screening is rendered after this seat table, never with it, so that it never delays the "
+        "table: its report appears a little after the publication (seconds at national scale).</p>"
+        f'<p><a id="forensics-report" href="{href}">The forensic report of this publication</a> '
+        "(a page of its own, with its charts and tables; not there yet while the screening runs).</p>"
+        "</section>"
+    )
+
+
 def render_results_page(results: PublishedResults) -> str:
     colors = list_colors(results.lists)
     status = results.status.upper()
@@ -568,6 +604,7 @@ def render_results_page(results: PublishedResults) -> str:
 <div class="status {escape(results.status)}" id="status">{escape(status)}</div>
 <p>{meaning}</p>
 <p class="basis" id="basis">{basis}</p>
+<p class="basis" id="page-links"><a href="#forensics">Forensic screening (screening, not proof)</a></p>
 {quarantine_section(results)}
 {synthetic}
 <div class="grid">
@@ -585,6 +622,7 @@ def render_results_page(results: PublishedResults) -> str:
 {region_tiles_section(results.regions)}
 <h2>Regions</h2>
 {region_table(results, colors)}
+{forensics_section(results)}
 <footer>Generated from the event log by the elections pipeline. Every figure on this page can be
 recomputed from the log up to position {results.based_on_position}.</footer>
 </main>

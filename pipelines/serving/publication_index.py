@@ -73,7 +73,7 @@ class PublishedFolder:
         }
 
 
-def _open_no_follow(directory: Path, name: str) -> BinaryIO:
+def open_no_follow(directory: Path, name: str) -> BinaryIO:
     """A regular file `name` directly inside `directory`, opened through no symlink (neither the
     folder nor the file) and without blocking on a FIFO."""
     check_folder_name(name)
@@ -90,7 +90,7 @@ def _open_no_follow(directory: Path, name: str) -> BinaryIO:
 
 
 def _read_no_follow(directory: Path, name: str, limit: int) -> bytes:
-    with _open_no_follow(directory, name) as handle:
+    with open_no_follow(directory, name) as handle:
         if os.fstat(handle.fileno()).st_size > limit:
             raise PublicationDamaged(f"{directory / name} is larger than {limit} bytes")
         return handle.read(limit + 1)
@@ -213,7 +213,7 @@ class PublicationIndex:
             raise InputError(f"{folder.publication_id} has no file {name!r}", value=name)
         directory = self.root / folder.publication_id
         try:
-            handle = _open_no_follow(directory, name)
+            handle = open_no_follow(directory, name)
         except OSError as exc:
             raise PublicationDamaged(f"{directory / name} cannot be opened: {exc.strerror}") from exc
         try:

@@ -37,6 +37,7 @@ from pipelines.publishing.publication_files import json_bytes
 from pipelines.publishing.publication_layout import (
     CDF_JSON,
     CERTAINTY_JSON,
+    FORENSICS_PAGE,
     MANIFEST,
     NATIONAL_JSON,
     REGIONAL_JSON,
@@ -45,7 +46,13 @@ from pipelines.publishing.publication_layout import (
 )
 from pipelines.rules.number_text import percent_text
 from pipelines.serving.http_guard import HEAD_REQUEST, RequestGuard, error_body
-from pipelines.serving.publication_index import CHUNK, PublicationDamaged, PublicationIndex, PublishedFolder
+from pipelines.serving.publication_index import (
+    CHUNK,
+    PublicationDamaged,
+    PublicationIndex,
+    PublishedFolder,
+    open_no_follow,
+)
 from pipelines.store.event_store import open_read_only
 from pipelines.store.migrations import first_row
 from pipelines.store.queries import query
@@ -70,7 +77,12 @@ FILE_TYPES = {
     ".html": HTML,
     ".parquet": "application/vnd.apache.parquet",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".svg": "image/svg+xml",  # the forensic report's charts
+    ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
 }
+# Media types served with RESULTS_PAGE_POLICY: what a browser renders as a document.
+DOCUMENT_TYPES = frozenset({HTML, "image/svg+xml"})
 log = logging.getLogger(__name__)
 
 
@@ -184,15 +196,8 @@ class ResultsReader:
     def build(self, folder: PublishedFolder, view: View) -> Representation:
         rep = view.build(self, folder)
         key = (folder.publication_id, view.name)
-        if view.may_change(folder):
-            return rep
-        with self._lock:
-            if rep.stream is None and key not in self._cache and len(rep.body) <= CACHE_BUDGET:
-                self._cache[key] = rep
-                self._cached_bytes += len(rep.body)
-                while self._cached_bytes > CACHE_BUDGET:
-                    _, dropped = self._cache.popitem(last=False)
-                    self._cached_bytes -= len(dropped.body)
+        if not view.may_change(folder):
+            self._keep(key, rep)
         return rep
 
     def file(self, folder: PublishedFolder, name: str) -> Representation:
@@ -206,6 +211,47 @@ class ResultsReader:
             return Representation(b"", media, etag, handle, size)
         with handle:
             return Representation(handle.read(), media, etag)
+
+    def forensic_file(self, folder: PublishedFolder, name: str) -> Representation:
+        """A file of the publication's forensic report (data/forensics/<id>/, docs/forensics.md): no
+        manifest lists it, so its ETag is the publication's position and the sha256 of its bytes. The
+        report is written once and never changed, so it is cached like the publication's files."""
+        key = (folder.publication_id, f"forensics/{name}")
+        with self._lock:
+            rep = self._cache.get(key)
+        if rep is not None:
+            return rep
+        directory = self.paths.forensics / folder.publication_id
+        try:
+            with open_no_follow(directory, name) as handle:
+                body = handle.read()
+        except (InputError, PublicationDamaged, OSError) as exc:
+            if not directory.is_dir():
+                raise ApiError(
+                    404,
+                    f"{folder.publication_id} is not screened yet: its forensic report is written after "
+                    f"the publication (elections forensics --publication {folder.publication_id})",
+                ) from exc
+            raise ApiError(
+                404, f"the forensic report of {folder.publication_id} has no file {name[:200]!r}"
+            ) from exc
+        suffix = name[name.rfind(".") :] if "." in name else ""
+        rep = Representation(
+            body,
+            FILE_TYPES.get(suffix, "application/octet-stream"),
+            entity_tag(folder.position, hashlib.sha256(body).hexdigest()),
+        )
+        self._keep(key, rep)
+        return rep
+
+    def _keep(self, key: tuple[str, str], rep: Representation) -> None:
+        with self._lock:
+            if rep.stream is None and key not in self._cache and len(rep.body) <= CACHE_BUDGET:
+                self._cache[key] = rep
+                self._cached_bytes += len(rep.body)
+                while self._cached_bytes > CACHE_BUDGET:
+                    _, dropped = self._cache.popitem(last=False)
+                    self._cached_bytes -= len(dropped.body)
 
     def json_file(self, folder: PublishedFolder, name: str) -> Any:
         return json.loads(self.index.read(folder, name))
@@ -250,6 +296,7 @@ def _links(folder: PublishedFolder) -> dict[str, str]:
         if view.name and (view.requires is None or view.requires in folder.files)
     }
     links.update({f"file:{name}": f"{base}/files/{name}" for name in sorted([*folder.files, MANIFEST])})
+    links["forensics"] = f"{base}/forensics"  # written after the publication: 404 until screened
     return links
 
 
@@ -552,6 +599,36 @@ def create_app(paths: WarehousePaths, *, poll_seconds: float = POLL_SECONDS) -> 
         """A file of the latest publication of any election."""
         folder = latest(None)
         return await file_response(request, folder, name, SHORT, latest_file_headers(folder, name))
+
+    async def forensic_response(request: Request, publication_id: str, name: str) -> Response:
+        rep = await run_in_threadpool(reader.forensic_file, find(publication_id), name)
+        extra = {"Content-Security-Policy": RESULTS_PAGE_POLICY} if rep.media_type in DOCUMENT_TYPES else {}
+        return respond(request, rep, IMMUTABLE, extra)
+
+    @app.get(f"{PREFIX}/publications/{{publication_id}}/forensics", tags=["forensics"])
+    async def forensics_page(request: Request, publication_id: str) -> Response:
+        """The publication's forensic report (forensics.html: screening, not proof), written after the
+        publication; 404 until it is screened (immutable)."""
+        return await forensic_response(request, publication_id, FORENSICS_PAGE)
+
+    # The second and third paths are where the results page's relative link to the report lands when
+    # the page is served as /v1/publications/<id>/files/results.html and as .../<id>/page (or
+    # /v1/latest/files/results.html): the link is relative to the page's folder on disk,
+    # data/publications/<id>/, and reaches data/forensics/<id>/.
+    for path in (
+        f"{PREFIX}/publications/{{publication_id}}/forensics/{{name}}",
+        f"{PREFIX}/publications/forensics/{{publication_id}}/{{name}}",
+        f"{PREFIX}/forensics/{{publication_id}}/{{name}}",
+    ):
+        app.add_api_route(
+            path,
+            forensic_response,
+            methods=["GET"],
+            summary="A file of the publication's forensic report: SVG, PNG, CSV, JSON (immutable)",
+            tags=["forensics"],
+            response_class=Response,
+            include_in_schema="/forensics/{name}" in path,
+        )
 
     def head_position() -> int:
         last = index.latest()

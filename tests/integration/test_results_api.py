@@ -5,9 +5,11 @@ then its figures against the published files and the protocols, and hostile requ
 from __future__ import annotations
 
 import hashlib
+import html
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -17,12 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from pipelines.audit.forensics_publication import screen_publication
 from pipelines.core.paths import WarehousePaths
 from pipelines.ingestion.ingest import ingest_paths
-from pipelines.publishing.publication_layout import MANIFEST, NATIONAL_JSON, SEATS_JSON
+from pipelines.publishing.publication_layout import FORENSICS_PAGE, MANIFEST, NATIONAL_JSON, SEATS_JSON
 from tests.support.election_night import (
     AMENDED_PRECINCT,
     ANNULLED_PRECINCT,
@@ -397,6 +401,53 @@ def test_the_page_nist_export_and_docs_are_served(night: Night) -> None:
     assert b"swagger" in get(night.port, "/docs").body.lower()
     schema = get(night.port, "/openapi.json").json()
     assert "/v1/latest/seats" in schema["paths"] and "/v1/events" in schema["paths"]
+
+
+def test_a_publication_s_forensic_report_is_served_once_screened_and_where_its_page_links(
+    night: Night, tmp_path: Path
+) -> None:
+    paths = WarehousePaths(night.warehouse)
+    publication = night.published[-1]
+    base = f"http://127.0.0.1:{night.port}"
+    absent = get(night.port, f"/v1/publications/{publication}/forensics")
+    assert absent.status == 404 and absent.headers["cache-control"] == "no-store"
+    assert f"{publication} is not screened yet" in absent.json()["detail"]
+    assert screen_publication(paths, publication).written
+    report = paths.forensics / publication
+    page = get(night.port, f"/v1/publications/{publication}/forensics")
+    assert page.status == 200 and page.body == (report / FORENSICS_PAGE).read_bytes()
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"].endswith("immutable")
+    body_sha = hashlib.sha256(page.body).hexdigest()
+    assert (
+        page.headers["etag"]
+        == f'"{get(night.port, f"/v1/publications/{publication}").json()["position"]}-{body_sha}"'
+    )
+    chart = get(night.port, f"/v1/publications/{publication}/forensics/comet.svg")
+    assert (chart.status, chart.headers["content-type"]) == (200, "image/svg+xml")
+    assert chart.body == (report / "comet.svg").read_bytes()
+    # The results page's one relative link, resolved against the page's URLs as a browser does.
+    results = (night.publications / publication / "results.html").read_text(encoding="utf-8")
+    (href,) = re.findall(r'<a id="forensics-report" href="([^"]+)"', results)
+    for page_url in (
+        f"/v1/publications/{publication}/files/results.html",
+        f"/v1/publications/{publication}/page",
+    ):
+        resolved = urlsplit(urljoin(base + page_url, html.unescape(href)))
+        assert (resolved.netloc, resolved.query) == (f"127.0.0.1:{night.port}", "")
+        linked = get(night.port, resolved.path)
+        assert (linked.status, linked.body) == (200, page.body), resolved.path
+    assert get(night.port, f"/v1/publications/{publication}/forensics/nothing.svg").status == 404
+    assert get(night.port, f"/v1/publications/{publication}/forensics/..%2F..%2Fwriter.lock").status == 404
+    # A report folder holding a symlink (not what screening writes) is not followed.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for publication")
+    trap = paths.forensics / night.published[0]
+    trap.mkdir(parents=True)
+    os.symlink(secret, trap / FORENSICS_PAGE)
+    leaked = get(night.port, f"/v1/publications/{night.published[0]}/forensics")
+    assert leaked.status == 404 and b"not for publication" not in leaked.body
 
 
 def test_head_answers_like_get_without_a_body(night: Night) -> None:

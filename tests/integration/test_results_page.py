@@ -15,15 +15,17 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import duckdb
 import pytest
 
+from pipelines.audit.forensics_publication import screen_publication
 from pipelines.core.paths import REPO_ROOT, WarehousePaths
-from pipelines.publishing.publication_layout import CERTAINTY_JSON, RESULTS_PAGE
+from pipelines.publishing.publication_layout import CERTAINTY_JSON, FORENSICS_PAGE, RESULTS_PAGE
 from pipelines.publishing.published_results import PublishedResults, load_published_results
 from pipelines.publishing.region_tiles import tiles_for
-from pipelines.publishing.results_page import PALETTE, render_results_page
+from pipelines.publishing.results_page import PALETTE, forensics_href, render_results_page
 from pipelines.publishing.results_page_format_2 import render_results_page as render_format_2_page
 from pipelines.rules.rule_profiles import load_profile
 from tests.support.election_night import (
@@ -32,6 +34,7 @@ from tests.support.election_night import (
     HOSTILE_REGION_NAME,
     INJECTED_COLOR,
     ElectionNight,
+    copy_of,
     election_night,
 )
 
@@ -187,8 +190,33 @@ def test_hostile_names_stay_text_and_injected_colours_are_dropped(night: Electio
     swatches = [s for s in reader.styles if s.startswith("background:#")]
     assert f"background:{DECLARED_COLOR.lower()}" in swatches  # alpha's declared colour
     assert f"background:{PALETTE[2]}" in swatches  # gamma's injected colour replaced by the palette
-    for needle in ("src=", "href=", "url(", "<link", "@import", "<script"):
+    for needle in ("src=", "url(", "<link", "@import", "<script"):
         assert needle not in html  # nothing to fetch: the page opens from the file system
+    # Its only links: to its own forensics section, and to the report written beside its folder.
+    assert re.findall(r"href=", html) == ["href="] * 2
+    assert re.findall(r'href="([^"]*)"', html) == ["#forensics", forensics_href(night.publications[-1])]
+
+
+def test_the_forensics_section_is_linked_from_the_top_and_its_link_finds_the_report_on_disk(
+    night: ElectionNight, tmp_path: Path
+) -> None:
+    paths = WarehousePaths(copy_of(night, tmp_path / "warehouse"))  # the report is written into the copy
+    publication = night.publications[-1]
+    page = paths.publications / publication / RESULTS_PAGE
+    html = page.read_text(encoding="utf-8")
+    top, lists, section = (
+        html.index('href="#forensics"'),
+        html.index("<h2>Lists and seats</h2>"),
+        html.index('<section id="forensics"><h2>Forensic screening \u2014 screening, not proof</h2>'),
+    )
+    assert top < lists < section
+    assert "rendered after this seat table" in html[section:]
+    (href,) = re.findall(r'<a id="forensics-report" href="([^"]+)"', html)
+    target = page.parent / html_text.unescape(unquote(href))
+    assert not target.exists()  # not screened yet: publishing never waits for it
+    assert screen_publication(paths, publication).written
+    assert target.resolve() == (paths.forensics / publication / FORENSICS_PAGE).resolve()
+    assert "Screening, not proof" in target.read_text(encoding="utf-8")
 
 
 def test_the_page_of_a_certified_publication_says_so(night: ElectionNight) -> None:
