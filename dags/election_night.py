@@ -39,6 +39,10 @@ Runs every minute and whenever a `_READY` marker lands in the inbox (`$ELECTIONS
    Quarantined rows and files are listed in this task's log, one line each, with their reasons.
    Files for a certified election are quarantined whole (rule `election_certified`) and publish
    nothing; the task still succeeds.
+3. **screen_publications** (not in the writer pool: it reads the snapshot) writes the forensic report
+   of each publication the run made to `data/forensics/<publication_id>/` (screening, not proof;
+   docs/forensics.md). It runs after the seat table is published, never before: its failure leaves
+   the publication as it is (the run shows failed; `elections forensics --publication ID` redoes it).
 
 The run claims each settled file by renaming it into `inbox/.claimed/<run-id>/` before reading it
 (a file delivered later waits for the next run) and moves it to `inbox/processed/` once its events are
@@ -72,7 +76,15 @@ def election_night() -> None:
 
         return ingest_pending(files, inbox=inbox_dir(), warehouse=warehouse_dir())
 
-    ingest_and_publish(scan_inbox())  # type: ignore[arg-type]  # an XComArg stands in for the list
+    # Not in the writer pool: it reads the snapshot. No retries: with one active run at a time, a
+    # retry would hold the next ingest back; `elections forensics --publication ID` screens it later.
+    @task(retries=0)
+    def screen_publications(summary: dict[str, Any]) -> dict[str, Any]:
+        from pipelines.orchestration.dag_tasks import screen_published, warehouse_dir
+
+        return screen_published(list(summary.get("publications", [])), warehouse=warehouse_dir())
+
+    screen_publications(ingest_and_publish(scan_inbox()))  # type: ignore[arg-type]  # XComArgs stand in
 
 
 election_night()

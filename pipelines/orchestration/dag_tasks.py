@@ -69,6 +69,41 @@ def ingest_pending(files: list[str], *, inbox: Path, warehouse: Path) -> dict[st
     }
 
 
+def screen_published(publication_ids: list[str], *, warehouse: Path) -> dict[str, Any]:
+    """Write the forensic report of each publication a run made, from the readers' snapshot (no writer
+    lock: docs/forensics.md). Every publication is tried; any failure fails the task afterwards, and
+    never touches the publications, which were written before."""
+    from pipelines.audit.forensics_publication import screen_publication
+    from pipelines.core.paths import WarehousePaths
+
+    paths = WarehousePaths(warehouse)
+    screened: list[str] = []
+    failed: list[str] = []
+    for publication_id in publication_ids:
+        try:
+            done = screen_publication(paths, publication_id)
+        except Exception:  # logged with its traceback; the others are still screened
+            log.exception("forensic screen of %s failed", publication_id)
+            failed.append(publication_id)
+            continue
+        if done.written:
+            log.info(
+                "screened %s: %s counted stations as of log position %d -> %s",
+                publication_id,
+                done.stations,
+                done.position,
+                done.folder,
+            )
+        elif done.stations == 0:
+            log.info("%s counted no station: nothing to screen", publication_id)
+        else:
+            log.info("%s was screened already: %s", publication_id, done.folder)
+        screened.append(publication_id)
+    if failed:
+        raise PipelineError(f"forensic screen failed for {', '.join(failed)} (its publication stands)")
+    return {"screened": screened}
+
+
 @contextmanager
 def data_errors_fail_the_task() -> Iterator[None]:
     """Turn bad data and refusals into AirflowFailException: a retry cannot fix them. A busy writer

@@ -230,7 +230,8 @@ class ResultsReader:
                 raise ApiError(
                     404,
                     f"{folder.publication_id} is not screened yet: its forensic report is written after "
-                    f"the publication (elections forensics --publication {folder.publication_id})",
+                    f"the publication (by election night, or elections forensics --publication "
+                    f"{folder.publication_id})",
                 ) from exc
             raise ApiError(
                 404, f"the forensic report of {folder.publication_id} has no file {name[:200]!r}"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from pipelines.audit.forensics_publication import publication_basis
 from pipelines.cli.main import main
-from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK
+from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK, PipelineError
 from pipelines.core.paths import WarehousePaths
+from pipelines.orchestration.dag_tasks import screen_published
 from pipelines.store.event_store import open_read_only
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
@@ -109,3 +111,16 @@ def test_a_publication_the_snapshot_does_not_hold_or_mixed_options_are_bad_input
     assert "no publication '../publications' in the readers' snapshot" in capsys.readouterr().err
     assert main([*args, "x--provisional--1", "--as-of", "3"]) == EXIT_BAD_INPUT
     assert "--as-of cannot be given with --publication" in capsys.readouterr().err
+
+
+def test_election_night_s_screen_tries_every_publication_and_then_fails_naming_those_it_could_not(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    copy = Path(shutil.copytree(warehouse, tmp_path / "warehouse", symlinks=True))
+    (publication,) = [
+        p.name for p in WarehousePaths(copy).publications.iterdir() if not p.name.startswith(".")
+    ]
+    with pytest.raises(PipelineError, match=r"forensic screen failed for nope \(its publication stands\)"):
+        screen_published(["nope", publication], warehouse=copy)
+    assert (WarehousePaths(copy).forensics / publication / "forensics.html").is_file()
+    assert screen_published([publication], warehouse=copy) == {"screened": [publication]}  # no-op
