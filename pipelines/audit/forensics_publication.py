@@ -83,3 +83,16 @@ def screen_publication(paths: WarehousePaths, publication_id: str) -> Publicatio
     os.chmod(folder, 0o555)
     fsync_folder(paths.forensics)
     return PublicationScreen(publication_id, election_id, position, folder, len(stations), written=True)
+
+
+def newest_unscreened(paths: WarehousePaths) -> list[str]:
+    """Each election's newest publication in the readers' snapshot whose report is not written yet.
+
+    Only the newest: when the night publishes faster than it screens, the older ones are left behind
+    on purpose (`elections forensics --publication ID` screens any of them). Read from the snapshot,
+    not from who published what, so a screen that was missed is caught up by the next one."""
+    if not paths.snapshot.exists():
+        return []
+    with open_read_only(paths.snapshot) as conn:
+        newest = conn.execute(query("newest_publications")).fetchall()
+    return [str(pub) for _, pub in newest if not (paths.forensics / str(pub)).exists()]

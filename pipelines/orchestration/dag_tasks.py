@@ -69,10 +69,21 @@ def ingest_pending(files: list[str], *, inbox: Path, warehouse: Path) -> dict[st
     }
 
 
+def screen_newest_publications(*, warehouse: Path) -> dict[str, Any]:
+    """The forensic_screening DAG: screen each election's newest publication that has no report yet.
+
+    Found in the readers' snapshot, not passed along by election night, so a run that missed one
+    (failed, or not triggered) is caught up by the next; older unscreened ones are skipped on purpose."""
+    from pipelines.audit.forensics_publication import newest_unscreened
+    from pipelines.core.paths import WarehousePaths
+
+    return screen_published(newest_unscreened(WarehousePaths(warehouse)), warehouse=warehouse)
+
+
 def screen_published(publication_ids: list[str], *, warehouse: Path) -> dict[str, Any]:
-    """Write the forensic report of each publication a run made, from the readers' snapshot (no writer
-    lock: docs/forensics.md). Every publication is tried; any failure fails the task afterwards, and
-    never touches the publications, which were written before."""
+    """Write the forensic report of each publication, from the readers' snapshot (no writer lock:
+    docs/forensics.md). Every publication is tried; any failure fails the task afterwards, and never
+    touches the publications, which were written before."""
     from pipelines.audit.forensics_publication import screen_publication
     from pipelines.core.paths import WarehousePaths
 

@@ -12,8 +12,9 @@ from pipelines.audit.forensics_publication import publication_basis
 from pipelines.cli.main import main
 from pipelines.core.errors import EXIT_BAD_INPUT, EXIT_NO_RESULTS, EXIT_OK, PipelineError
 from pipelines.core.paths import WarehousePaths
-from pipelines.orchestration.dag_tasks import screen_published
+from pipelines.orchestration.dag_tasks import screen_newest_publications, screen_published
 from pipelines.store.event_store import open_read_only
+from pipelines.store.queries import query
 from tests.support.small_election import precinct_ids, protocol, write_declaration, write_protocols
 
 NOTE = "Screening, not proof"
@@ -124,3 +125,24 @@ def test_election_night_s_screen_tries_every_publication_and_then_fails_naming_t
         screen_published(["nope", publication], warehouse=copy)
     assert (WarehousePaths(copy).forensics / publication / "forensics.html").is_file()
     assert screen_published([publication], warehouse=copy) == {"screened": [publication]}  # no-op
+
+
+def test_the_screening_dag_screens_the_newest_publication_without_a_report_once(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    copy = Path(shutil.copytree(warehouse, tmp_path / "warehouse", symlinks=True))
+    forensics = WarehousePaths(copy).forensics
+    (older,) = [p.name for p in WarehousePaths(copy).publications.iterdir() if not p.name.startswith(".")]
+    screen_published([older], warehouse=copy)
+    write_protocols(tmp_path / "late", "late.csv", [protocol("P010", (300, 90, 50, 20))])
+    assert main(["ingest", str(tmp_path / "late"), "--warehouse", str(copy)]) == EXIT_OK
+    with open_read_only(WarehousePaths(copy).snapshot) as conn:
+        (*_, (newer,)) = conn.execute(query("publication_ids")).fetchall()  # in log order
+    assert newer != older and not (forensics / newer).exists()
+
+    assert screen_newest_publications(warehouse=copy) == {"screened": [newer]}
+    assert "10 counted stations" in (forensics / newer / "forensics.html").read_text(encoding="utf-8")
+    before = {p.name: p.stat().st_mtime_ns for p in forensics.iterdir()}
+    assert screen_newest_publications(warehouse=copy) == {"screened": []}  # nothing new: a no-op
+    assert {p.name: p.stat().st_mtime_ns for p in forensics.iterdir()} == before
+    assert sorted(before) == sorted([older, newer])
