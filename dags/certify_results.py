@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 # No database, file or GX access at parse time: everything below runs inside the task.
 WRITER_POOL = "warehouse_writer"
+# Declared the same in election_night.py and forensic_screening.py: a certification is a publication,
+# so its success starts the forensic_screening DAG, which screens it.
+publications = Asset(name="election_publications", uri="elections://publications")
 
 DOC = """
 ### Certify results
@@ -22,7 +25,9 @@ give an **override_reason** (and your name as **operator**; it defaults to the u
 the run): the override is recorded as a `CertificationOverridden` event before the publication.
 
 The task runs in the `warehouse_writer` pool (one slot: DuckDB has a single writer) and refreshes
-the readers' snapshot afterwards, so `proj_publications` shows the certified publication.
+the readers' snapshot afterwards, so `proj_publications` shows the certified publication. Its
+success emits an event on the asset `election_publications`: the `forensic_screening` DAG then writes
+the certified publication's forensic report.
 """
 
 
@@ -47,7 +52,7 @@ the readers' snapshot afterwards, so `proj_publications` shows the certified pub
     },
 )
 def certify_results() -> None:
-    @task(pool=WRITER_POOL)
+    @task(pool=WRITER_POOL, outlets=[publications])
     def certify() -> dict[str, Any]:
         from pipelines.orchestration.dag_tasks import certify_election, data_errors_fail_the_task
 

@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.providers.standard.triggers.file import FileDeleteTrigger
-from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
+from airflow.sdk import (
+    Asset,
+    AssetAlias,
+    AssetOrTimeSchedule,
+    AssetWatcher,
+    CronTriggerTimetable,
+    dag,
+    task,
+)
 
 # Only environment lookups at parse time: no database, file or GX access here.
 INBOX = os.environ.get("ELECTIONS_INBOX", "var/inbox")
@@ -27,6 +35,11 @@ inbox_ready = Asset(
     ],
 )
 
+# An event on `publications` (declared the same in forensic_screening.py, which it schedules) each time
+# a run publishes; through an alias because a plain outlet would fire on every successful ingest.
+publications = Asset(name="election_publications", uri="elections://publications")
+publications_made = AssetAlias(name="election_publications_made")
+
 DOC = """
 ### Election night
 
@@ -39,10 +52,8 @@ Runs every minute and whenever a `_READY` marker lands in the inbox (`$ELECTIONS
    Quarantined rows and files are listed in this task's log, one line each, with their reasons.
    Files for a certified election are quarantined whole (rule `election_certified`) and publish
    nothing; the task still succeeds.
-3. **screen_publications** (not in the writer pool: it reads the snapshot) writes the forensic report
-   of each publication the run made to `data/forensics/<publication_id>/` (screening, not proof;
-   docs/forensics.md). It runs after the seat table is published, never before: its failure leaves
-   the publication as it is (the run shows failed; `elections forensics --publication ID` redoes it).
+   Each run that publishes emits an event on the asset `election_publications`, which starts the
+   `forensic_screening` DAG: the forensic report is written there, so no run here waits for it.
 
 The run claims each settled file by renaming it into `inbox/.claimed/<run-id>/` before reading it
 (a file delivered later waits for the next run) and moves it to `inbox/processed/` once its events are
@@ -70,21 +81,18 @@ def election_night() -> None:
 
         return pending_files(inbox_dir())
 
-    @task(pool=WRITER_POOL)
-    def ingest_and_publish(files: list[str]) -> dict[str, Any]:
+    @task(pool=WRITER_POOL, outlets=[publications_made])
+    def ingest_and_publish(files: list[str], *, outlet_events: Any = None) -> dict[str, Any]:
         from pipelines.orchestration.dag_tasks import inbox_dir, ingest_pending, warehouse_dir
 
-        return ingest_pending(files, inbox=inbox_dir(), warehouse=warehouse_dir())
+        summary = ingest_pending(files, inbox=inbox_dir(), warehouse=warehouse_dir())
+        if summary.get("publications"):
+            outlet_events[publications_made].add(
+                publications, extra={"publications": summary["publications"]}
+            )
+        return summary
 
-    # Not in the writer pool: it reads the snapshot. No retries: with one active run at a time, a
-    # retry would hold the next ingest back; `elections forensics --publication ID` screens it later.
-    @task(retries=0)
-    def screen_publications(summary: dict[str, Any]) -> dict[str, Any]:
-        from pipelines.orchestration.dag_tasks import screen_published, warehouse_dir
-
-        return screen_published(list(summary.get("publications", [])), warehouse=warehouse_dir())
-
-    screen_publications(ingest_and_publish(scan_inbox()))  # type: ignore[arg-type]  # XComArgs stand in
+    ingest_and_publish(scan_inbox())  # type: ignore[arg-type]  # an XComArg stands in for the list
 
 
 election_night()

@@ -9,6 +9,9 @@ import json
 import sys
 
 from airflow.dag_processing.dagbag import DagBag
+from airflow.models.asset import AssetEvent, AssetModel
+from airflow.utils.session import create_session
+from sqlalchemy import select
 
 
 def main(dags_folder: str, dag_id: str, conf: str) -> int:
@@ -20,7 +23,15 @@ def main(dags_folder: str, dag_id: str, conf: str) -> int:
     assert dag is not None, f"no DAG {dag_id}"
     run = dag.test(run_conf=json.loads(conf) if conf else None)
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-    print("DAG-RESULT " + json.dumps({"state": str(run.state), "tasks": states}))
+    with create_session() as session:
+        emitted = session.execute(
+            select(AssetModel.name, AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetEvent.source_dag_id == dag_id, AssetEvent.source_run_id == run.run_id)
+            .order_by(AssetEvent.id)
+        ).all()
+    events = [[name, extra] for name, extra in emitted]
+    print("DAG-RESULT " + json.dumps({"state": str(run.state), "tasks": states, "asset_events": events}))
     return 0
 
 

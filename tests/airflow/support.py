@@ -20,6 +20,7 @@ class DagRunResult:
     state: str
     tasks: dict[str, str]
     output: str
+    asset_events: list[tuple[str, dict[str, Any]]]  # (asset name, extra) of each event the run emitted
 
 
 def run_dag_test(
@@ -41,7 +42,8 @@ def run_dag_test(
     for line in result.stdout.splitlines():
         if line.startswith("DAG-RESULT "):
             data = json.loads(line.removeprefix("DAG-RESULT "))
-            return DagRunResult(data["state"], data["tasks"], output)
+            events = [(name, extra) for name, extra in data["asset_events"]]
+            return DagRunResult(data["state"], data["tasks"], output, events)
     raise AssertionError(
         f"dag.test() of {dag_id} did not finish (exit {result.returncode}):\n{output[-4000:]}"
     )

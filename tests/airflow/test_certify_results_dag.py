@@ -42,6 +42,7 @@ def test_certify_is_refused_while_precincts_are_missing_then_certified_with_an_o
 
     assert refused.state == "failed"
     assert refused.tasks == {"certify": "failed"}  # failed at once: a refusal is not retried
+    assert refused.asset_events == []  # nothing published: nothing for forensic_screening
     assert "2 declared precinct(s) have neither reported nor been annulled (P011, P012)" in refused.output
     with duckdb.connect(str(snapshot), read_only=True) as conn:
         assert conn.execute("SELECT DISTINCT status FROM proj_publications").fetchall() == [("provisional",)]
@@ -56,6 +57,7 @@ def test_certify_is_refused_while_precincts_are_missing_then_certified_with_an_o
     )
 
     assert accepted.state == "success", accepted.output[-3000:]
+    assert accepted.asset_events == [("election_publications", {})]  # forensic_screening screens it
     with duckdb.connect(str(snapshot), read_only=True) as conn:
         certified = conn.execute(
             "SELECT publication_id, position FROM proj_publications WHERE status = 'certified'"
@@ -97,11 +99,8 @@ def test_election_night_into_a_certified_election_quarantines_and_does_not_fail(
     result = run_dag_test(airflow_home, "election_night", inbox=inbox, warehouse=warehouse)
 
     assert result.state == "success", result.output[-3000:]
-    assert result.tasks == {
-        "scan_inbox": "success",
-        "ingest_and_publish": "success",
-        "screen_publications": "success",  # the run published nothing: nothing to screen
-    }
+    assert result.tasks == {"scan_inbox": "success", "ingest_and_publish": "success"}
+    assert result.asset_events == []  # it published nothing: nothing for forensic_screening
     assert "election certified" in result.output  # the refusal is in the task log
     assert [p.name for p in (inbox / "processed").iterdir()] == ["late-amendment.csv"]
     with duckdb.connect(str(paths.snapshot), read_only=True) as conn:

@@ -34,11 +34,7 @@ def test_election_night_publishes_the_seat_table_of_the_files_in_the_inbox(
     result = run_dag_test(airflow_home, "election_night", inbox=inbox, warehouse=warehouse)
 
     assert result.state == "success", result.output[-3000:]
-    assert result.tasks == {
-        "scan_inbox": "success",
-        "ingest_and_publish": "success",
-        "screen_publications": "success",
-    }
+    assert result.tasks == {"scan_inbox": "success", "ingest_and_publish": "success"}
     # The oracle: the engine applied straight to the sums of the files' rows.
     votes = expected_totals(rows)
     expected = allocate(
@@ -50,12 +46,11 @@ def test_election_night_publishes_the_seat_table_of_the_files_in_the_inbox(
         published_votes = dict(conn.execute("SELECT list_id, votes FROM proj_seat_table").fetchall())
         publications = [r[0] for r in conn.execute("SELECT publication_id FROM proj_publications").fetchall()]
     assert published == {r.list_id: r.seats for r in expected.rows}
-    # After the table, the run screened its publication: the report beside the publication folders.
+    # The run published, so it told the forensic_screening DAG; it screened nothing itself.
+    assert len(publications) == 1
+    assert result.asset_events == [("election_publications", {"publications": publications})]
     forensics = WarehousePaths(warehouse).forensics
-    assert sorted(p.name for p in forensics.iterdir()) == publications and len(publications) == 1
-    assert "Screening, not proof" in (forensics / publications[0] / "forensics.html").read_text(
-        encoding="utf-8"
-    )
+    assert not forensics.exists()
     assert published_votes == votes
     assert sum(published.values()) == 98
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == [
@@ -67,8 +62,14 @@ def test_election_night_publishes_the_seat_table_of_the_files_in_the_inbox(
     # Nothing new: the next run ends at the scan, without opening the warehouse.
     again = run_dag_test(airflow_home, "election_night", inbox=inbox, warehouse=warehouse)
     assert again.state == "success"
-    assert again.tasks == {
-        "scan_inbox": "success",
-        "ingest_and_publish": "skipped",
-        "screen_publications": "skipped",
-    }
+    assert again.tasks == {"scan_inbox": "success", "ingest_and_publish": "skipped"}
+    assert again.asset_events == []
+
+    # What the event starts: the screen of the newest publication, its report beside the folders.
+    screened = run_dag_test(airflow_home, "forensic_screening", inbox=inbox, warehouse=warehouse)
+    assert screened.state == "success", screened.output[-3000:]
+    assert screened.tasks == {"screen_newest": "success"}
+    assert sorted(p.name for p in forensics.iterdir()) == publications
+    assert "Screening, not proof" in (forensics / publications[0] / "forensics.html").read_text(
+        encoding="utf-8"
+    )
