@@ -230,7 +230,7 @@ class ResultsReader:
                 raise ApiError(
                     404,
                     f"{folder.publication_id} is not screened yet: its forensic report is written after "
-                    f"the publication (by election night, or elections forensics --publication "
+                    f"the publication (by the forensic_screening DAG, or elections forensics --publication "
                     f"{folder.publication_id})",
                 ) from exc
             raise ApiError(
