@@ -292,21 +292,11 @@ def projection_text(p: SeatProjection) -> str:
 
 
 def quarantine_text(stakes: QuarantineStakes) -> str:
-    """One line: whether the quarantined rows and files could change who passes or any seat."""
-    m = stakes.materiality
-    assert m is not None
-    what = f"quarantine: {stakes.entries:,} row(s) or file(s)"
-    if m.at_stake_voters is None:
-        return (
-            f"{what}, {stakes.unnamed:,} naming no declared precinct: whether it could change the table "
-            "cannot be bounded"
-        )
-    what += f" naming {stakes.precincts:,} precinct(s) of {m.at_stake_voters:,} registered voters"
-    if m.verdict == "cannot_matter":
-        return f"{what}: cannot change who passes or any seat"
-    if m.verdict == "matters":
-        return f"{what}: COULD CHANGE THE TABLE, e.g. {m.witness}"
-    return f"{what}: could change the table (not ruled out)"
+    """One line: what a publication states of its quarantine, marked when it could change the table."""
+    from pipelines.publishing.publication_certainty import quarantine_statement
+
+    statement = quarantine_statement(stakes)
+    return f"WARNING: {statement}" if stakes.material else statement
 
 
 BOUNDS_COLUMNS = ("list_id", "name", "threshold", "fewest_seats", "most_seats")
