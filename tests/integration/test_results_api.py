@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -90,6 +91,10 @@ class EventReader(threading.Thread):
             return [pid for pid, _, _ in self.received]
 
     def close(self) -> None:
+        # Shut the socket down first: closing the connection under a reader blocked in readline waits for
+        # the stream's next line (up to its keep-alive, ~14 s) before it returns.
+        if self.conn.sock is not None:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
         self.conn.close()
 
 
