@@ -101,6 +101,14 @@ class SkipRule:
 
 
 @dataclass(frozen=True)
+class WhereItem:
+    """An item of skip_where or keep_where: a record it matches meets every one of its conditions
+    (one for `{column, matches}`, several for `{all: [...]}`: an office and its district)."""
+
+    conditions: tuple[SkipRule, ...]
+
+
+@dataclass(frozen=True)
 class NativeLayout:
     layout_id: str
     description: str
@@ -121,8 +129,8 @@ class NativeLayout:
     ignore: tuple[ColumnRef, ...]
     optional: tuple[ColumnRef, ...]  # named columns a file may lack
     lists: ListRule
-    skip_where: tuple[SkipRule, ...]  # records that are not stations (totals lines)
-    keep_where: tuple[SkipRule, ...]  # when given, only records one of these matches (one contest)
+    skip_where: tuple[WhereItem, ...]  # records that are not stations (totals lines)
+    keep_where: tuple[WhereItem, ...]  # when given, only records one of these matches (one contest)
     content: Mapping[str, Any]  # canonical: what the journal carries
     sha256: str
 
@@ -166,6 +174,8 @@ def _schema_error(data: Mapping[str, Any], file: str | None) -> InputError | Non
     message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
     if error.validator == "oneOf" and path == "lists":
         message = "give exactly one of columns, from_position (with to_position), other_columns or long"
+    if error.validator == "oneOf" and path is not None and path.split(".")[0] in ("skip_where", "keep_where"):
+        message = "give {column, matches} or {all: [{column, matches}, ...]} (each matches a string)"
     return InputError(
         f"layout: {path or 'layout'}: {message}",
         file=file,
@@ -349,10 +359,14 @@ def parse_layout(data: object, *, file: str | None = None) -> NativeLayout:
         "ignore": list(data.get("ignore", ())),
         "optional": list(data.get("optional", ())),
         "lists": _canonical_lists(raw_lists),
-        "skip_where": [dict(item) for item in data["skip_where"]] if "skip_where" in data else None,
+        "skip_where": [_canonical_where(item) for item in data["skip_where"]]
+        if "skip_where" in data
+        else None,
         # Fields added later are left out of the content when absent, so the content (and SHA-256)
         # of a layout that does not use them is what it was before they existed.
-        "keep_where": [dict(item) for item in data["keep_where"]] if "keep_where" in data else None,
+        "keep_where": [_canonical_where(item) for item in data["keep_where"]]
+        if "keep_where" in data
+        else None,
     }
     # Absent and null are one content; the separators' null is spelled, as the schema allows it.
     content = {k: v for k, v in content.items() if v is not None or k.endswith("_separator")}
@@ -415,8 +429,26 @@ def _pattern(text: object, field: str, file: str | None) -> re.Pattern[str]:
         ) from None
 
 
-def _skip_rule(number: int, item: Mapping[str, Any], file: str | None, field: str = "skip_where") -> SkipRule:
-    return SkipRule(item["column"], _pattern(item["matches"], f"{field}.{number}.matches", file))
+def _skip_rule(
+    number: int, item: Mapping[str, Any], file: str | None, field: str = "skip_where"
+) -> WhereItem:
+    if "all" not in item:
+        return WhereItem(
+            (SkipRule(item["column"], _pattern(item["matches"], f"{field}.{number}.matches", file)),)
+        )
+    return WhereItem(
+        tuple(
+            SkipRule(part["column"], _pattern(part["matches"], f"{field}.{number}.all.{m}.matches", file))
+            for m, part in enumerate(item["all"])
+        )
+    )
+
+
+def _canonical_where(item: Mapping[str, Any]) -> dict[str, Any]:
+    # A one-condition item's content is the item as given, as it was before `all` existed.
+    if "all" not in item:
+        return dict(item)
+    return {"all": [dict(part) for part in item["all"]]}
 
 
 def layout_data(data: bytes, *, file: str) -> object:

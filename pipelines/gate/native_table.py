@@ -35,6 +35,8 @@ from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatP
 
 # Counts are whole numbers: digits, optionally signed (a negative count is the gate's to refuse).
 _WHOLE = re.compile(r"[+-]?[0-9]+")
+# An item of skip_where or keep_where with its columns found: (position, pattern) each to be met.
+Conditions = list[tuple[int, re.Pattern[str]]]
 # A space as thousands separator is also written as a no-break or narrow no-break space.
 _SPACES = ("\u00a0", "\u202f")
 LAYOUT_MISFIT = "layout_mismatch"
@@ -264,14 +266,17 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
         if isinstance(found, str):
             return FormatRejection("missing_column", f"line {head.line}: {found}")
         positions[ref] = found
-    skips: list[tuple[int, re.Pattern[str]]] = []
-    keeps: list[tuple[int, re.Pattern[str]]] = []
-    for rules, out in ((layout.skip_where, skips), (layout.keep_where, keeps)):
-        for rule in rules:
-            found = _resolve(header, rule.column)
-            if isinstance(found, str):
-                return FormatRejection("missing_column", f"line {head.line}: {found}")
-            out.append((found, rule.matches))
+    skips: list[Conditions] = []
+    keeps: list[Conditions] = []
+    for items, out in ((layout.skip_where, skips), (layout.keep_where, keeps)):
+        for item in items:
+            conditions: Conditions = []
+            for rule in item.conditions:
+                found = _resolve(header, rule.column)
+                if isinstance(found, str):
+                    return FormatRejection("missing_column", f"line {head.line}: {found}")
+                conditions.append((found, rule.matches))
+            out.append(conditions)
     body = records[layout.skip_rows + 1 :]
     if keeps:
         body = [r for r in body if _kept(r.fields, keeps)]
@@ -293,7 +298,7 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
     ]
     if layout.lists.long_list is not None:
         return _widened(NativeFile(layout, header, positions, (), tuple(good), tuple(problems)))
-    named = {*positions.values(), *(n for n, _ in (*skips, *keeps))}
+    named = {*positions.values(), *(n for item in (*skips, *keeps) for n, _ in item)}
     list_positions = _list_positions(header, layout, named)
     if isinstance(list_positions, str):
         return FormatRejection("missing_column", f"line {head.line}: {list_positions}")
@@ -309,15 +314,21 @@ def read_native(data: bytes, layout: NativeLayout) -> NativeFile | FormatRejecti
     return NativeFile(layout, header, positions, lists, tuple(good), tuple(problems))
 
 
-def _not_a_station(fields: Sequence[str], skips: Sequence[tuple[int, re.Pattern[str]]]) -> bool:
+def _not_a_station(fields: Sequence[str], skips: Sequence[Conditions]) -> bool:
     """Whether the layout's skip_where says this record is not a station (a totals line)."""
-    return any(n < len(fields) and pattern.fullmatch(fields[n].strip()) for n, pattern in skips)
+    return any(
+        all(n < len(fields) and pattern.fullmatch(fields[n].strip()) for n, pattern in item) for item in skips
+    )
 
 
-def _kept(fields: Sequence[str], keeps: Sequence[tuple[int, re.Pattern[str]]]) -> bool:
-    """Whether the layout's keep_where keeps this record; one too short to tell is kept, so that it
-    is reported (field_count) rather than dropped unseen."""
-    return any(n >= len(fields) or pattern.fullmatch(fields[n].strip()) for n, pattern in keeps)
+def _kept(fields: Sequence[str], keeps: Sequence[Conditions]) -> bool:
+    """Whether the layout's keep_where keeps this record; one too short to tell (short of any column
+    an item reads) is kept, so that it is reported (field_count) rather than dropped unseen."""
+    return any(
+        any(n >= len(fields) for n, _ in item)
+        or all(pattern.fullmatch(fields[n].strip()) for n, pattern in item)
+        for item in keeps
+    )
 
 
 def _ids_clash(lists: Sequence[NativeList]) -> FormatRejection | None:
