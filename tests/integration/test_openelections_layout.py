@@ -63,3 +63,42 @@ def test_the_layout_path_gives_the_dedicated_paths_totals_and_winner(tmp_path: P
     journaled = load_layout(str(layout)).content
     assert "extends" not in journaled and journaled["lists"]["long"]["missing_list"] == "zero"
     assert journaled["keep_where"][0] == {"column": "office", "matches": "Governor"}
+
+
+# Two House seats in one file: the district's own records are kept by office and district together.
+HOUSE_FILE = """county,precinct,office,district,candidate,party,votes
+Adams,A1,U.S. House,3,Ann Smith,DEM,120
+Adams,A1,U.S. House,3,Bob Jones,REP,100
+Adams,A1,U.S. House,4,Cy Dee,DEM,70
+Adams,A1,U.S. House,4,Di Eve,REP,90
+Adams,A2,U.S. House,3,Ann Smith,DEM,30
+Adams,A2,U.S. House,3,Bob Jones,REP,80
+Adams,A2,U.S. House,4,Cy Dee,DEM,1
+Adams,A2,President,,Flo Gee,DEM,250
+"""
+HOUSE_LAYOUT = """layout_id: openelections-house-3
+extends: openelections
+keep_where:
+  - all: [{column: office, matches: "U\\\\.S\\\\. House"}, {column: district, matches: "0*3"}]
+"""
+
+
+def test_a_districted_office_is_kept_by_office_and_district_together(tmp_path: Path) -> None:
+    assert HOUSE_LAYOUT in (REPO_ROOT / "docs" / "layouts.md").read_text(encoding="utf-8")  # as documented
+    source, layout = tmp_path / "house.csv", tmp_path / "house-3.yaml"
+    source.write_text(HOUSE_FILE, encoding="utf-8")
+    layout.write_text(HOUSE_LAYOUT, encoding="utf-8")
+    native = WarehousePaths(tmp_path / "native")
+    where = ("--warehouse", str(native.root))
+    assert main(["declare", str(source), "--layout", str(layout), "--rules", str(EXAMPLE / "rules.yaml"),
+                 "--election", "zz-house-3", "--name", "ZZ House 3", *where]) == EXIT_OK  # fmt: skip
+    assert (
+        main(["ingest", str(source), "--layout", str(layout), "--election", "zz-house-3", *where]) == EXIT_OK
+    )
+
+    seats = query(native, "SELECT name, votes, seats FROM proj_seat_table ORDER BY name")
+    assert seats == [("Ann Smith", 150, 0), ("Bob Jones", 180, 1)]
+    assert query(native, "SELECT count(*) FROM proj_quarantine") == [(0,)]
+    assert load_layout(str(layout)).content["keep_where"] == [
+        {"all": [{"column": "office", "matches": "U\\.S\\. House"}, {"column": "district", "matches": "0*3"}]}
+    ]

@@ -276,3 +276,47 @@ def test_a_figure_is_read_from_records_any_of_its_rules_matches() -> None:
         ["Adams/P2", "300"],
         ["Baker/P1", "50"],
     ]
+
+
+# Two columns together: the Governor's records whose votes start with a 1.
+ALL_KEEP = [{"all": [{"column": "office", "matches": "Governor"}, {"column": "votes", "matches": "1[0-9]*"}]}]
+
+
+def test_an_all_item_keeps_or_skips_the_records_meeting_every_condition() -> None:
+    kept = table(read(LONG, {**LAYOUT, "keep_where": ALL_KEEP})).frame
+    columns = ["precinct_id", "registered_voters", "invalid_ballots", "ann", "bob"]
+    assert kept[columns].values.tolist() == [
+        ["Adams/P1", "220", "0", "120", "100"],
+        ["Baker/P1", "22", "0", "10", "12"],
+    ]
+    skip = [{"all": [{"column": "office", "matches": "Governor"}, {"column": "votes", "matches": "2"}]}]
+    skipped = table(read(LONG, {**LAYOUT, "skip_where": skip})).frame
+    assert skipped["invalid_ballots"].tolist() == ["3", "0", "0"]  # the under votes' 2 records skipped
+    # A record too short for one of the item's columns is kept, so it is reported, not dropped unseen.
+    short = read([*LONG, "Adams,P3,Senate,Fay"], {**LAYOUT, "keep_where": ALL_KEEP})
+    assert [p.rule for p in short.problems] == ["field_count"]
+    layout = parse_layout({**LAYOUT, "keep_where": ALL_KEEP})
+    assert layout.content["keep_where"] == ALL_KEEP
+    assert layout_from_content(layout.content, layout.sha256) == layout
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"keep_where": [{"all": []}]}, "keep_where.0"),
+        (
+            {"skip_where": [{"column": "office", "matches": "x"}, {"all": [{"column": "office"}]}]},
+            "skip_where.1",
+        ),
+        (
+            {"keep_where": [{"all": [{"column": "office", "matches": "x"}], "column": "votes"}]},
+            "keep_where.0",
+        ),
+        ({"keep_where": [{"all": [{"column": "office", "matches": "(x"}]}]}, "keep_where.0.all.0.matches"),
+    ],
+)
+def test_a_bad_all_item_is_refused_naming_the_item(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(InputError) as refused:
+        parse_layout({**LAYOUT, **change}, file="bad.yaml")
+    assert refused.value.location.column == field
+    assert "\n" not in str(refused.value)

@@ -181,6 +181,27 @@ LONG_FIGURES = parse_layout(
     }
 )
 
+# The same, its filters `all` items: two columns together, one the last (a short record lacks it).
+LONG_FIGURES_ALL = parse_layout(
+    {
+        **LONG_FIGURES.content,
+        "layout_id": "long-figures-all",
+        "keep_where": [
+            {
+                "all": [
+                    {"column": "office", "matches": "Governor"},
+                    {"column": "candidate", "matches": "Ann|Over"},
+                ]
+            },
+            {"column": "office", "matches": "Registered"},
+            {"all": [{"column": "office", "matches": "Senate"}, {"column": "spoiled", "matches": "[0-9]*"}]},
+        ],
+        "skip_where": [
+            {"all": [{"column": "candidate", "matches": "Cy"}, {"column": "spoiled", "matches": "0"}]}
+        ],
+    }
+)
+
 
 @st.composite
 def derived_file(draw: st.DrawFn) -> bytes:
@@ -231,3 +252,12 @@ def test_figures_of_their_own_records_translate_as_the_per_row_reader(data: byte
     if isinstance(native, FormatRejection):
         return
     assert_alike(data, LONG_FIGURES, [item.list_id for item in native.lists])
+
+
+@settings(max_examples=40, deadline=None)
+@given(long_figures_file())
+def test_records_kept_by_all_items_translate_as_the_per_row_reader(data: bytes) -> None:
+    native = read_native(data, LONG_FIGURES_ALL)
+    if isinstance(native, FormatRejection):
+        return
+    assert_alike(data, LONG_FIGURES_ALL, [item.list_id for item in native.lists])
