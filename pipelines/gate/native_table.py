@@ -577,12 +577,6 @@ def read_row(native: NativeFile, record: NativeRecord) -> NativeRow | RowFormatP
     )
 
 
-def native_precinct_ids(data: bytes, layout: NativeLayout) -> list[str]:
-    """The precinct ids a native file names, as far as they can be read (the gate says the rest)."""
-    native = read_native(data, layout)
-    return [] if isinstance(native, FormatRejection) else precinct_ids_of(native)
-
-
 def _stripped(native: NativeFile, position: int) -> list[str]:
     return [record.fields[position].strip() for record in native.records]
 

@@ -10,7 +10,7 @@ import yaml
 from pipelines.core.errors import InputError
 from pipelines.core.paths import REPO_ROOT
 from pipelines.gate.native_layout import layout_from_content, load_layout, parse_layout, shipped_layouts
-from pipelines.gate.native_table import NativeFile, native_precinct_ids, protocol_table, read_native, read_row
+from pipelines.gate.native_table import NativeFile, precinct_ids_of, protocol_table, read_native, read_row
 from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
 
 LAYOUT_FILE = REPO_ROOT / "examples" / "native" / "commission-cp1251.yaml"
@@ -94,7 +94,7 @@ def test_totals_lines_the_layout_skips_are_not_stations() -> None:
     native = read_native(data, layout)
     assert isinstance(native, NativeFile), native
     assert [r.line for r in native.records] == [4, 6]
-    assert native_precinct_ids(data, layout) == ["01-3-0007", "02-1-0001"]
+    assert precinct_ids_of(native) == ["01-3-0007", "02-1-0001"]
     # Without the rule the totals lines are read as stations (and refused for their empty parts).
     assert [r.line for r in read(data).records] == [3, 4, 5, 6]
     # The rule is part of the layout's content (journaled, hashed); absent, the content is as before.
@@ -199,7 +199,9 @@ def test_protocol_table_has_the_protocol_columns_and_native_line_numbers() -> No
         (4, "not_a_whole_number", "Выдано бюллетеней"),
         (5, "field_count", None),
     ]
-    assert native_precinct_ids(native_bytes("01;3;0007;С;1;1;1;0;1;0;0"), native.layout) == ["01-3-0007"]
+    short = read_native(native_bytes("01;3;0007;С;1;1;1;0;1;0;0"), native.layout)
+    assert isinstance(short, NativeFile), short
+    assert precinct_ids_of(short) == ["01-3-0007"]
 
 
 def test_protocol_table_refuses_lists_the_election_does_not_declare() -> None:
