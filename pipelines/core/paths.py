@@ -21,6 +21,12 @@ DAGS_DIR = REPO_ROOT / "dags"
 LOCAL_AIRFLOW_HOME = REPO_ROOT / ".airflow"
 
 
+def data_docs_template_cache(data_docs: Path) -> Path:
+    """Where the Data Docs site in `data_docs` keeps GX's templates compiled (jinja2 bytecode): a cache
+    beside the results GX keeps there, safe to delete (the templates are compiled again)."""
+    return data_docs / "_template_cache"
+
+
 def default_warehouse_dir() -> Path:
     """`$ELECTIONS_WAREHOUSE`, else `./warehouse` (the repository's folder, whose data files git ignores)."""
     return Path(os.environ.get("ELECTIONS_WAREHOUSE", "warehouse"))

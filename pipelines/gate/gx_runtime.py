@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.core.paths import data_docs_template_cache
 from pipelines.gate.expectation_suites import ExpectationSpec
 
 _GX_LOGGERS = ("great_expectations", "great_expectations._docs_decorators")
@@ -117,7 +118,14 @@ def _new_context(data_docs_dir: Path | None) -> Any:
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(data_docs_dir),
                 },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "view": _cached_view("CachedIndexPageView", data_docs_dir),
+                },
+                "site_section_builders": {
+                    section: {"view": _cached_view("CachedPageView", data_docs_dir)}
+                    for section in ("expectations", "validations", "profiling")
+                },
             }
         }
     context = gx.get_context(mode="ephemeral", project_config=config)
@@ -133,6 +141,15 @@ def _new_context(data_docs_dir: Path | None) -> Any:
     finally:
         del context._save_project_config
     return context
+
+
+def _cached_view(class_name: str, data_docs_dir: Path) -> dict[str, str]:
+    """A site view that renders from templates compiled once and kept on disk (`data_docs_views`)."""
+    return {
+        "module_name": "pipelines.gate.data_docs_views",
+        "class_name": class_name,
+        "bytecode_cache": str(data_docs_template_cache(data_docs_dir)),
+    }
 
 
 def _results_store_config(data_docs_dir: Path) -> dict[str, Any]:
