@@ -41,7 +41,7 @@ from pipelines.publishing.seat_table import allocate_totals, national_totals
 from pipelines.rules.rule_profiles import profile_to_dict
 from pipelines.rules.seat_allocation import Allocation
 from pipelines.store.certification import Certification, certification_in_force
-from pipelines.store.election_rules import rules_in_force
+from pipelines.store.election_rules import RulesInForce, rules_in_force
 from pipelines.store.event_store import EventStore
 from pipelines.store.migrations import first_row
 from pipelines.store.projections import update_projections
@@ -90,23 +90,42 @@ def last_result_position(store: EventStore, election_id: str) -> int:
     Usually one of the latest events: those are read first (a few ms at a million events instead of a
     scan of every event); the whole log only when none of them changed this election's results.
     """
+    return _last_result(store, election_id)[0]
+
+
+def _last_result(store: EventStore, election_id: str) -> tuple[int, RulesInForce | None]:
+    """`last_result_position`, and the rules in force at the head (None: the election is not declared)."""
     params = {"election": election_id, "result_events": list(RESULT_EVENTS)}
     recent = first_row(
         store.conn.execute(query("last_result_position_recent"), {**params, "recent": _RECENT_POSITIONS})
     )
-    rules_from = _rules_apply_from(store, election_id)
+    at_head = _rules_at_head(store, election_id)
+    rules_from = at_head.effective_from if at_head is not None else 0
     if recent is not None and recent[0] is not None:
-        return max(int(str(recent[0])), rules_from)
+        return max(int(str(recent[0])), rules_from), at_head
     row = first_row(store.conn.execute(query("last_result_position"), params))
-    return max(int(str(row[0])) if row else 0, rules_from)
+    return max(int(str(row[0])) if row else 0, rules_from), at_head
 
 
-def _rules_apply_from(store: EventStore, election_id: str) -> int:
-    """The position from which the rules in force at the head apply; 0 for an election not declared."""
+def _rules_at_head(store: EventStore, election_id: str) -> RulesInForce | None:
     try:
-        return rules_in_force(store.conn, election_id).effective_from
+        return rules_in_force(store.conn, election_id)
     except InputError:
-        return 0
+        return None
+
+
+def _rules_at(
+    store: EventStore, election_id: str, based_on: int, at_head: RulesInForce | None
+) -> RulesInForce:
+    """The rules in force at `based_on` (at most the head), without reading the log again when the
+    head's stood there already: the rules at a position are the latest in effect among those set by
+    then (`election_rules`), so rules set and in effect by `based_on` that are the latest at the head
+    are the latest at `based_on` too. (A publication is based at or after its rules' effective
+    position, so that is every publication; the log is read again only for one it cannot be.) Each
+    read scans the log for the election's rule events: ~0.07 s at a million events."""
+    if at_head is not None and at_head.set_at <= based_on and at_head.effective_from <= based_on:
+        return at_head
+    return rules_in_force(store.conn, election_id, based_on)
 
 
 def _published_at(store: EventStore, election_id: str, based_on: int) -> dict[str, str]:
@@ -133,7 +152,7 @@ def publish(
     `occurred_at` (default: now) is the publication's time in the log; a replay passes the time the
     original run published, so that its tables equal the original's, and the format its folder had
     (`publication_format`, recorded in the event from format 2 on; 1 leaves the key out as it was)."""
-    based_on = last_result_position(store, election_id)
+    based_on, at_head = _last_result(store, election_id)
     # Nothing new to publish; a folder lost to a crash after the commit is written now.
     in_force = certification_in_force(store.conn, election_id)
     if in_force is not None:
@@ -145,8 +164,9 @@ def publish(
         return None
     number = _count(store, election_id, RESULTS_CERTIFIED) + 1 if status == "certified" else 1
     pub_id = publication_id(election_id, status, based_on, certification=number)
+    rules = _rules_at(store, election_id, based_on, at_head)
     event, publication = _publication_event(
-        store, election_id, pub_id, status, based_on, extra, occurred_at, publication_format
+        store, election_id, pub_id, rules, status, based_on, extra, occurred_at, publication_format
     )
     with store.transaction():
         store.append([event])
@@ -159,15 +179,15 @@ def _publication_event(
     store: EventStore,
     election_id: str,
     pub_id: str,
+    rules: RulesInForce,
     status: Status,
     based_on: int,
     extra: dict[str, Any] | None,
     occurred_at: datetime | None,
     publication_format: int,
 ) -> tuple[ResultsPublished | ResultsCertified, Publication]:
-    """The event that publishes the current totals' allocation under `pub_id`, not yet appended.
-    Raises RulesCannotDecide when there is nothing to allocate."""
-    rules = rules_in_force(store.conn, election_id, based_on)
+    """The event that publishes the current totals' allocation under `pub_id` by `rules` (those in
+    force at `based_on`), not yet appended. Raises RulesCannotDecide when there is nothing to allocate."""
     profile = rules.profile
     totals = national_totals(store.conn, election_id)
     if totals.precincts_counted == 0:
@@ -382,11 +402,12 @@ def revoke_certification(
     events: list[DomainEvent] = [revoked]
     publication = None
     if publish_provisional:
-        based_on = last_result_position(store, election_id)
+        based_on, at_head = _last_result(store, election_id)
         number = _count(store, election_id, CERTIFICATION_REVOKED) + 1
         pub_id = publication_id(election_id, "provisional", based_on, revocation=number)
+        rules = _rules_at(store, election_id, based_on, at_head)
         event, publication = _publication_event(
-            store, election_id, pub_id, "provisional", based_on, None, moment, publication_format
+            store, election_id, pub_id, rules, "provisional", based_on, None, moment, publication_format
         )
         events.append(event)
     with store.transaction():

@@ -72,6 +72,23 @@ def _head(warehouse: Path) -> int:
     return int(row[0])
 
 
+def _assert_published_by_the_rules_at_their_base(warehouse: Path) -> None:
+    """Each publication event carries the rules in force at the position it is based on."""
+    with duckdb.connect(str(WarehousePaths(warehouse).database), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT election_id, payload FROM events "
+            "WHERE event_type IN ('ResultsPublished', 'ResultsCertified')"
+        ).fetchall()
+        assert rows
+        for election_id, payload in rows:
+            event = json.loads(str(payload))
+            in_force = rules_in_force(conn, str(election_id), int(event["based_on_position"]))
+            assert (event["rules_sha256"], event["rule_profile"]) == (
+                in_force.sha256,
+                in_force.profile.profile_id,
+            )
+
+
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out = capsys.readouterr()
@@ -256,6 +273,7 @@ def test_amendment_changes_seats_from_its_position_on_never_before(
     assert _cli(capsys, "rebuild", *wh)[0] == EXIT_OK
     assert _seats(warehouse) == seats
     assert_store_sound(warehouse)
+    _assert_published_by_the_rules_at_their_base(warehouse)
 
 
 def test_scheduled_amendment_applies_once_the_log_reaches_it(
@@ -282,6 +300,7 @@ def test_scheduled_amendment_applies_once_the_log_reaches_it(
         assert conn.execute("SELECT rules_profile_id FROM proj_elections").fetchall() == [
             ("kz-mazhilis-2021",)
         ]
+    _assert_published_by_the_rules_at_their_base(warehouse)
 
 
 def test_amendment_of_a_certified_election_is_refused(
