@@ -1,7 +1,8 @@
 -- Macros stored in a database (default: the connection's own) under the name of a DuckDB built-in, which a connection to it would call instead.
-SELECT DISTINCT function_name
+-- One pass over duckdb_functions() (~3,000 rows, built afresh by each call): every writer opens with this check.
+SELECT function_name
 FROM duckdb_functions()
-WHERE database_name = coalesce(?, current_database())
-  AND function_type IN ('macro', 'table_macro')
-  AND function_name IN (SELECT function_name FROM duckdb_functions() WHERE database_name = 'system')
+GROUP BY function_name
+HAVING bool_or(database_name = coalesce(?, current_database()) AND function_type IN ('macro', 'table_macro'))
+   AND bool_or(database_name = 'system')
 ORDER BY 1
