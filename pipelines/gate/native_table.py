@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.domain.election import ElectionDeclaration
 from pipelines.gate.native_layout import (
@@ -31,7 +32,7 @@ from pipelines.gate.native_layout import (
     CountSource,
     NativeLayout,
 )
-from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
+from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem, text_table
 
 # Counts are whole numbers: digits, optionally signed (a negative count is the gate's to refuse).
 _WHOLE = re.compile(r"[+-]?[0-9]+")
@@ -778,13 +779,10 @@ def protocol_table(
         else:  # never expected: every cell read_row reads was read here, and it reads them alike
             keep[index] = True
     lines = np.array([record.line for record in native.records], dtype=np.int64)
-    frame: dict[str, object] = {"row": lines[keep]}
-    frame.update(
-        {name: pd.Series(np.asarray(cells[name], dtype=object)[keep], dtype="str") for name in columns}
-    )
+    kept = [pa.array(np.asarray(cells[name], dtype=object)[keep], type=pa.large_string()) for name in columns]
     problems.sort(key=lambda p: p.row)
     return RawTable(
-        "protocol", tuple(columns), pd.DataFrame(frame, copy=False), tuple(problems), False, "none"
+        "protocol", tuple(columns), text_table(lines[keep], columns, kept), tuple(problems), False, "none"
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipelines.gate import protocol_format
@@ -113,21 +114,21 @@ def test_arrow_reader_matches_the_csv_module(
 def test_arrow_reader_takes_clean_files_and_leaves_bad_ones_to_the_line_reader(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    arrow_frame = protocol_format._arrow_frame
-    made: list[pd.DataFrame | None] = []
+    arrow_cells = protocol_format._arrow_cells
+    made: list[pa.Table | None] = []
 
-    def spy(*args: Any, **kwargs: Any) -> pd.DataFrame | None:
-        made.append(arrow_frame(*args, **kwargs))
+    def spy(*args: Any, **kwargs: Any) -> pa.Table | None:
+        made.append(arrow_cells(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(protocol_format, "_arrow_frame", spy)
+    monkeypatch.setattr(protocol_format, "_arrow_cells", spy)
     taken = 0
     for seed in range(200):
         made.clear()
         table = protocol_format._simple_table(clean_file(random.Random(seed)), list_ids=LISTS, had_bom=False)
         if isinstance(table, RawTable) and made and made[0] is not None:
             taken += 1
-            assert not table.row_problems and made[0] is table.frame
+            assert not table.row_problems and made[0] is table.cells
         elif isinstance(table, RawTable) and table.row_problems:
             assert not made or made[0] is None
     assert taken > 50

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from pipelines.gate.native_table import (
     read_row,
     stations,
 )
-from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem
+from pipelines.gate.protocol_format import FormatRejection, RawTable, RowFormatProblem, text_table
 
 COMMISSION = load_layout(str(REPO_ROOT / "examples" / "native" / "commission-cp1251.yaml"))
 PROTOCOL_V1 = load_layout("protocol-v1")
@@ -68,10 +69,10 @@ def per_row_table(native: NativeFile, *, election_id: str, list_ids: Sequence[st
             cells["reason"].append(row.reason)
         for list_id, index in zip(list_ids, order, strict=True):
             cells[list_id].append(str(row.votes[index]))
-    frame: dict[str, object] = {"row": np.array(lines, dtype=np.int64)}
-    frame.update({name: pd.Series(values, dtype="str") for name, values in cells.items()})
+    texts = [pa.array(cells[name], type=pa.large_string()) for name in columns]
     problems.sort(key=lambda p: p.row)
-    return RawTable("protocol", tuple(columns), pd.DataFrame(frame), tuple(problems), False, "none")
+    table = text_table(np.array(lines, dtype=np.int64), columns, texts)
+    return RawTable("protocol", tuple(columns), table, tuple(problems), False, "none")
 
 
 COUNT = st.one_of(
