@@ -388,12 +388,15 @@ def _cell_frame(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> _Ce
     rows = frame["row"].to_numpy(dtype="int64")
     codes: dict[str, np.ndarray] = {}
     firsts: dict[str, np.ndarray] = {}
-    cell_texts: list[pa.ChunkedArray] = []
+    cell_texts: list[pa.Array] = []
     counts: list[np.ndarray] = []
     for name in names:
         count = frame[f"n__{name}"].to_numpy(dtype="float64") if name in bounded else None
         codes[name], firsts[name] = _distinct(frame[name], count)
-        cell_texts.append(pa.chunked_array(pa.array(frame[name])).take(pa.array(firsts[name])))
+        # One Arrow array each: pa.chunked_array converts chunked ones cell by cell, in Python.
+        cell_texts.append(
+            pa.chunked_array(pa.array(frame[name])).take(pa.array(firsts[name])).combine_chunks()
+        )
         counts.append(count[firsts[name]] if count is not None else np.full(len(firsts[name]), np.nan))
     sizes = [len(firsts[name]) for name in names]
 
@@ -627,8 +630,11 @@ def _in_file(batch: _Batch, starts: np.ndarray) -> _Batch:
     """A stacked batch whose precinct ids are told apart by file: a precinct must be unique within a
     file (rule duplicate_precinct), and two files naming one precinct are not a duplicate."""
     frame = batch.frame
-    owner = pd.Series(_owners(frame["row"], starts), index=frame.index).astype("str")
-    keyed = frame.assign(d__precinct_in_file=owner.str.cat(frame["precinct_id"], sep="/"))
+    text = pa.large_string()
+    owner = pc.cast(pa.array(_owners(frame["row"], starts)), text)
+    precinct = pc.cast(pa.array(frame["precinct_id"]), text)
+    keys = pc.binary_join_element_wise(owner, precinct, pa.scalar("/", text))
+    keyed = frame.assign(d__precinct_in_file=pd.Series(keys, index=frame.index, dtype=_TEXT))
     return _Batch(keyed, batch.groups, batch.parameters)
 
 
