@@ -69,13 +69,15 @@ def protocol_anomalies(
     votes = frame[list(list_ids)]
     valid = votes.sum(axis=1) + frame["against_all"]
     top = votes.max(axis=1)
-    top_list = votes.idxmax(axis=1) if len(list_ids) else pd.Series([""] * len(frame))
+    # The first list holding the most votes, as idxmax gives it, without its per-row labels (~30 ms
+    # at 100,000 rows).
+    names = np.array(list_ids, dtype=object)
+    tops = names[votes.to_numpy().argmax(axis=1)] if len(list_ids) else np.full(len(frame), "", dtype=object)
     found: list[tuple[int, Anomaly]] = []
     rows = frame["row"].to_numpy()
     precincts = frame["precinct_id"].to_numpy()
     # Plain arrays: reading flagged rows through `frame.at` cost more than finding them.
     arrays = {name: frame[name].to_numpy() for name in (*list_ids, *_COUNTS)}
-    tops = top_list.to_numpy()
     valids = valid.to_numpy()
 
     def add(mask: pd.Series, kind: str, describe: Callable[[int], str]) -> None:

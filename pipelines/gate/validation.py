@@ -276,9 +276,13 @@ def _protocol_batch(
     columns["d__known_region"] = raw["region"].where(
         raw["region"].isin({r.region_id for r in election.regions})
     )
-    parts = [columns[f"n__{name}"].to_numpy() for name in (*lists, "against_all", "invalid_ballots")]
     # Exact: whole numbers below the cap, so every partial sum stays below 2**53; NaN if any part is.
-    columns["d__sum_of_parts"] = pd.Series(np.sum(parts, axis=0), index=raw.index)
+    # Added in place: np.sum over the list would first copy every part into one 2-D array.
+    first, *rest = (columns[f"n__{name}"].to_numpy() for name in (*lists, "against_all", "invalid_ballots"))
+    parts = first.copy()
+    for part in rest:
+        parts += part
+    columns["d__sum_of_parts"] = pd.Series(parts, index=raw.index)
     columns["d__issued_limit"] = _allowance_limit(
         columns["n__registered_voters"], policy.day_allowance, policy.count_cap
     )
@@ -504,19 +508,17 @@ def _cell_rejections(failure: ExpectationFailure, by_row: pd.DataFrame, file: st
 
 
 def _normalised_protocols(batch: pd.DataFrame, list_ids: Sequence[str]) -> pd.DataFrame:
-    out: dict[str, pd.Series] = {"row": batch["row"].astype("int64")}
+    # Plain arrays, so the frame is built once with a fresh index and its counts as one int64 block.
+    out: dict[str, Any] = {"row": batch["row"].to_numpy(dtype="int64")}
     for name in ("election_id", "precinct_id", "region"):
-        out[name] = batch[name].astype("str")
-    for name in PROTOCOL_NUMBERS:
-        out[name] = batch[f"n__{name}"]
-    out["reason"] = batch["reason"].astype("str")
-    for name in list_ids:
-        out[name] = batch[f"n__{name}"]
-    frame = pd.DataFrame(out)
-    numeric = [c for c in frame.columns if c not in {"election_id", "precinct_id", "region", "reason"}]
+        out[name] = batch[name].astype("str").array
     # Only rows that passed every rule are converted, so every value is a finite whole number <= the cap.
-    frame[numeric] = frame[numeric].astype("int64")
-    return frame.reset_index(drop=True)
+    for name in PROTOCOL_NUMBERS:
+        out[name] = batch[f"n__{name}"].to_numpy(dtype="int64")
+    out["reason"] = batch["reason"].astype("str").array
+    for name in list_ids:
+        out[name] = batch[f"n__{name}"].to_numpy(dtype="int64")
+    return pd.DataFrame(out)
 
 
 @dataclass(frozen=True)
@@ -711,11 +713,11 @@ def _validate_stacked(
             local = int(anomaly.row or 0) - int(starts[owner])
             anomalies[owner].append(dataclasses.replace(anomaly, file=names[owner], row=local))
     bounds = np.searchsorted(owners, np.arange(len(files) + 1), side="left")
+    if len(files) > 1:  # every file's rows back to its own numbers at once, not a frame copy per file
+        accepted = accepted.assign(row=accepted["row"].to_numpy() - starts[owners])
     outcomes = []
     for number, (name, table) in enumerate(zip(names, tables, strict=True)):
         mine = accepted.iloc[bounds[number] : bounds[number + 1]].reset_index(drop=True)
-        if starts[number]:
-            mine = mine.assign(row=mine["row"] - int(starts[number]))
         file_rejection = None
         if refused_whole[number]:
             rows = len({r.row for r in rejections[number]})

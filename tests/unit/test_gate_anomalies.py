@@ -69,3 +69,24 @@ def test_flags_match_fraction_arithmetic(share: Fraction) -> None:
     flags = {(a.row, a.kind) for a in found if a.row is not None}
     assert flags == expected(frame, thresholds)
     assert flags, "the random frame should raise some flag"
+
+
+def test_dominant_list_names_the_first_list_in_ballot_order_among_equals() -> None:
+    rng = random.Random(5)
+    frame = random_frame(rng, 200)
+    for i in range(0, 200, 2):  # ties for the top: the message names the first such list on the ballot
+        tied = rng.sample(LISTS, 2)
+        top = int(frame.loc[i, list(LISTS)].max()) + 1
+        for name in tied:
+            frame.loc[i, name] = top
+    thresholds = AnomalyThresholds(dominant_list_share=Fraction(1, 3))
+    found = [
+        a
+        for a in protocol_anomalies(frame, list_ids=LISTS, earlier_votes={}, thresholds=thresholds, file="f")
+        if a.kind == "dominant_list"
+    ]
+    assert len(found) > 100
+    for anomaly in found:
+        record = frame.loc[frame["row"] == anomaly.row].iloc[0]
+        first = next(name for name in LISTS if record[name] == max(record[n] for n in LISTS))
+        assert anomaly.detail.startswith(f"list {first} has {record[first]} of ")
