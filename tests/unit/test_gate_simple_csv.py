@@ -90,6 +90,7 @@ def same(fast: object, slow: object) -> None:
         slow.had_bom,
         slow.line_ending,
     )
+    assert fast.cells.schema == slow.cells.schema and fast.cells.equals(slow.cells)
     pd.testing.assert_frame_equal(fast.frame, slow.frame)
 
 

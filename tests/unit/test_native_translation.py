@@ -119,6 +119,7 @@ def assert_alike(data: bytes, layout: NativeLayout, list_ids: Sequence[str]) -> 
     assert isinstance(fast, RawTable)
     assert fast.columns == oracle.columns
     assert fast.row_problems == oracle.row_problems
+    assert fast.cells.schema == oracle.cells.schema and fast.cells.equals(oracle.cells)
     pd.testing.assert_frame_equal(fast.frame, oracle.frame)
 
 
