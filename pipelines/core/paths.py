@@ -21,10 +21,13 @@ DAGS_DIR = REPO_ROOT / "dags"
 LOCAL_AIRFLOW_HOME = REPO_ROOT / ".airflow"
 
 
-def data_docs_template_cache(data_docs: Path) -> Path:
-    """Where the Data Docs site in `data_docs` keeps GX's templates compiled (jinja2 bytecode): a cache
-    beside the results GX keeps there, safe to delete (the templates are compiled again)."""
-    return data_docs / "_template_cache"
+def gx_template_cache() -> Path:
+    """Where GX's Data Docs templates are kept compiled (jinja2 bytecode): the user's cache folder
+    (`$XDG_CACHE_HOME`, else `~/.cache`), safe to delete. Never inside a warehouse: the entries are code
+    the writer runs, and a warehouse folder is data that moves between machines and hands (a rerun of
+    an election received from elsewhere), so code must not travel with it."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "elections" / "gx-templates"
 
 
 def default_warehouse_dir() -> Path:

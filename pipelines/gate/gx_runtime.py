@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.core.paths import data_docs_template_cache
+from pipelines.core.paths import gx_template_cache
 from pipelines.gate.expectation_suites import ExpectationSpec
 
 _GX_LOGGERS = ("great_expectations", "great_expectations._docs_decorators")
@@ -120,10 +120,10 @@ def _new_context(data_docs_dir: Path | None) -> Any:
                 },
                 "site_index_builder": {
                     "class_name": "DefaultSiteIndexBuilder",
-                    "view": _cached_view("CachedIndexPageView", data_docs_dir),
+                    "view": _cached_view("CachedIndexPageView"),
                 },
                 "site_section_builders": {
-                    section: {"view": _cached_view("CachedPageView", data_docs_dir)}
+                    section: {"view": _cached_view("CachedPageView")}
                     for section in ("expectations", "validations", "profiling")
                 },
             }
@@ -143,12 +143,12 @@ def _new_context(data_docs_dir: Path | None) -> Any:
     return context
 
 
-def _cached_view(class_name: str, data_docs_dir: Path) -> dict[str, str]:
+def _cached_view(class_name: str) -> dict[str, str]:
     """A site view that renders from templates compiled once and kept on disk (`data_docs_views`)."""
     return {
         "module_name": "pipelines.gate.data_docs_views",
         "class_name": class_name,
-        "bytecode_cache": str(data_docs_template_cache(data_docs_dir)),
+        "bytecode_cache": str(gx_template_cache()),
     }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from pipelines.core.paths import data_docs_template_cache
+from pipelines.core.paths import gx_template_cache
 from pipelines.gate.gx_runtime import build_data_docs, import_gx
 from pipelines.gate.validation import validate_file
 from tests.integration.validation_support import csv_text, declaration, good_row, write
@@ -64,13 +64,16 @@ def _site(docs: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 def test_pages_are_byte_identical_with_a_warm_a_damaged_and_no_cache(
     tmp_path: Path, compiled: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     docs = tmp_path / "data_docs"
     rows = [good_row("P-001"), good_row("P-002", amanat="1"), good_row("P-004", ak_zhol="l50")]
     path = write(tmp_path / "night.csv", csv_text(rows))
     validate_file(path, display_name="night.csv", election=declaration(), reported={}, data_docs_dir=docs)
-    cache = data_docs_template_cache(docs)
+    cache = gx_template_cache()
+    assert cache.is_relative_to(tmp_path / "user-cache")
 
     # No cache (its folder is a file, so nothing can be written): every template compiled, as GX does.
+    cache.parent.mkdir(parents=True)
     cache.write_text("in the way", encoding="utf-8")
     without = _site(docs, monkeypatch)
     assert len(without) == 2 and len(compiled) > 10
@@ -78,6 +81,7 @@ def test_pages_are_byte_identical_with_a_warm_a_damaged_and_no_cache(
 
     assert _site(docs, monkeypatch) == without  # cold: compiled, and kept
     entries = sorted(cache.rglob("*.bytecode"))
+    assert not list(docs.rglob("*.bytecode"))  # code never kept in the warehouse's folders
     assert entries and len(entries) == len(set(compiled))  # one per template
     compiled.clear()
     assert _site(docs, monkeypatch) == without  # warm: nothing compiled
