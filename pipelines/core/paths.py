@@ -25,9 +25,12 @@ def gx_template_cache() -> Path:
     """Where GX's Data Docs templates are kept compiled (jinja2 bytecode): the user's cache folder
     (`$XDG_CACHE_HOME`, else `~/.cache`), safe to delete. Never inside a warehouse: the entries are code
     the writer runs, and a warehouse folder is data that moves between machines and hands (a rerun of
-    an election received from elsewhere), so code must not travel with it."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "elections" / "gx-templates"
+    an election received from elsewhere), so code must not travel with it. A relative `$XDG_CACHE_HOME`
+    is ignored, as the XDG base directory spec says: it would follow the working directory, which may
+    be a warehouse's folder."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "elections" / "gx-templates"
 
 
 def default_warehouse_dir() -> Path:

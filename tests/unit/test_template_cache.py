@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 import pytest
 
+from pipelines.core.paths import gx_template_cache
 from pipelines.gate.template_cache import VerifiedBytecodeCache, cache_folder
 
 TEMPLATE = "{% for item in items %}<li>{{ item | upper }}</li>{% endfor %}"
@@ -89,3 +90,15 @@ def test_the_folder_names_what_made_the_code(tmp_path: Path) -> None:
     assert folder.parent == tmp_path
     assert f"jinja2-{jinja2.__version__}" in folder.name and "gx-1.24.1" in folder.name
     assert folder != cache_folder(tmp_path, gx_version="1.25.0")
+
+
+def test_the_cache_is_in_the_users_cache_folder_when_one_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert gx_template_cache() == tmp_path / "xdg" / "elections" / "gx-templates"
+    # A relative XDG_CACHE_HOME is invalid (XDG base directory spec): it would follow the working
+    # directory, which may be a warehouse's folder.
+    monkeypatch.setenv("XDG_CACHE_HOME", "warehouse")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert gx_template_cache() == tmp_path / "home" / ".cache" / "elections" / "gx-templates"
