@@ -286,6 +286,9 @@ class Ingestor:
         self.read_limit: int | None = None  # intake's size limit; a replay reads what was accepted
         self._elections: dict[str, ElectionDeclaration] = {}
         self._waiting: list[ResultsFile] = []
+        # The precincts the waiting files name, together: a file joins them only if it names none
+        # (one set lookup per precinct, not one intersection per waiting file).
+        self._waiting_named: set[str] = set()
         # Native files read through the layout (by the fit check, or when their precincts were
         # sniffed), by the SHA-256 of their bytes, under which the archive stores them: the sniff and
         # the gate's translation take them from here instead of reading the bytes again.
@@ -410,6 +413,7 @@ class Ingestor:
         if waiting is not None:
             finished = self._hand_over() if not self._may_join(waiting) else []
             self._waiting.append(waiting)
+            self._waiting_named.update(waiting.precincts)
             return finished
         finished = self.finish()
         with self.store.recording_at(taken_at):
@@ -429,6 +433,7 @@ class Ingestor:
         ahead only when the files name none of that group's precincts: its gate looks up the
         protocols in force of the precincts it names, which that group's commit could change."""
         waiting, self._waiting = self._waiting, []
+        self._waiting_named = set()
         before, self._in_gate = self._in_gate, None
         if not waiting:
             return self._commit_group(before) if before else []
@@ -487,7 +492,7 @@ class Ingestor:
         rows = sum(len(w.precincts) for w in self._waiting)
         if rows + len(file.precincts) > WAITING_ROWS or len(self._waiting) >= WAITING_FILES:
             return False
-        return not any(w.precincts & file.precincts for w in self._waiting)
+        return self._waiting_named.isdisjoint(file.precincts)
 
     def _ingest_archived(
         self,
