@@ -132,10 +132,7 @@ def decide_protocols(
     batch = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if batch["precinct_id"].duplicated().any():
         raise ValueError("files decided together name a precinct twice")
-    # Read in place, as Arrow: `TO_APPEND` reads it until the next decision. DuckDB scans a pandas
-    # frame holding the GIL, and six queries scan it while the next group's gate (GX, in a thread)
-    # wants the GIL too; an Arrow table it scans without.
-    conn.register("_batch", pa.Table.from_pandas(batch, preserve_index=False))
+    conn.register("_batch", batch)  # read in place; `TO_APPEND` reads it until the next decision
     conn.execute(statement("create_same_version"), {"election": election_id})
     conn.execute(
         statement("create_decided_protocols", lists=list_ids),
