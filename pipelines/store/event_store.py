@@ -676,8 +676,8 @@ class EventStore:
         """(position, digest) of each staged event row, in position order.
 
         The content is spelled by the same SQL and hashed here, as verification hashes it: these rows
-        are few, but a declaration's content holds every precinct (~50 MB at a million), which
-        hashlib hashes several times faster than DuckDB's sha256."""
+        are few, but a declaration's content holds every precinct (~50 MB at a million), and hashlib
+        (with the CPU's SHA instructions) hashes it at ~1.4 GB/s where DuckDB's sha256 ran at ~0.2."""
         if staged.empty:
             return []
         self.conn.register("staged_events", staged)
