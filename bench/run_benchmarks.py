@@ -425,7 +425,7 @@ def table(
         verdict = "MET " if check["met"] else "MISS"
         line = f"{verdict}  {check['target']}: {check['measured']:g} (goal {check['goal']})"
         over = shortfall(check)
-        lines.append(line if over is None else f"{line}, missed by {over:.1f}x")
+        lines.append(line if over is None else f"{line}, missed by {over:.2f}x")
     return "\n".join(lines)
 
 

@@ -18,5 +18,5 @@ def test_the_table_prints_the_shortfall_beside_a_miss_only() -> None:
         {"target": "rebuild", "measured": 3.8, "goal": "<= 5", "met": True},
     ]
     lines = table({}, checks).splitlines()
-    assert "MISS  delivery: 21 (goal <= 10), missed by 2.1x" in lines
+    assert "MISS  delivery: 21 (goal <= 10), missed by 2.10x" in lines
     assert "MET   rebuild: 3.8 (goal <= 5)" in lines
