@@ -10,6 +10,7 @@ template comes from differs. GX loads this module by name, after `gx_runtime.imp
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from great_expectations import __version__ as gx_version
 from great_expectations.render.view.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
@@ -17,14 +18,10 @@ from great_expectations.render.view.view import DefaultJinjaIndexPageView, Defau
 from pipelines.gate.template_cache import VerifiedBytecodeCache, cache_folder
 
 
-def _attach_cache(view: DefaultJinjaPageView, bytecode_cache: str | None) -> None:
-    if bytecode_cache is not None:
-        folder = cache_folder(Path(bytecode_cache), gx_version=gx_version)
-        view.env.bytecode_cache = VerifiedBytecodeCache(folder)
+class _CompiledOnce:
+    """Attaches the template cache to the GX view it is mixed into, after GX's own constructor."""
 
-
-class CachedPageView(DefaultJinjaPageView):
-    """A page of the site (a validation result), as `DefaultJinjaPageView` renders it."""
+    env: Any
 
     # GX passes the custom folders by parameter name (it inspects the constructor), hence spelled out.
     def __init__(
@@ -33,18 +30,15 @@ class CachedPageView(DefaultJinjaPageView):
         custom_views_directory: str | None = None,
         bytecode_cache: str | None = None,
     ) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        _attach_cache(self, bytecode_cache)
+        super().__init__(custom_styles_directory, custom_views_directory)  # type: ignore[call-arg]
+        if bytecode_cache is not None:
+            folder = cache_folder(Path(bytecode_cache), gx_version=gx_version)
+            self.env.bytecode_cache = VerifiedBytecodeCache(folder)
 
 
-class CachedIndexPageView(DefaultJinjaIndexPageView):
+class CachedPageView(_CompiledOnce, DefaultJinjaPageView):
+    """A page of the site (a validation result), as `DefaultJinjaPageView` renders it."""
+
+
+class CachedIndexPageView(_CompiledOnce, DefaultJinjaIndexPageView):
     """The site's index page, as `DefaultJinjaIndexPageView` renders it."""
-
-    def __init__(
-        self,
-        custom_styles_directory: str | None = None,
-        custom_views_directory: str | None = None,
-        bytecode_cache: str | None = None,
-    ) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        _attach_cache(self, bytecode_cache)

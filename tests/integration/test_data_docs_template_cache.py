@@ -9,15 +9,14 @@ import types
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import jinja2
 import pytest
 
 from pipelines.core.paths import gx_template_cache
 from pipelines.gate.gx_runtime import build_data_docs, import_gx
 from pipelines.gate.validation import validate_file
 from tests.integration.validation_support import csv_text, declaration, good_row, write
+from tests.support.jinja_compiles import count_compiles
 
 
 class _Frozen(datetime.datetime):
@@ -36,17 +35,7 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(
         gx_view, "datetime", types.SimpleNamespace(datetime=_Frozen, timezone=datetime.timezone)
     )
-    names: list[str] = []
-    original = jinja2.Environment.compile
-
-    def counting(
-        self: jinja2.Environment, source: Any, name: str | None = None, *args: Any, **kwargs: Any
-    ) -> Any:
-        names.append(str(name))
-        return original(self, source, name, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
-    yield names
+    yield count_compiles(monkeypatch)
 
 
 def _site(docs: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:

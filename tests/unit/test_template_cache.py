@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.core.paths import gx_template_cache
 from pipelines.gate.template_cache import VerifiedBytecodeCache, cache_folder
+from tests.support.jinja_compiles import count_compiles
 
 TEMPLATE = "{% for item in items %}<li>{{ item | upper }}</li>{% endfor %}"
 
@@ -18,17 +19,7 @@ TEMPLATE = "{% for item in items %}<li>{{ item | upper }}</li>{% endfor %}"
 @pytest.fixture
 def compiled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The names of the templates jinja2 compiles (rather than loads from the cache)."""
-    names: list[str] = []
-    original = jinja2.Environment.compile
-
-    def counting(
-        self: jinja2.Environment, source: Any, name: str | None = None, *args: Any, **kwargs: Any
-    ) -> Any:
-        names.append(str(name))
-        return original(self, source, name, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
-    yield names
+    yield count_compiles(monkeypatch)
 
 
 def _render(folder: Path, source: str = TEMPLATE) -> str:
