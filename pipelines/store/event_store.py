@@ -294,12 +294,9 @@ def remove_leftovers(paths: WarehousePaths) -> list[Path]:
 
 
 # DuckDB takes up to 80 % of the machine's memory for its buffers by default; the writer shares its
-# machine with Airflow and readers, so it is held to this and spills to disk beyond it. 768 MB, not
-# 1 GB: at a million stations the whole writer's peak (these buffers, the gate's frames, GX) passed
-# 1.5 GiB in 3 of 12 runs at 1 GB (up to 1.69), in none of 6 at 768 MB (1.18-1.43), for about the same
-# time (docs/benchmarks.md, "The missed targets").
+# machine with Airflow and readers, so it is held to this and spills to disk beyond it.
 WRITER_MEMORY_ENV = "ELECTIONS_WRITER_MEMORY"
-DEFAULT_WRITER_MEMORY = "768MB"
+DEFAULT_WRITER_MEMORY = "1GB"
 
 
 def writer_config() -> dict[str, str | bool | int | float | list[str]]:
